@@ -1,0 +1,71 @@
+import type { Db } from "../db/open.js";
+import { newId, nowIso } from "../ids.js";
+
+export interface AuditEvent {
+  actor: string;
+  clinicId: string | null;
+  action: string;
+  target?: string | null;
+  ip?: string | null;
+  outcome: "success" | "failure";
+  /** Non-secret details only: never a password, token or assertion. */
+  detail?: Record<string, string | number | boolean | null>;
+}
+
+export interface AuditRecord extends Required<Omit<AuditEvent, "detail">> {
+  id: string;
+  at: string;
+  detail: Record<string, unknown>;
+}
+
+/** Appends to the audit log; there is deliberately no update or delete. */
+export async function recordAuditEvent(db: Db, event: AuditEvent, now: Date = new Date()): Promise<void> {
+  await db
+    .insertInto("audit_events")
+    .values({
+      id: newId(),
+      at: nowIso(now),
+      actor: event.actor,
+      clinic_id: event.clinicId,
+      action: event.action,
+      target: event.target ?? null,
+      ip: event.ip ?? null,
+      outcome: event.outcome,
+      detail: JSON.stringify(event.detail ?? {}),
+    })
+    .execute();
+}
+
+export async function listAuditEvents(db: Db, clinicId: string, limit = 100): Promise<AuditRecord[]> {
+  const rows = await db
+    .selectFrom("audit_events")
+    .selectAll()
+    .where("clinic_id", "=", clinicId)
+    .orderBy("at", "desc")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    at: r.at,
+    actor: r.actor,
+    clinicId: r.clinic_id,
+    action: r.action,
+    target: r.target,
+    ip: r.ip,
+    outcome: r.outcome,
+    detail: JSON.parse(r.detail) as Record<string, unknown>,
+  }));
+}
+
+/** Failed attempts of one action on one target since a moment: the per-account rate limit, shared by every instance. */
+export async function countRecentFailures(db: Db, action: string, target: string, since: Date): Promise<number> {
+  const row = await db
+    .selectFrom("audit_events")
+    .select((eb) => eb.fn.countAll<string | number>().as("n"))
+    .where("action", "=", action)
+    .where("target", "=", target)
+    .where("outcome", "=", "failure")
+    .where("at", ">=", nowIso(since))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

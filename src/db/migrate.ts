@@ -1,0 +1,22 @@
+import { Migrator, type Migration, type MigrationProvider } from "kysely";
+import type { Db } from "./open.js";
+import * as m001 from "./migrations/001_foundation.js";
+
+// Listed explicitly (no folder scanning) so the compiled build and the tests run the same set.
+const migrations: Record<string, Migration> = {
+  "001_foundation": m001,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Applies every pending migration; throws with the failing migration's name. */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === "Error");
+  if (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new Error(`Migration ${failed?.migrationName ?? "(unknown)"} failed: ${detail}`);
+  }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}

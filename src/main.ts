@@ -1,0 +1,49 @@
+import { buildApp } from "./app.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { DatabaseUnreachableError, describeDatabase, openDatabase } from "./db/open.js";
+import { migrateToLatest } from "./db/migrate.js";
+import { seedDemo } from "./demo/seed-demo.js";
+import { clinicOrigin, mainOrigin } from "./hosts.js";
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const { db } = await openDatabase(config.databaseUrl);
+  await migrateToLatest(db);
+  const app = await buildApp({ config, db });
+  const demo = config.demo ? await seedDemo(db) : null;
+  await app.listen({ host: config.host, port: config.port });
+  printBanner(config, demo);
+
+  const stop = async () => {
+    await app.close();
+    await db.destroy();
+    process.exit(0);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+function printBanner(config: Config, demo: Awaited<ReturnType<typeof seedDemo>> | null): void {
+  const lines = [`ClinicRooms is running at ${mainOrigin(config)} (database: ${describeDatabase(config.databaseUrl)})`];
+  if (demo) {
+    lines.push(
+      "",
+      `Demo clinic:      ${clinicOrigin(config, demo.clinic.subdomain)}/sign-in`,
+      `Demo admin:       ${demo.adminEmail}`,
+      `Admin password:   ${demo.adminPassword}   (reset at every start)`,
+    );
+  }
+  // Printed on the console for the person who started the demo, never written to the log.
+  if (config.operatorTokenGenerated) lines.push(`Operator token:   ${config.operatorToken}   (generated for this run; set OPERATOR_TOKEN to fix it)`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+main().catch((error: unknown) => {
+  // Expected start-up failures get one clear line, not a stack trace.
+  if (error instanceof ConfigError || error instanceof DatabaseUnreachableError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`Could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+});

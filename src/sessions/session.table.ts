@@ -1,0 +1,11 @@
+export interface SessionTable {
+  /** SHA-256 of the cookie token: a database leak gives no usable session. */
+  id: string;
+  user_id: string;
+  /** The clinic whose host the session belongs to; null for the main site. */
+  clinic_id: string | null;
+  auth_method: "password" | "saml";
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+}

@@ -1,0 +1,105 @@
+import type { Db } from "../db/open.js";
+import { newSecret, nowIso, sha256Hex } from "../ids.js";
+import type { Membership, User } from "../users/user.js";
+import { getUser, findMembershipOfUser } from "../users/user.queries.js";
+
+export interface SessionPolicy {
+  idleMinutes: number;
+  absoluteHours: number;
+}
+
+export type AuthMethod = "password" | "saml";
+
+export interface Session {
+  id: string;
+  userId: string;
+  clinicId: string | null;
+  authMethod: AuthMethod;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface ValidSession {
+  session: Session;
+  user: User;
+  membership: Membership | null;
+}
+
+// Writing last_seen_at on every request would turn each page view into a write; a minute's precision is enough.
+const TOUCH_INTERVAL_MS = 60_000;
+
+/**
+ * Starts a session bound to one host (a clinic, or the main site when clinicId is null) and returns the
+ * cookie token. Only its SHA-256 is stored.
+ */
+export async function createSession(
+  db: Db,
+  input: { userId: string; clinicId: string | null; authMethod: AuthMethod },
+  policy: SessionPolicy,
+  now: Date = new Date(),
+): Promise<string> {
+  const token = newSecret();
+  await db
+    .insertInto("sessions")
+    .values({
+      id: sha256Hex(token),
+      user_id: input.userId,
+      clinic_id: input.clinicId,
+      auth_method: input.authMethod,
+      created_at: nowIso(now),
+      last_seen_at: nowIso(now),
+      expires_at: nowIso(new Date(now.getTime() + policy.absoluteHours * 3_600_000)),
+    })
+    .execute();
+  return token;
+}
+
+/**
+ * The session behind a cookie token, if it is alive, belongs to this host, and its member is still active.
+ * Anything else deletes the session and answers null.
+ */
+export async function validateSession(
+  db: Db,
+  token: string,
+  clinicId: string | null,
+  policy: SessionPolicy,
+  now: Date = new Date(),
+): Promise<ValidSession | null> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+  const id = sha256Hex(token);
+  const row = await db.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirst();
+  if (!row) return null;
+  // A session made on clinic A's host is worthless on clinic B's host or the main site, even if the cookie got there.
+  if (row.clinic_id !== clinicId) return null;
+  const idleDeadline = new Date(row.last_seen_at).getTime() + policy.idleMinutes * 60_000;
+  if (now.getTime() >= idleDeadline || now.toISOString() >= row.expires_at) {
+    await deleteSession(db, token);
+    return null;
+  }
+  const membership = await findMembershipOfUser(db, row.user_id);
+  if (membership && membership.status !== "active") {
+    await deleteSession(db, token);
+    return null;
+  }
+  if (now.getTime() - new Date(row.last_seen_at).getTime() > TOUCH_INTERVAL_MS) {
+    await db.updateTable("sessions").set({ last_seen_at: nowIso(now) }).where("id", "=", id).execute();
+  }
+  const session: Session = {
+    id,
+    userId: row.user_id,
+    clinicId: row.clinic_id,
+    authMethod: row.auth_method,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
+  return { session, user: await getUser(db, row.user_id), membership };
+}
+
+export async function deleteSession(db: Db, token: string): Promise<void> {
+  await db.deleteFrom("sessions").where("id", "=", sha256Hex(token)).execute();
+}
+
+/** Ends every session of a person at once, on every host. */
+export async function deleteSessionsOfUser(db: Db, userId: string): Promise<void> {
+  await db.deleteFrom("sessions").where("user_id", "=", userId).execute();
+}

@@ -1,0 +1,64 @@
+import { countRecentFailures, recordAuditEvent } from "../audit/audit.js";
+import type { Db } from "../db/open.js";
+import { nowIso } from "../ids.js";
+import { err, ok, type Result } from "../result.js";
+import { verifyPassword } from "../users/password.js";
+import { findMembershipOfUser, findUserByEmail, recordSignIn } from "../users/user.queries.js";
+import type { Membership, User } from "../users/user.js";
+import { createSession, type SessionPolicy } from "./session.js";
+
+// Five wrong passwords for one account in fifteen minutes pause that account's password sign-in, whatever the IP.
+export const ACCOUNT_FAILURE_LIMIT = 5;
+export const ACCOUNT_FAILURE_WINDOW_MS = 15 * 60_000;
+
+export type PasswordSignInError = "invalid_credentials" | "too_many_attempts";
+
+export interface PasswordSignIn {
+  token: string;
+  user: User;
+  membership: Membership | null;
+}
+
+/**
+ * Signs a person in with email and password on one host: the main site (clinicId null) or a clinic, where only
+ * its active members may sign in. Unknown email, wrong password and foreign clinic all answer the same error.
+ */
+export async function signInWithPassword(
+  db: Db,
+  input: { email: string; password: string; clinicId: string | null; ip: string },
+  policy: SessionPolicy,
+  now: Date = new Date(),
+): Promise<Result<PasswordSignIn, PasswordSignInError>> {
+  const email = input.email.trim().toLowerCase();
+  const audit = { actor: "anonymous", clinicId: input.clinicId, action: "sign_in.password", target: email, ip: input.ip };
+  const since = new Date(now.getTime() - ACCOUNT_FAILURE_WINDOW_MS);
+  if ((await countRecentFailures(db, audit.action, email, since)) >= ACCOUNT_FAILURE_LIMIT) {
+    await recordAuditEvent(db, { ...audit, outcome: "failure", detail: { reason: "account_rate_limited" } }, now);
+    return err("too_many_attempts");
+  }
+  const user = await findUserByEmail(db, email);
+  const passwordMatches = await verifyPassword(user?.passwordHash ?? null, input.password);
+  const membership = user ? await findMembershipOfUser(db, user.id) : null;
+  const reason = !user
+    ? "unknown_email"
+    : !passwordMatches
+      ? "wrong_password"
+      : membership && membership.status !== "active"
+        ? "membership_not_active"
+        : input.clinicId !== null && membership?.clinicId !== input.clinicId
+          ? "not_a_member_of_this_clinic"
+          : null;
+  if (!user || reason) {
+    await recordAuditEvent(db, { ...audit, outcome: "failure", detail: { reason } }, now);
+    return err("invalid_credentials");
+  }
+  const token = await createSession(db, { userId: user.id, clinicId: input.clinicId, authMethod: "password" }, policy, now);
+  if (membership) await recordSignIn(db, user.id, "password", nowIso(now));
+  await recordAuditEvent(
+    db,
+    { ...audit, actor: user.id, clinicId: input.clinicId ?? membership?.clinicId ?? null, outcome: "success", detail: { site: input.clinicId ? "clinic" : "main" } },
+    now,
+  );
+  const { passwordHash: _, ...publicUser } = user;
+  return ok({ token, user: publicUser, membership });
+}

@@ -1,0 +1,46 @@
+import type { Db } from "../db/open.js";
+import { type Membership, type Role, type User, rowToMembership, rowToUser } from "./user.js";
+
+export interface Member {
+  user: User;
+  membership: Membership;
+}
+
+export async function findUserByEmail(db: Db, email: string): Promise<(User & { passwordHash: string | null }) | null> {
+  const row = await db.selectFrom("users").selectAll().where("email", "=", email.toLowerCase()).executeTakeFirst();
+  return row ? { ...rowToUser(row), passwordHash: row.password_hash } : null;
+}
+
+export async function getUser(db: Db, id: string): Promise<User> {
+  return rowToUser(await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirstOrThrow());
+}
+
+export async function findMembershipOfUser(db: Db, userId: string): Promise<Membership | null> {
+  const row = await db.selectFrom("memberships").selectAll().where("user_id", "=", userId).executeTakeFirst();
+  return row ? rowToMembership(row) : null;
+}
+
+export async function listMembers(db: Db, clinicId: string): Promise<Member[]> {
+  const rows = await db
+    .selectFrom("memberships")
+    .innerJoin("users", "users.id", "memberships.user_id")
+    .selectAll("memberships")
+    .select(["users.email", "users.name", "users.password_hash", "users.created_at as user_created_at"])
+    .where("memberships.clinic_id", "=", clinicId)
+    .orderBy("users.email")
+    .execute();
+  return rows.map((r) => ({
+    membership: rowToMembership(r),
+    user: rowToUser({ id: r.user_id, email: r.email, name: r.name, password_hash: r.password_hash, created_at: r.user_created_at }),
+  }));
+}
+
+export async function recordSignIn(db: Db, userId: string, method: string, at: string): Promise<void> {
+  await db
+    .updateTable("memberships")
+    .set({ last_sign_in_at: at, last_sign_in_method: method })
+    .where("user_id", "=", userId)
+    .execute();
+}
+
+export type { Role };

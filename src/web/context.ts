@@ -1,0 +1,21 @@
+import type { Clinic } from "../clinics/clinic.js";
+import type { Config } from "../config.js";
+import type { Db } from "../db/open.js";
+import type { SessionPolicy, ValidSession } from "../sessions/session.js";
+
+/** What every route needs, built once in app.ts and handed down. */
+export interface WebContext {
+  config: Config;
+  db: Db;
+  sessionPolicy: SessionPolicy;
+  clock: () => Date;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The clinic whose host this request is for; null on the main site. Set once by the site hook. */
+    clinic: Clinic | null;
+    /** The signed-in person for this host, or null. */
+    auth: ValidSession | null;
+  }
+}

@@ -1,0 +1,123 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import type { ZodError } from "zod";
+import { newReference } from "../ids.js";
+import { ErrorPage } from "./pages/error.js";
+import { sendPage } from "./render.js";
+
+/** A refusal as the API client or the person in front of the page will see it. */
+export interface Problem {
+  status: number;
+  /** Stable machine-readable code. */
+  code: string;
+  title: string;
+  message: string;
+  /** Field-by-field messages for invalid input. */
+  fields?: Record<string, string> | undefined;
+  next?: { href: string; label: string } | undefined;
+}
+
+function wantsJson(request: FastifyRequest): boolean {
+  return request.url.startsWith("/api/");
+}
+
+/** The one place HTTP statuses and error pages are produced. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem, reference?: string): FastifyReply {
+  if (wantsJson(request)) {
+    return reply.status(problem.status).send({
+      error: problem.code,
+      message: problem.message,
+      ...(problem.fields ? { fields: problem.fields } : {}),
+      ...(reference ? { reference } : {}),
+    });
+  }
+  const ref = reference ?? (problem.status >= 500 ? newReference() : undefined);
+  return sendPage(
+    reply,
+    <ErrorPage
+      title={problem.title}
+      message={problem.message}
+      reference={ref}
+      next={problem.next}
+      brand={request.clinic?.name}
+    />,
+    problem.status,
+  );
+}
+
+/** Turns a zod failure into one message per field, e.g. { seats: "must be at least 1" }. */
+export function fieldMessages(error: ZodError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length ? issue.path.join(".") : "body";
+    if (issue.code === "unrecognized_keys") {
+      for (const k of issue.keys) fields[k] ??= "is not a known field";
+      continue;
+    }
+    fields[key] ??= issue.message;
+  }
+  return fields;
+}
+
+export function invalidInput(error: ZodError): Problem {
+  const fields = fieldMessages(error);
+  const summary = Object.entries(fields)
+    .map(([field, message]) => `${field} ${message}`)
+    .join("; ");
+  return { status: 400, code: "invalid_input", title: "Please check the form", message: summary, fields };
+}
+
+export const notFound: Problem = {
+  status: 404,
+  code: "not_found",
+  title: "Page not found",
+  message: "There is nothing at this address. Check the link, or start again from the sign-in page.",
+  next: { href: "/sign-in", label: "Go to sign-in" },
+};
+
+/** Maps framework and unexpected errors; unexpected ones are logged with a reference the person can quote. */
+export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const known = knownProblem(error);
+  if (known) return sendProblem(request, reply, known);
+  const reference = newReference();
+  request.log.error({ reference, err: { type: error.name, code: error.code, message: error.message, stack: error.stack } }, "unexpected error");
+  return sendProblem(
+    request,
+    reply,
+    {
+      status: 500,
+      code: "internal_error",
+      title: "Something went wrong",
+      message: "We could not finish this request. Nothing was changed. Please try again in a moment.",
+    },
+    reference,
+  );
+}
+
+function knownProblem(error: FastifyError): Problem | null {
+  switch (error.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return { status: 413, code: "body_too_large", title: "Too much data", message: "The request body is larger than this endpoint accepts." };
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return { status: 415, code: "unsupported_media_type", title: "Unsupported format", message: "Send application/json (API) or a form (pages)." };
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+      return { status: 400, code: "malformed_body", title: "Malformed request", message: "The request body is not valid JSON." };
+    case "FST_CSRF_INVALID_TOKEN":
+    case "FST_CSRF_MISSING_SECRET":
+      return {
+        status: 403,
+        code: "form_expired",
+        title: "This form has expired",
+        message: "For your security the form could not be accepted. Go back, reload the page and try again.",
+        next: { href: "/sign-in", label: "Back to sign-in" },
+      };
+  }
+  if (error.statusCode === 429) {
+    return { status: 429, code: "rate_limited", title: "Too many attempts", message: "Too many attempts from your network. Wait a minute and try again." };
+  }
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return { status: error.statusCode, code: "bad_request", title: "Request refused", message: "The request could not be understood." };
+  }
+  return null;
+}

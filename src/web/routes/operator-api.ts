@@ -1,0 +1,103 @@
+import { timingSafeEqual } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { clinicNameSchema, seatsSchema, subdomainSchema, type Clinic } from "../../clinics/clinic.js";
+import { countSeatsUsed, createClinic, findClinicBySubdomain } from "../../clinics/clinic.queries.js";
+import { clinicOrigin } from "../../hosts.js";
+import { sha256Hex } from "../../ids.js";
+import { roomNameSchema } from "../../rooms/room.js";
+import { addClinicMember } from "../../users/add-member.js";
+import { emailSchema, passwordSchema, personNameSchema, roleSchema } from "../../users/user.js";
+import type { WebContext } from "../context.js";
+import { clientIp } from "../forms.js";
+import { invalidInput, notFound, sendProblem, type Problem } from "../problems.js";
+
+const CreateClinicBody = z.strictObject({ subdomain: subdomainSchema, name: clinicNameSchema, seats: seatsSchema });
+const AddUserBody = z.strictObject({
+  email: emailSchema,
+  name: personNameSchema,
+  role: roleSchema,
+  password: passwordSchema.optional(),
+  roomName: roomNameSchema.optional(),
+});
+
+const unauthorized: Problem = {
+  status: 401,
+  code: "unauthorized",
+  title: "Unauthorized",
+  message: "Send the operator token as 'Authorization: Bearer <token>'.",
+};
+const notJson: Problem = { status: 415, code: "unsupported_media_type", title: "Unsupported format", message: "Send the body as application/json." };
+const noSuchClinic: Problem = { ...notFound, code: "clinic_not_found", message: "No clinic has that subdomain." };
+
+export const ADD_MEMBER_PROBLEMS: Record<"email_taken" | "seat_limit_reached" | "room_name_taken", Problem> = {
+  email_taken: { status: 409, code: "email_taken", title: "Email in use", message: "That email already belongs to a user of a clinic." },
+  seat_limit_reached: { status: 422, code: "seat_limit_reached", title: "No free seat", message: "The clinic has no free seat. Free one or add seats first." },
+  room_name_taken: { status: 409, code: "room_name_taken", title: "Room name taken", message: "That room name is already taken." },
+};
+
+/** Compares digests so the comparison takes the same time whatever the token's length or content. */
+function isOperatorToken(header: string | undefined, expected: string): boolean {
+  const match = /^Bearer ([^\s]+)$/.exec(header ?? "");
+  if (!match) return false;
+  return timingSafeEqual(Buffer.from(sha256Hex(match[1]!), "hex"), Buffer.from(sha256Hex(expected), "hex"));
+}
+
+export async function clinicJson(ctx: WebContext, clinic: Clinic) {
+  return {
+    subdomain: clinic.subdomain,
+    name: clinic.name,
+    seats: clinic.seats,
+    seatsUsed: await countSeatsUsed(ctx.db, clinic.id),
+    url: clinicOrigin(ctx.config, clinic.subdomain),
+    signInUrl: `${clinicOrigin(ctx.config, clinic.subdomain)}/sign-in`,
+    createdAt: clinic.createdAt,
+  };
+}
+
+/** The platform operator's JSON API, on the main site only, behind the operator bearer token. */
+export function registerOperatorApi(app: FastifyInstance, ctx: WebContext): void {
+  app.register(async (api) => {
+    api.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
+      if (request.clinic) return sendProblem(request, reply, notFound);
+      if (!isOperatorToken(request.headers.authorization, ctx.config.operatorToken)) return sendProblem(request, reply, unauthorized);
+      if (request.method !== "GET" && !/^application\/json\b/i.test(request.headers["content-type"] ?? "")) {
+        return sendProblem(request, reply, notJson);
+      }
+    });
+
+    api.post("/api/v1/clinics", async (request, reply) => {
+      const input = CreateClinicBody.safeParse(request.body);
+      if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
+      const created = await createClinic(ctx.db, input.data);
+      if (!created.ok) {
+        return sendProblem(request, reply, { status: 409, code: "subdomain_taken", title: "Subdomain taken", message: `The subdomain ${input.data.subdomain} is already taken.` });
+      }
+      return reply.status(201).send(await clinicJson(ctx, created.value));
+    });
+
+    api.get<{ Params: { subdomain: string } }>("/api/v1/clinics/:subdomain", async (request, reply) => {
+      const clinic = await findClinicBySubdomain(ctx.db, request.params.subdomain.toLowerCase());
+      if (!clinic) return sendProblem(request, reply, noSuchClinic);
+      return reply.send(await clinicJson(ctx, clinic));
+    });
+
+    api.post<{ Params: { subdomain: string } }>("/api/v1/clinics/:subdomain/users", async (request, reply) => {
+      const clinic = await findClinicBySubdomain(ctx.db, request.params.subdomain.toLowerCase());
+      if (!clinic) return sendProblem(request, reply, noSuchClinic);
+      const input = AddUserBody.safeParse(request.body);
+      if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
+      const added = await addClinicMember(ctx.db, clinic, input.data, { actor: "operator", ip: clientIp(request) });
+      if (!added.ok) return sendProblem(request, reply, ADD_MEMBER_PROBLEMS[added.error]);
+      const { user, membership } = added.value;
+      return reply.status(201).send({
+        email: user.email,
+        name: user.name,
+        role: membership.role,
+        status: membership.status,
+        clinic: clinic.subdomain,
+        roomName: input.data.roomName ?? null,
+      });
+    });
+  });
+}

@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { getClinic } from "../../clinics/clinic.queries.js";
+import { mainOrigin } from "../../hosts.js";
+import { findRoomByName, findRoomForUser } from "../../rooms/room.queries.js";
+import { findMembershipOfUser, getUser } from "../../users/user.queries.js";
+import type { WebContext } from "../context.js";
+import { bySite, csrfToken } from "../forms.js";
+import { DashboardPage } from "../pages/dashboard.js";
+import { HomePage } from "../pages/home.js";
+import { RoomPage } from "../pages/room.js";
+import { notFound, sendProblem } from "../problems.js";
+import { sendPage } from "../render.js";
+
+/** The pages people land on: home, the clinic dashboard, and providers' rooms. */
+export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void {
+  const sendNotFound = async (request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, notFound);
+
+  app.get(
+    "/",
+    bySite(
+      {
+        main: async (request, reply) => (request.auth ? reply.redirect("/account", 303) : sendPage(reply, <HomePage />)),
+        clinic: async (_request, reply) => reply.redirect("/dashboard", 303),
+      },
+      sendNotFound,
+    ),
+  );
+
+  app.get(
+    "/dashboard",
+    bySite(
+      {
+        clinic: async (request, reply) => {
+          const clinic = request.clinic!;
+          if (!request.auth) return reply.redirect("/sign-in?returnTo=%2Fdashboard", 303);
+          const { user, membership } = request.auth;
+          const room = await findRoomForUser(ctx.db, user.id);
+          return sendPage(
+            reply,
+            <DashboardPage
+              clinicName={clinic.name}
+              userName={user.name}
+              email={user.email}
+              role={membership?.role ?? "provider"}
+              roomUrl={room ? `${mainOrigin(ctx.config)}/${room.name}` : null}
+              csrfToken={csrfToken(reply)}
+            />,
+          );
+        },
+      },
+      sendNotFound,
+    ),
+  );
+
+  // A provider's waiting room lives at BASE/ROOMNAME; reserved names never reach here because they are refused at creation.
+  app.get<{ Params: { room: string } }>(
+    "/:room",
+    bySite(
+      {
+        main: async (request, reply) => {
+          const { room: name } = request.params as { room: string };
+          const room = /^[a-z0-9-]{3,40}$/i.test(name) ? await findRoomByName(ctx.db, name) : null;
+          const membership = room ? await findMembershipOfUser(ctx.db, room.userId) : null;
+          if (!room || !membership || membership.status !== "active") return sendNotFound(request, reply);
+          const [provider, clinic] = await Promise.all([getUser(ctx.db, room.userId), getClinic(ctx.db, membership.clinicId)]);
+          return sendPage(reply, <RoomPage providerName={provider.name} clinicName={clinic.name} />);
+        },
+      },
+      sendNotFound,
+    ),
+  );
+}

@@ -1,0 +1,98 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { getClinic } from "../../clinics/clinic.queries.js";
+import { clinicOrigin } from "../../hosts.js";
+import { deleteSession } from "../../sessions/session.js";
+import { signInWithPassword } from "../../sessions/sign-in-with-password.js";
+import type { WebContext } from "../context.js";
+import { bySite, clientIp, csrfToken, formFields } from "../forms.js";
+import { AccountPage } from "../pages/account.js";
+import { SignInPage } from "../pages/sign-in.js";
+import { notFound, sendProblem } from "../problems.js";
+import { sendPage } from "../render.js";
+import { safeReturnPath } from "../return-to.js";
+import { clearSessionCookie, readSessionToken, setSessionCookie } from "../session-cookie.js";
+
+const SIGN_IN_ERRORS = {
+  invalid_credentials: "That email and password do not match an account that can sign in here.",
+  too_many_attempts: "Too many unsuccessful attempts for this account. Wait 15 minutes and try again.",
+} as const;
+
+/** Password sign-in and sign-out, on the main site and on clinic hosts. */
+export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rateLimitPerMinute: number): void {
+  const sendNotFound = async (request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, notFound);
+
+  function renderSignIn(request: FastifyRequest, reply: FastifyReply, extra: { error?: string; email?: string; returnTo?: string | null }, status = 200) {
+    const clinic = request.clinic;
+    return sendPage(
+      reply,
+      <SignInPage
+        clinicName={clinic?.name}
+        csrfToken={csrfToken(reply)}
+        returnTo={extra.returnTo ?? undefined}
+        email={extra.email}
+        error={extra.error}
+      />,
+      status,
+    );
+  }
+
+  app.get("/sign-in", async (request, reply) => {
+    const returnTo = safeReturnPath((request.query as Record<string, unknown>).returnTo);
+    if (request.auth) return reply.redirect(returnTo ?? (request.clinic ? "/dashboard" : "/account"), 303);
+    return renderSignIn(request, reply, { returnTo });
+  });
+
+  app.post(
+    "/sign-in",
+    { preHandler: app.csrfProtection, config: { rateLimit: { max: rateLimitPerMinute, timeWindow: "1 minute" } } },
+    async (request, reply) => {
+      const fields = formFields(request);
+      const returnTo = safeReturnPath(fields.returnTo);
+      const email = (fields.email ?? "").slice(0, 320);
+      const password = (fields.password ?? "").slice(0, 256);
+      if (!email || !password) {
+        return renderSignIn(request, reply, { error: "Enter your email and your password.", email, returnTo }, 400);
+      }
+      const clinicId = request.clinic?.id ?? null;
+      const result = await signInWithPassword(ctx.db, { email, password, clinicId, ip: clientIp(request) }, ctx.sessionPolicy, ctx.clock());
+      if (!result.ok) {
+        return renderSignIn(request, reply, { error: SIGN_IN_ERRORS[result.error], email, returnTo }, result.error === "too_many_attempts" ? 429 : 401);
+      }
+      // Session fixation: whatever session the browser had before is ended; the new token replaces it.
+      const previous = readSessionToken(request, ctx.config);
+      if (previous) await deleteSession(ctx.db, previous);
+      setSessionCookie(reply, ctx.config, result.value.token);
+      return reply.redirect(returnTo ?? (clinicId ? "/dashboard" : "/account"), 303);
+    },
+  );
+
+  app.post("/sign-out", { preHandler: app.csrfProtection }, async (request, reply) => {
+    const token = readSessionToken(request, ctx.config);
+    if (token) await deleteSession(ctx.db, token);
+    clearSessionCookie(reply, ctx.config);
+    return reply.redirect("/sign-in", 303);
+  });
+
+  app.get(
+    "/account",
+    bySite(
+      {
+        main: async (request, reply) => {
+          if (!request.auth) return reply.redirect("/sign-in?returnTo=%2Faccount", 303);
+          const { user, membership } = request.auth;
+          const clinic = membership ? await getClinic(ctx.db, membership.clinicId) : null;
+          return sendPage(
+            reply,
+            <AccountPage
+              userName={user.name}
+              email={user.email}
+              csrfToken={csrfToken(reply)}
+              clinic={clinic && { name: clinic.name, dashboardUrl: `${clinicOrigin(ctx.config, clinic.subdomain)}/sign-in?returnTo=%2Fdashboard` }}
+            />,
+          );
+        },
+      },
+      sendNotFound,
+    ),
+  );
+}

@@ -1,0 +1,91 @@
+import { fileURLToPath } from "node:url";
+import fastifyCookie from "@fastify/cookie";
+import fastifyCsrf from "@fastify/csrf-protection";
+import fastifyFormbody from "@fastify/formbody";
+import fastifyHelmet from "@fastify/helmet";
+import fastifyRateLimit from "@fastify/rate-limit";
+import fastifyStatic from "@fastify/static";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { findClinicBySubdomain } from "../clinics/clinic.queries.js";
+import { siteForHost } from "../hosts.js";
+import { validateSession } from "../sessions/session.js";
+import type { WebContext } from "./context.js";
+import { handleError, notFound, sendProblem } from "./problems.js";
+import { registerOperatorApi } from "./routes/operator-api.js";
+import { registerPageRoutes } from "./routes/pages.js";
+import { registerSessionApi } from "./routes/session-api.js";
+import { registerSignInRoutes } from "./routes/sign-in.js";
+import { readSessionToken } from "./session-cookie.js";
+
+export interface ServerOptions {
+  logger: FastifyServerOptions["logger"];
+  /** Password sign-in attempts allowed per IP per minute. */
+  signInRateLimitPerMinute: number;
+}
+
+// Forms and API bodies are small; the ACS route raises this for itself.
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Builds the HTTP layer: plugins, the host → clinic and cookie → session hooks, and every route. */
+export async function buildServer(ctx: WebContext, options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger,
+    trustProxy: ctx.config.trustProxy,
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: () => crypto.randomUUID(),
+  });
+  app.decorateRequest("clinic", null);
+  app.decorateRequest("auth", null);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => sendProblem(request, reply, notFound));
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        // The ACS answers the IdP's POST and the demo IdP posts to the ACS: form targets are other hosts of ours.
+        formAction: null,
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: ctx.config.scheme === "https" ? [] : null,
+      },
+    },
+    hsts: ctx.config.scheme === "https",
+  });
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
+  await app.register(fastifyCsrf, {
+    cookieKey: ctx.config.scheme === "https" ? "__Host-csrf" : "csrf",
+    cookieOpts: { path: "/", httpOnly: true, sameSite: "lax", secure: ctx.config.scheme === "https" },
+  });
+  await app.register(fastifyRateLimit, { global: false });
+  await app.register(fastifyStatic, {
+    root: fileURLToPath(new URL("../../public/", import.meta.url)),
+    prefix: "/assets/",
+    maxAge: "1h",
+  });
+
+  app.addHook("onRequest", async (request, reply) => {
+    const site = siteForHost(request.host, ctx.config.baseDomain);
+    if (site.kind === "unknown") {
+      return sendProblem(request, reply, { ...notFound, code: "unknown_host", message: "This address is not served here.", next: undefined });
+    }
+    if (request.url.startsWith("/assets/")) return;
+    if (site.kind === "clinic") {
+      request.clinic = await findClinicBySubdomain(ctx.db, site.subdomain);
+      if (!request.clinic) {
+        return sendProblem(request, reply, { ...notFound, code: "clinic_not_found", message: "There is no clinic at this address. Check the spelling of your clinic's link.", next: undefined });
+      }
+    }
+    const token = readSessionToken(request, ctx.config);
+    request.auth = token ? await validateSession(ctx.db, token, request.clinic?.id ?? null, ctx.sessionPolicy, ctx.clock()) : null;
+  });
+
+  registerSessionApi(app, ctx);
+  registerOperatorApi(app, ctx);
+  registerSignInRoutes(app, ctx, options.signInRateLimitPerMinute);
+  registerPageRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,120 @@
+import { createServer } from "node:net";
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "../../src/app.js";
+import { loadConfig, type Config } from "../../src/config.js";
+import type { Clinic } from "../../src/clinics/clinic.js";
+import { createClinic } from "../../src/clinics/clinic.queries.js";
+import { openDatabase, type Db, type Dialect } from "../../src/db/open.js";
+import { migrateToLatest } from "../../src/db/migrate.js";
+import { clinicOrigin, mainOrigin } from "../../src/hosts.js";
+import { addClinicMember, type NewMember } from "../../src/users/add-member.js";
+import { createTestDatabase, type TestDatabase } from "./databases.js";
+import { HttpClient, csrfFrom } from "./http-client.js";
+
+export const OPERATOR_TOKEN = "test-operator-token-0123456789abcdefghijklmnop";
+
+export interface TestApp {
+  dialect: Dialect;
+  config: Config;
+  db: Db;
+  app: FastifyInstance;
+  port: number;
+  /** A fresh browser stand-in with an empty cookie jar. */
+  client(): HttpClient;
+  main(path?: string): string;
+  clinicUrl(subdomain: string, path?: string): string;
+  operator: Record<string, string>;
+  /** Moves the app's clock (session timeouts, SAML validity windows). */
+  advanceClock(ms: number): void;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Starts the real app over real HTTP on 127.0.0.1 against a fresh database of the given dialect. */
+export async function startTestApp(
+  dialect: Dialect,
+  options: { env?: Record<string, string>; signInRateLimitPerMinute?: number } = {},
+): Promise<TestApp> {
+  const database: TestDatabase = await createTestDatabase(dialect);
+  const port = await freePort();
+  const config = loadConfig({
+    NODE_ENV: "test",
+    DATABASE_URL: database.url,
+    PORT: String(port),
+    OPERATOR_TOKEN,
+    DEMO: "0",
+    LOG_LEVEL: "silent",
+    ...options.env,
+  });
+  const { db } = await openDatabase(config.databaseUrl);
+  await migrateToLatest(db);
+  let offsetMs = 0;
+  const app = await buildApp({
+    config,
+    db,
+    logger: false,
+    clock: () => new Date(Date.now() + offsetMs),
+    signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 1000,
+  });
+  await app.listen({ host: "127.0.0.1", port });
+  return {
+    dialect,
+    config,
+    db,
+    app,
+    port,
+    client: () => new HttpClient(port),
+    main: (path = "/") => `${mainOrigin(config)}${path}`,
+    clinicUrl: (subdomain, path = "/") => `${clinicOrigin(config, subdomain)}${path}`,
+    operator: { authorization: `Bearer ${OPERATOR_TOKEN}` },
+    advanceClock: (ms) => {
+      offsetMs += ms;
+    },
+    close: async () => {
+      await app.close();
+      await db.destroy();
+      await database.drop();
+    },
+  };
+}
+
+let counter = 0;
+/** A unique clinic subdomain per test, so tests never share rows. */
+export function uniqueSubdomain(prefix = "clinic"): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${counter}`;
+}
+
+export async function givenClinic(t: TestApp, seats = 5, name = "Acme Health"): Promise<Clinic> {
+  const created = await createClinic(t.db, { subdomain: uniqueSubdomain(), name, seats });
+  if (!created.ok) throw new Error(created.error);
+  return created.value;
+}
+
+export const PASSWORD = "correct horse battery staple";
+
+export async function givenMember(t: TestApp, clinic: Clinic, member: Partial<NewMember> & { email: string }) {
+  const added = await addClinicMember(
+    t.db,
+    clinic,
+    { name: "Pat Member", role: "provider", password: PASSWORD, ...member },
+    { actor: "test", ip: null },
+  );
+  if (!added.ok) throw new Error(added.error);
+  return added.value;
+}
+
+/** Signs in with a password through the real sign-in form of a host; returns the response to the POST. */
+export async function signInWithPasswordForm(client: HttpClient, signInUrl: string, email: string, password = PASSWORD) {
+  const page = await client.get(signInUrl);
+  return client.postForm(signInUrl, { _csrf: csrfFrom(page.body), email, password });
+}
