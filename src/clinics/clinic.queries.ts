@@ -44,7 +44,9 @@ export async function countSeatsUsed(db: Db, clinicId: string): Promise<number> 
 /**
  * Serialises seat-consuming writes of one clinic inside a transaction. A no-op UPDATE takes the row lock on
  * PostgreSQL and the write lock on SQLite, so two people racing for the last seat cannot both win.
+ * Returns the clinic's seat count as it stands under the lock.
  */
-export async function lockClinicSeats(trx: Db, clinicId: string): Promise<void> {
-  await trx.updateTable("clinics").set({ seats: sql`seats` }).where("id", "=", clinicId).execute();
+export async function lockClinicSeats(trx: Db, clinicId: string): Promise<number> {
+  const row = await trx.updateTable("clinics").set({ seats: sql`seats` }).where("id", "=", clinicId).returning("seats").executeTakeFirstOrThrow();
+  return Number(row.seats);
 }

@@ -1,10 +1,12 @@
 import { Migrator, type Migration, type MigrationProvider } from "kysely";
 import type { Db } from "./open.js";
 import * as m001 from "./migrations/001_foundation.js";
+import * as m002 from "./migrations/002_saml.js";
 
 // Listed explicitly (no folder scanning) so the compiled build and the tests run the same set.
 const migrations: Record<string, Migration> = {
   "001_foundation": m001,
+  "002_saml": m002,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,6 +1,8 @@
 import type { AuditEventTable } from "../audit/audit.table.js";
 import type { ClinicTable } from "../clinics/clinic.table.js";
 import type { RoomTable } from "../rooms/room.table.js";
+import type { SamlAssertionSeenTable, SamlConnectionTable, SamlRequestTable, SsoEventTable } from "../sso/saml/connection.table.js";
+import type { DemoIdpKeyTable } from "../demo/demo-idp.table.js";
 import type { SessionTable } from "../sessions/session.table.js";
 import type { MembershipTable, UserTable } from "../users/user.table.js";
 
@@ -11,4 +13,9 @@ export interface Database {
   rooms: RoomTable;
   sessions: SessionTable;
   audit_events: AuditEventTable;
+  saml_connections: SamlConnectionTable;
+  saml_requests: SamlRequestTable;
+  saml_assertions_seen: SamlAssertionSeenTable;
+  sso_events: SsoEventTable;
+  demo_idp_keys: DemoIdpKeyTable;
 }

@@ -53,8 +53,8 @@ export async function addClinicMember(
   } as const;
   try {
     await db.transaction().execute(async (trx) => {
-      await lockClinicSeats(trx, clinic.id);
-      if ((await countSeatsUsed(trx, clinic.id)) >= clinic.seats) throw new Refusal("seat_limit_reached");
+      const seats = await lockClinicSeats(trx, clinic.id);
+      if ((await countSeatsUsed(trx, clinic.id)) >= seats) throw new Refusal("seat_limit_reached");
       const existing = await trx.selectFrom("users").select("id").where("email", "=", user.email).executeTakeFirst();
       if (existing) throw new Refusal("email_taken");
       await trx.insertInto("users").values(user).execute();

@@ -13,6 +13,7 @@ import type { WebContext } from "./context.js";
 import { handleError, notFound, sendProblem } from "./problems.js";
 import { registerOperatorApi } from "./routes/operator-api.js";
 import { registerPageRoutes } from "./routes/pages.js";
+import { registerSamlRoutes } from "./routes/saml.js";
 import { registerSessionApi } from "./routes/session-api.js";
 import { registerSignInRoutes } from "./routes/sign-in.js";
 import { readSessionToken } from "./session-cookie.js";
@@ -86,6 +87,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerSessionApi(app, ctx);
   registerOperatorApi(app, ctx);
   registerSignInRoutes(app, ctx, options.signInRateLimitPerMinute);
+  registerSamlRoutes(app, ctx);
   registerPageRoutes(app, ctx);
   return app;
 }

@@ -10,6 +10,7 @@ import { addClinicMember } from "../../users/add-member.js";
 import { emailSchema, passwordSchema, personNameSchema, roleSchema } from "../../users/user.js";
 import type { WebContext } from "../context.js";
 import { clientIp } from "../forms.js";
+import { registerSsoApi } from "./sso-api.js";
 import { invalidInput, notFound, sendProblem, type Problem } from "../problems.js";
 
 const CreateClinicBody = z.strictObject({ subdomain: subdomainSchema, name: clinicNameSchema, seats: seatsSchema });
@@ -99,5 +100,7 @@ export function registerOperatorApi(app: FastifyInstance, ctx: WebContext): void
         roomName: input.data.roomName ?? null,
       });
     });
+
+    registerSsoApi(api, ctx);
   });
 }

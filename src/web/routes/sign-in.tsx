@@ -3,6 +3,7 @@ import { getClinic } from "../../clinics/clinic.queries.js";
 import { clinicOrigin } from "../../hosts.js";
 import { deleteSession } from "../../sessions/session.js";
 import { signInWithPassword } from "../../sessions/sign-in-with-password.js";
+import { ssoSignInOptions } from "../../sso/saml/connection.queries.js";
 import type { WebContext } from "../context.js";
 import { bySite, clientIp, csrfToken, formFields } from "../forms.js";
 import { AccountPage } from "../pages/account.js";
@@ -21,8 +22,10 @@ const SIGN_IN_ERRORS = {
 export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rateLimitPerMinute: number): void {
   const sendNotFound = async (request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, notFound);
 
-  function renderSignIn(request: FastifyRequest, reply: FastifyReply, extra: { error?: string; email?: string; returnTo?: string | null }, status = 200) {
+  async function renderSignIn(request: FastifyRequest, reply: FastifyReply, extra: { error?: string; email?: string; returnTo?: string | null }, status = 200) {
     const clinic = request.clinic;
+    const sso = clinic ? await ssoSignInOptions(ctx.db, clinic.id) : null;
+    const ssoStartUrl = sso?.enabled ? `/saml/login${extra.returnTo ? `?returnTo=${encodeURIComponent(extra.returnTo)}` : ""}` : null;
     return sendPage(
       reply,
       <SignInPage
@@ -31,6 +34,8 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
         returnTo={extra.returnTo ?? undefined}
         email={extra.email}
         error={extra.error}
+        ssoStartUrl={ssoStartUrl}
+        passwordAllowed={!sso?.enforced}
       />,
       status,
     );
@@ -54,6 +59,10 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
         return renderSignIn(request, reply, { error: "Enter your email and your password.", email, returnTo }, 400);
       }
       const clinicId = request.clinic?.id ?? null;
+      // Once a clinic enforces SSO its own page takes no passwords; the main site still does (the fallback).
+      if (clinicId && (await ssoSignInOptions(ctx.db, clinicId)).enforced) {
+        return renderSignIn(request, reply, { error: "Your clinic signs you in with single sign-on. Use the button below.", returnTo }, 403);
+      }
       const result = await signInWithPassword(ctx.db, { email, password, clinicId, ip: clientIp(request) }, ctx.sessionPolicy, ctx.clock());
       if (!result.ok) {
         return renderSignIn(request, reply, { error: SIGN_IN_ERRORS[result.error], email, returnTo }, result.error === "too_many_attempts" ? 429 : 401);

@@ -1,0 +1,29 @@
+import { recordAuditEvent } from "../../audit/audit.js";
+import type { Clinic } from "../../clinics/clinic.js";
+import type { Db } from "../../db/open.js";
+import { err, ok, type Result } from "../../result.js";
+import type { Actor } from "../../users/add-member.js";
+import type { SamlConnection } from "./connection.js";
+import { findSamlConnection, updateSamlConnectionFlags, type SamlConnectionChanges } from "./connection.queries.js";
+
+export type ChangeFlagsError = "not_configured" | "enforce_before_first_sign_in";
+
+/**
+ * Turns a connection's switches on or off. Enforcement needs one successful SSO sign-in first, so a clinic
+ * cannot lock everyone out with a connection that has never worked.
+ */
+export async function changeSamlFlags(
+  db: Db,
+  clinic: Clinic,
+  flags: SamlConnectionChanges,
+  by: Actor,
+): Promise<Result<SamlConnection, ChangeFlagsError>> {
+  const connection = await findSamlConnection(db, clinic.id);
+  if (!connection) return err("not_configured");
+  if (flags.enforceSso === true && !connection.enforceSso && !connection.lastSuccessAt) return err("enforce_before_first_sign_in");
+  await db.transaction().execute(async (trx) => {
+    await updateSamlConnectionFlags(trx, clinic.id, flags);
+    await recordAuditEvent(trx, { ...by, clinicId: clinic.id, action: "sso.saml.flags", target: clinic.subdomain, outcome: "success", detail: { ...flags } });
+  });
+  return ok((await findSamlConnection(db, clinic.id))!);
+}

@@ -1,0 +1,96 @@
+import { recordAuditEvent } from "../../audit/audit.js";
+import type { Clinic } from "../../clinics/clinic.js";
+import type { Db } from "../../db/open.js";
+import { err, ok, type Result } from "../../result.js";
+import type { Actor } from "../../users/add-member.js";
+import { parseCertificate, type TrustedCertificate } from "./certificates.js";
+import type { IdpSettings, SamlConnection, SamlConnectionFlags } from "./connection.js";
+import { saveSamlConnection } from "./connection.queries.js";
+import { fetchIdpMetadata, type FetchPolicy } from "./fetch-metadata.js";
+import { MAX_TRUSTED_CERTIFICATES, parseIdpMetadata } from "./idp-metadata.js";
+import type { IdpPreset } from "./presets.js";
+
+/** The three ways to describe the IdP: its metadata pasted, its metadata URL, or SSO URL + certificate by hand. */
+export type IdpSource =
+  | { metadataXml: string }
+  | { metadataUrl: string }
+  | { idpEntityId: string; idpSsoUrl: string; idpCertificates: string[] };
+
+export interface ConfigureSamlInput {
+  source: IdpSource;
+  preset: IdpPreset;
+  flags: Partial<SamlConnectionFlags>;
+}
+
+/** What was wrong, in a sentence the operator or clinic admin can act on. */
+export interface ConfigureError {
+  field: string;
+  message: string;
+}
+
+export async function configureSamlConnection(
+  db: Db,
+  clinic: Clinic,
+  input: ConfigureSamlInput,
+  policy: FetchPolicy,
+  by: Actor,
+): Promise<Result<SamlConnection, never> | { ok: false; error: ConfigureError }> {
+  const settings = await readIdpSettings(input.source, policy);
+  if (!settings.ok) return settings;
+  // Whatever the source, people's browsers are sent to this URL: it must be https (http only in development).
+  const ssoUrl = checkSsoUrl(settings.value.idpSsoUrl, policy);
+  if (!ssoUrl.ok) return { ok: false, error: { field: "idpSsoUrl" in input.source ? "idpSsoUrl" : Object.keys(input.source)[0]!, message: `the IdP SSO URL ${ssoUrl.error}` } };
+  const sourceLabel = "metadataUrl" in input.source ? input.source.metadataUrl : "metadataXml" in input.source ? "metadata_xml" : "manual";
+  const connection = await db.transaction().execute(async (trx) => {
+    const saved = await saveSamlConnection(trx, clinic.id, { ...settings.value, preset: input.preset, source: sourceLabel, flags: input.flags });
+    await recordAuditEvent(trx, {
+      ...by,
+      clinicId: clinic.id,
+      action: "sso.saml.configure",
+      target: saved.idpEntityId,
+      outcome: "success",
+      detail: { source: sourceLabel, preset: input.preset, certificates: saved.certificates.map((c) => c.fingerprintSha256).join(" ") },
+    });
+    return saved;
+  });
+  return ok(connection);
+}
+
+async function readIdpSettings(source: IdpSource, policy: FetchPolicy): Promise<Result<IdpSettings, never> | { ok: false; error: ConfigureError }> {
+  if ("metadataXml" in source) {
+    const parsed = parseIdpMetadata(source.metadataXml);
+    return parsed.ok ? parsed : { ok: false, error: { field: "metadataXml", message: parsed.error } };
+  }
+  if ("metadataUrl" in source) {
+    const fetched = await fetchIdpMetadata(source.metadataUrl, policy);
+    if (!fetched.ok) return { ok: false, error: { field: "metadataUrl", message: fetched.error } };
+    const parsed = parseIdpMetadata(fetched.value);
+    return parsed.ok ? parsed : { ok: false, error: { field: "metadataUrl", message: parsed.error } };
+  }
+  const ssoUrl = checkSsoUrl(source.idpSsoUrl, policy);
+  if (!ssoUrl.ok) return { ok: false, error: { field: "idpSsoUrl", message: ssoUrl.error } };
+  const certificates: TrustedCertificate[] = [];
+  for (const [index, pem] of source.idpCertificates.entries()) {
+    const parsed = parseCertificate(pem);
+    if (!parsed.ok) return { ok: false, error: { field: `idpCertificates.${index}`, message: parsed.error } };
+    certificates.push(parsed.value);
+  }
+  if (certificates.length === 0 || certificates.length > MAX_TRUSTED_CERTIFICATES) {
+    return { ok: false, error: { field: "idpCertificates", message: `give one or two certificates (two during a rollover)` } };
+  }
+  return ok({ idpEntityId: source.idpEntityId.trim(), idpSsoUrl: ssoUrl.value, idpSsoBinding: "redirect", certificates });
+}
+
+/** The IdP's SSO URL: https (http only in development), no credentials, no fragment. */
+export function checkSsoUrl(value: string, policy: FetchPolicy): Result<string, string> {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    return err("is not a valid URL");
+  }
+  if (url.protocol !== "https:" && !(policy.allowInsecure && url.protocol === "http:")) return err("must start with https://");
+  if (url.username || url.password) return err("must not contain a user name or password");
+  if (url.hash) return err("must not contain a #fragment");
+  return ok(url.toString());
+}

@@ -1,0 +1,68 @@
+import type { Db } from "../../db/open.js";
+import { nowIso } from "../../ids.js";
+import { rowToSamlConnection, type IdpSettings, type SamlConnection, type SamlConnectionFlags } from "./connection.js";
+import type { IdpPreset } from "./presets.js";
+
+export async function findSamlConnection(db: Db, clinicId: string): Promise<SamlConnection | null> {
+  const row = await db.selectFrom("saml_connections").selectAll().where("clinic_id", "=", clinicId).executeTakeFirst();
+  return row ? rowToSamlConnection(row) : null;
+}
+
+const DEFAULT_FLAGS: SamlConnectionFlags = { enabled: true, allowIdpInitiated: true, jitProvisioning: false, enforceSso: false };
+
+/** Creates or replaces the IdP side of a clinic's connection; flags not given keep their value (or the default). */
+export async function saveSamlConnection(
+  db: Db,
+  clinicId: string,
+  input: IdpSettings & { preset: IdpPreset; source: string; flags: Partial<SamlConnectionFlags> },
+): Promise<SamlConnection> {
+  const existing = await findSamlConnection(db, clinicId);
+  const flags = { ...DEFAULT_FLAGS, ...(existing ?? {}), ...input.flags };
+  const now = nowIso();
+  const row = {
+    clinic_id: clinicId,
+    preset: input.preset,
+    idp_entity_id: input.idpEntityId,
+    idp_sso_url: input.idpSsoUrl,
+    idp_sso_binding: input.idpSsoBinding,
+    idp_certificates: JSON.stringify(input.certificates.map((c) => c.pem)),
+    enabled: Number(flags.enabled),
+    allow_idp_initiated: Number(flags.allowIdpInitiated),
+    jit_provisioning: Number(flags.jitProvisioning),
+    enforce_sso: Number(flags.enforceSso),
+    source: input.source,
+    last_success_at: existing?.lastSuccessAt ?? null,
+    created_at: now,
+    updated_at: now,
+  };
+  if (existing) {
+    const { clinic_id: _, created_at: __, ...changes } = row;
+    await db.updateTable("saml_connections").set(changes).where("clinic_id", "=", clinicId).execute();
+  } else {
+    await db.insertInto("saml_connections").values(row).execute();
+  }
+  return (await findSamlConnection(db, clinicId))!;
+}
+
+export async function updateSamlConnectionFlags(db: Db, clinicId: string, flags: SamlConnectionChanges): Promise<void> {
+  const changes: Record<string, number | string> = { updated_at: nowIso() };
+  if (flags.preset !== undefined) changes.preset = flags.preset;
+  if (flags.enabled !== undefined) changes.enabled = Number(flags.enabled);
+  if (flags.allowIdpInitiated !== undefined) changes.allow_idp_initiated = Number(flags.allowIdpInitiated);
+  if (flags.jitProvisioning !== undefined) changes.jit_provisioning = Number(flags.jitProvisioning);
+  if (flags.enforceSso !== undefined) changes.enforce_sso = Number(flags.enforceSso);
+  await db.updateTable("saml_connections").set(changes).where("clinic_id", "=", clinicId).execute();
+}
+
+export type SamlConnectionChanges = Partial<SamlConnectionFlags> & { preset?: IdpPreset };
+
+export async function recordSamlSuccess(db: Db, clinicId: string, at: string): Promise<void> {
+  await db.updateTable("saml_connections").set({ last_success_at: at }).where("clinic_id", "=", clinicId).execute();
+}
+
+/** What a clinic's sign-in page offers: the SSO button when enabled, and no password form when enforced. */
+export async function ssoSignInOptions(db: Db, clinicId: string): Promise<{ enabled: boolean; enforced: boolean }> {
+  const connection = await findSamlConnection(db, clinicId);
+  const enabled = Boolean(connection?.enabled && connection.certificates.length > 0);
+  return { enabled, enforced: enabled && Boolean(connection?.enforceSso) };
+}

@@ -1,0 +1,49 @@
+export interface SamlConnectionTable {
+  /** One connection per clinic. */
+  clinic_id: string;
+  preset: "okta" | "entra" | "auth0" | "google" | "generic";
+  idp_entity_id: string;
+  idp_sso_url: string;
+  idp_sso_binding: "redirect" | "post";
+  /** JSON array of PEM certificates, one or two (two during a rollover). */
+  idp_certificates: string;
+  enabled: number;
+  allow_idp_initiated: number;
+  jit_provisioning: number;
+  enforce_sso: number;
+  /** Where the configuration came from: "manual", "metadata_xml" or the metadata URL. */
+  source: string;
+  last_success_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** An AuthnRequest we sent and may receive one answer to. */
+export interface SamlRequestTable {
+  id: string;
+  clinic_id: string;
+  return_to: string;
+  created_at: string;
+  expires_at: string;
+  consumed_at: string | null;
+}
+
+/** Assertion IDs already accepted, kept until the assertion could no longer be valid anyway. */
+export interface SamlAssertionSeenTable {
+  clinic_id: string;
+  assertion_id: string;
+  expires_at: string;
+}
+
+/** Every SSO attempt of a clinic, with its precise technical reason, for the clinic's admins and the operator. */
+export interface SsoEventTable {
+  id: string;
+  clinic_id: string;
+  at: string;
+  outcome: "success" | "failure";
+  code: string;
+  reason: string;
+  email: string | null;
+  reference: string;
+  ip: string | null;
+}

@@ -1,0 +1,58 @@
+import type { SamlConnectionTable } from "./connection.table.js";
+import { parseCertificate, type TrustedCertificate } from "./certificates.js";
+import type { IdpPreset } from "./presets.js";
+
+/** One clinic's trust in its identity provider. */
+export interface SamlConnection {
+  clinicId: string;
+  preset: IdpPreset;
+  idpEntityId: string;
+  idpSsoUrl: string;
+  idpSsoBinding: "redirect" | "post";
+  certificates: TrustedCertificate[];
+  enabled: boolean;
+  allowIdpInitiated: boolean;
+  jitProvisioning: boolean;
+  enforceSso: boolean;
+  source: string;
+  lastSuccessAt: string | null;
+  updatedAt: string;
+}
+
+export interface SamlConnectionFlags {
+  enabled: boolean;
+  allowIdpInitiated: boolean;
+  jitProvisioning: boolean;
+  enforceSso: boolean;
+}
+
+/** What an operator or admin hands us about the IdP, however it arrived (form, metadata XML or URL). */
+export interface IdpSettings {
+  idpEntityId: string;
+  idpSsoUrl: string;
+  idpSsoBinding: "redirect" | "post";
+  certificates: TrustedCertificate[];
+}
+
+export function rowToSamlConnection(row: SamlConnectionTable): SamlConnection {
+  const pems = JSON.parse(row.idp_certificates) as string[];
+  return {
+    clinicId: row.clinic_id,
+    preset: row.preset,
+    idpEntityId: row.idp_entity_id,
+    idpSsoUrl: row.idp_sso_url,
+    idpSsoBinding: row.idp_sso_binding,
+    // Stored certificates were parsed before they were saved; one that no longer parses is dropped, not trusted.
+    certificates: pems.flatMap((pem) => {
+      const parsed = parseCertificate(pem);
+      return parsed.ok ? [parsed.value] : [];
+    }),
+    enabled: Boolean(row.enabled),
+    allowIdpInitiated: Boolean(row.allow_idp_initiated),
+    jitProvisioning: Boolean(row.jit_provisioning),
+    enforceSso: Boolean(row.enforce_sso),
+    source: row.source,
+    lastSuccessAt: row.last_success_at,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,64 @@
+import { randomBytes } from "node:crypto";
+import { SAML, ValidateInResponseTo } from "@node-saml/node-saml";
+import type { Db } from "../../db/open.js";
+import { nowIso } from "../../ids.js";
+import type { SamlConnection } from "./connection.js";
+import { PRESETS } from "./presets.js";
+import type { ServiceProviderUrls } from "./service-provider.js";
+
+// An AuthnRequest can be answered within ten minutes, once (the ACS marks it consumed).
+export const REQUEST_LIFETIME_MS = 10 * 60_000;
+
+export type SamlLoginStart =
+  | { binding: "redirect"; url: string }
+  | { binding: "post"; action: string; fields: { SAMLRequest: string; RelayState: string } };
+
+/**
+ * Starts an SP-initiated sign-in: records the AuthnRequest ID in the shared database (so any app instance can
+ * receive the answer) and returns where to send the browser. returnTo must already be a safe local path.
+ */
+export async function startSamlLogin(
+  db: Db,
+  connection: SamlConnection,
+  sp: ServiceProviderUrls,
+  returnTo: string,
+  now: Date,
+): Promise<SamlLoginStart> {
+  const requestId = `_${randomBytes(20).toString("hex")}`;
+  const saml = new SAML({
+    // Our own ID, so it can be stored before the browser leaves.
+    generateUniqueId: () => requestId,
+    entryPoint: connection.idpSsoUrl,
+    issuer: sp.entityId,
+    callbackUrl: sp.acsUrl,
+    // node-saml requires a certificate even to build a request; nothing is verified with it here.
+    idpCert: connection.certificates.map((c) => c.pem),
+    // Okta errors when the NameIDPolicy format differs from the app's Name ID format: the preset knows what is safe.
+    identifierFormat: PRESETS[connection.preset].requestedNameIdFormat,
+    allowCreate: true,
+    // A RequestedAuthnContext of "password" makes Entra and Okta refuse people who sign in with MFA or passkeys.
+    disableRequestedAuthnContext: true,
+    forceAuthn: false,
+    authnRequestBinding: connection.idpSsoBinding === "post" ? "HTTP-POST" : "HTTP-Redirect",
+    // The request ID is checked against our database by the ACS, not against node-saml's per-process memory.
+    validateInResponseTo: ValidateInResponseTo.never,
+    // Entra ID does not fully support signed AuthnRequests; no IdP in our presets needs them.
+    privateKey: undefined,
+  });
+  await db
+    .insertInto("saml_requests")
+    .values({
+      id: requestId,
+      clinic_id: connection.clinicId,
+      return_to: returnTo,
+      created_at: nowIso(now),
+      expires_at: nowIso(new Date(now.getTime() + REQUEST_LIFETIME_MS)),
+      consumed_at: null,
+    })
+    .execute();
+  if (connection.idpSsoBinding === "post") {
+    const message = await saml.getAuthorizeMessageAsync(returnTo, undefined, {});
+    return { binding: "post", action: connection.idpSsoUrl, fields: { SAMLRequest: String(message.SAMLRequest), RelayState: returnTo } };
+  }
+  return { binding: "redirect", url: await saml.getAuthorizeUrlAsync(returnTo, undefined, {}) };
+}

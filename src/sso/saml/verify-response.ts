@@ -1,0 +1,160 @@
+import type { Element } from '@xmldom/xmldom';
+import {
+  checkAudience,
+  checkBearerConfirmation,
+  checkConditionsTime,
+  checkDestination,
+  checkInResponseTo,
+  checkIssuers,
+  type Clock,
+} from './assertion-rules.js';
+import { checkNoCommentInValues, readIdentity, type AttributeNames } from './assertion-identity.js';
+import { quoteValue, samlFailure, type SamlFailure, type SamlResult } from './failure.js';
+import { decodeAndGuardSamlResponse } from './pre-parse-guard.js';
+import { checkResponseStructure, type PostedResponse } from './response-structure.js';
+import { SAML_ASSERTION_NS, isNamed, parseXmlDocument } from './saml-xml.js';
+import { validateSignatureWithNodeSaml } from './signature-validation.js';
+
+export type { AttributeNames } from './assertion-identity.js';
+export type { SamlFailure, SamlFailureCode } from './failure.js';
+
+export interface SamlTrust {
+  idpEntityId: string;
+  /** PEM, one or two (two during a certificate rollover). */
+  certificates: string[];
+}
+
+export interface ServiceProvider {
+  entityId: string;
+  acsUrl: string;
+}
+
+export interface VerifiedAssertion {
+  assertionId: string;
+  /** From the signed SubjectConfirmationData; the caller checks it against its shared request store. */
+  inResponseTo: string | null;
+  issuer: string;
+  nameId: string;
+  nameIdFormat: string | null;
+  /** Lower-cased; NameID when it is an address, else the first present of attributeNames.email. */
+  email: string;
+  firstName: string | null;
+  lastName: string | null;
+  /** The latest time this assertion could still be accepted: keep its ID in the replay cache until then. */
+  notOnOrAfter: Date;
+}
+
+export interface VerifySamlResponseInput {
+  /** The base64 SAMLResponse form field as posted. */
+  samlResponse: string;
+  trust: SamlTrust;
+  sp: ServiceProvider;
+  attributeNames: AttributeNames;
+  now: Date;
+  clockSkewMs: number;
+}
+
+// Skew beyond this is a configuration bug, not a tolerance: it would keep expired assertions alive.
+const MAX_CLOCK_SKEW_MS = 10 * 60 * 1000;
+
+/**
+ * Verifies a posted SAMLResponse for one clinic's connection: pre-parse guard, document shape, node-saml
+ * signature validation, then every rule node-saml leaves out, all read from the signed assertion.
+ * Pure: no database, no network, the clock is `now`.
+ */
+export async function verifySamlResponse(
+  input: VerifySamlResponseInput,
+): Promise<{ ok: true; value: VerifiedAssertion } | { ok: false; error: SamlFailure }> {
+  assertUsableSettings(input);
+  const guarded = decodeAndGuardSamlResponse(input.samlResponse);
+  if (!guarded.ok) return guarded;
+  const doc = parseXmlDocument(guarded.value);
+  if (doc === null) return samlFailure('malformed_response', 'SAMLResponse is not well-formed XML');
+  const posted = checkResponseStructure(doc);
+  if (!posted.ok) return posted;
+
+  const signature = await validateSignatureWithNodeSaml({
+    xml: guarded.value,
+    idpCertificates: input.trust.certificates,
+    idpEntityId: input.trust.idpEntityId,
+    spEntityId: input.sp.entityId,
+    acsUrl: input.sp.acsUrl,
+    now: input.now,
+    clockSkewMs: input.clockSkewMs,
+  });
+  if (signature.kind === 'signature_refused') {
+    return samlFailure(
+      'invalid_signature',
+      `No valid signature by the connection's certificates covers the assertion (node-saml: ${quoteValue(signature.message)})`,
+    );
+  }
+  const verifiedAssertion = parseVerifiedAssertion(signature.verifiedAssertionXml);
+  if (verifiedAssertion === null) {
+    return samlFailure('assertion_rejected', 'The signed assertion returned by node-saml could not be read');
+  }
+  const checked = checkSignedAssertion(posted.value, verifiedAssertion, input);
+  if (!checked.ok) return checked;
+  if (signature.kind === 'refused_after_signature') {
+    // node-saml refused for a reason our own checks did not find: still a refusal.
+    return samlFailure('assertion_rejected', `node-saml refused the signed assertion: ${quoteValue(signature.message)}`);
+  }
+  return checked;
+}
+
+/**
+ * Every rule node-saml 5.1 leaves out. Values come from `signed` (the bytes the valid signature covers);
+ * `posted` supplies Response-level attributes and the comment check (canonical bytes carry no comments).
+ */
+function checkSignedAssertion(
+  posted: PostedResponse,
+  signed: Element,
+  input: VerifySamlResponseInput,
+): SamlResult<VerifiedAssertion> {
+  const clock: Clock = { nowMs: input.now.getTime(), clockSkewMs: input.clockSkewMs };
+  const issuer = checkIssuers(posted.response, signed, input.trust.idpEntityId);
+  if (!issuer.ok) return issuer;
+  const destination = checkDestination(posted.response, input.sp.acsUrl);
+  if (!destination.ok) return destination;
+  const audience = checkAudience(signed, input.sp.entityId);
+  if (!audience.ok) return audience;
+  const conditions = checkConditionsTime(signed, clock);
+  if (!conditions.ok) return conditions;
+  const bearer = checkBearerConfirmation(signed, input.sp.acsUrl, clock);
+  if (!bearer.ok) return bearer;
+  const inResponseTo = checkInResponseTo(posted.response, bearer.value.inResponseTo);
+  if (!inResponseTo.ok) return inResponseTo;
+  const comments = checkNoCommentInValues(posted.response);
+  if (!comments.ok) return comments;
+  const identity = readIdentity(signed, input.attributeNames);
+  if (!identity.ok) return identity;
+  const assertionId = signed.getAttribute('ID');
+  if (!assertionId) return samlFailure('malformed_response', 'The assertion has no ID');
+  // Until the earliest NotOnOrAfter, plus the skew we grant, the assertion could still be accepted.
+  const lastAcceptedMs = Math.min(conditions.value ?? Infinity, bearer.value.notOnOrAfterMs) + input.clockSkewMs;
+  return {
+    ok: true,
+    value: {
+      assertionId,
+      inResponseTo: inResponseTo.value,
+      issuer: issuer.value,
+      ...identity.value,
+      notOnOrAfter: new Date(lastAcceptedMs),
+    },
+  };
+}
+
+function parseVerifiedAssertion(xml: string): Element | null {
+  const root = parseXmlDocument(xml)?.documentElement ?? null;
+  return root !== null && isNamed(root, SAML_ASSERTION_NS, 'Assertion') ? root : null;
+}
+
+// Wrong settings are bugs in the caller, not failures of the message: throw.
+function assertUsableSettings(input: VerifySamlResponseInput): void {
+  const { clockSkewMs, now, trust } = input;
+  if (!Number.isFinite(clockSkewMs) || clockSkewMs < 0 || clockSkewMs > MAX_CLOCK_SKEW_MS) {
+    // node-saml treats -1 as "skip every time check": never let a negative value through.
+    throw new RangeError(`clockSkewMs must be between 0 and ${MAX_CLOCK_SKEW_MS}, got ${clockSkewMs}`);
+  }
+  if (Number.isNaN(now.getTime())) throw new RangeError('now is not a valid Date');
+  if (trust.certificates.length === 0) throw new RangeError('the connection has no IdP certificate to trust');
+}

@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { clinicOrigin } from "../../hosts.js";
+import { deleteSession } from "../../sessions/session.js";
+import { findSamlConnection } from "../../sso/saml/connection.queries.js";
+import { consumeSamlResponse } from "../../sso/saml/consume-response.js";
+import { explainSsoFailure } from "../../sso/saml/failure-messages.js";
+import { serviceProviderMetadata, serviceProviderUrls } from "../../sso/saml/service-provider.js";
+import { startSamlLogin } from "../../sso/saml/start-login.js";
+import type { WebContext } from "../context.js";
+import { bySite, clientIp } from "../forms.js";
+import { AutoPostPage } from "../pages/auto-post.js";
+import { notFound, sendProblem, type Problem } from "../problems.js";
+import { sendPage } from "../render.js";
+import { safeReturnPath } from "../return-to.js";
+import { readSessionToken, setSessionCookie } from "../session-cookie.js";
+
+// A real response is 4–30 KiB; the verifier's own guard stops at 256 KiB decoded. Form-encoding inflates base64.
+const ACS_BODY_LIMIT_BYTES = 1024 * 1024;
+
+const ssoUnavailable: Problem = {
+  status: 404,
+  code: "sso_not_enabled",
+  title: "Single sign-on is not available",
+  message: "This clinic has not turned on single sign-on. Sign in with your email and password instead.",
+  next: { href: "/sign-in", label: "Back to sign-in" },
+};
+
+/**
+ * Where an IdP-initiated sign-in lands: the RelayState if it is a path on this very clinic host (or its full
+ * URL, as Okta's Default RelayState is), else the dashboard. Never another origin.
+ */
+function relayStateTarget(relayState: unknown, origin: string): string {
+  if (typeof relayState === "string" && relayState.startsWith(`${origin}/`)) {
+    return safeReturnPath(relayState.slice(origin.length)) ?? "/dashboard";
+  }
+  return safeReturnPath(relayState) ?? "/dashboard";
+}
+
+/** The clinic's SAML service provider: metadata, SP-initiated start, and the Assertion Consumer Service. */
+export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void {
+  const sendNotFound = async (request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, notFound);
+
+  app.get(
+    "/saml/metadata",
+    bySite(
+      {
+        clinic: async (request, reply) => {
+          const sp = serviceProviderUrls(ctx.config, request.clinic!.subdomain);
+          return reply.header("content-type", "application/samlmetadata+xml; charset=utf-8").header("content-disposition", `inline; filename="${request.clinic!.subdomain}-sp-metadata.xml"`).send(serviceProviderMetadata(sp));
+        },
+      },
+      sendNotFound,
+    ),
+  );
+
+  app.get(
+    "/saml/login",
+    bySite(
+      {
+        clinic: async (request, reply) => {
+          const clinic = request.clinic!;
+          const connection = await findSamlConnection(ctx.db, clinic.id);
+          if (!connection?.enabled) return sendProblem(request, reply, ssoUnavailable);
+          const returnTo = safeReturnPath((request.query as Record<string, unknown>).returnTo) ?? "/dashboard";
+          const start = await startSamlLogin(ctx.db, connection, serviceProviderUrls(ctx.config, clinic.subdomain), returnTo, ctx.clock());
+          if (start.binding === "redirect") return reply.header("cache-control", "no-store").redirect(start.url, 302);
+          return sendPage(reply, <AutoPostPage title="Continue to your identity provider" action={start.action} fields={start.fields} brand={clinic.name} />);
+        },
+      },
+      sendNotFound,
+    ),
+  );
+
+  app.post(
+    "/saml/acs",
+    { bodyLimit: ACS_BODY_LIMIT_BYTES },
+    bySite(
+      {
+        clinic: async (request, reply) => {
+          const clinic = request.clinic!;
+          const body = (request.body ?? {}) as Record<string, unknown>;
+          const samlResponse = typeof body.SAMLResponse === "string" ? body.SAMLResponse : "";
+          const sp = serviceProviderUrls(ctx.config, clinic.subdomain);
+          const connection = await findSamlConnection(ctx.db, clinic.id);
+          const result = await consumeSamlResponse(ctx.db, { clinic, connection, sp, samlResponse, ip: clientIp(request) }, ctx.sessionPolicy, ctx.clock());
+          if (!result.ok) {
+            const { code, reference } = result.error;
+            request.log.warn({ clinic: clinic.subdomain, code, reference }, "saml sign-in refused");
+            const explained = explainSsoFailure(code);
+            return sendProblem(
+              request,
+              reply,
+              { status: 403, code, title: explained.title, message: explained.message, next: { href: "/sign-in", label: "Back to sign-in" } },
+              reference,
+            );
+          }
+          const previous = readSessionToken(request, ctx.config);
+          if (previous) await deleteSession(ctx.db, previous);
+          setSessionCookie(reply, ctx.config, result.value.token);
+          const target = result.value.returnTo ?? relayStateTarget(body.RelayState, clinicOrigin(ctx.config, clinic.subdomain));
+          return reply.redirect(target, 303);
+        },
+      },
+      sendNotFound,
+    ),
+  );
+}

@@ -1,0 +1,188 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { testDialects } from "./support/databases.js";
+import { givenClinic, givenMember, startTestApp, type TestApp } from "./support/harness.js";
+import { createTestIdp, type TestIdp } from "./support/test-idp.js";
+import { connectTestIdp, latestSsoEvent, postToAcs, startLogin, type SamlClinic } from "./support/saml-flow.js";
+import { samlAttacks } from "./support/saml-attacks.js";
+
+for (const dialect of testDialects()) {
+  describe(`SAML sign-in over HTTP (${dialect})`, () => {
+    let t: TestApp;
+    let attackerIdp: TestIdp;
+    before(async () => {
+      t = await startTestApp(dialect);
+      attackerIdp = await createTestIdp({ entityId: "https://attacker.test/idp" });
+    });
+    after(() => t.close());
+
+    async function givenSamlClinic(flags: Record<string, unknown> = {}): Promise<SamlClinic & { email: string }> {
+      const clinic = await givenClinic(t, 5, "Harbor Clinic");
+      const email = `nurse@${clinic.subdomain}.example`;
+      await givenMember(t, clinic, { email, name: "Nia Nurse" });
+      return { ...(await connectTestIdp(t, clinic, flags)), email };
+    }
+
+    for (const signing of ["both", "assertion", "response"] as const) {
+      test(`SP-initiated sign-in with a ${signing === "both" ? "response and assertion" : `${signing}-only`} signature opens a SAML session`, async () => {
+        const s = await givenSamlClinic();
+        const client = t.client();
+        const { requestId, location, authnRequest } = await startLogin(t, client, s.clinic, "/dashboard?tab=room");
+        assert.ok(location.startsWith(s.idp.ssoUrl));
+        assert.match(authnRequest, /Format="urn:oasis:names:tc:SAML:1\.1:nameid-format:emailAddress"/);
+        const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email.toUpperCase(), inResponseTo: requestId, signing });
+        const acs = await postToAcs(t, client, s.clinic.subdomain, response);
+        assert.equal(acs.status, 303);
+        assert.equal(acs.location, "/dashboard?tab=room");
+        const session = await client.get(t.clinicUrl(s.clinic.subdomain, "/api/v1/session"));
+        assert.equal(session.status, 200);
+        assert.equal(session.json().email, s.email);
+        assert.equal(session.json().authMethod, "saml");
+        assert.equal((await latestSsoEvent(t, s.clinic.subdomain)).outcome, "success");
+      });
+    }
+
+    test("IdP-initiated sign-in lands on the Default RelayState (the dashboard)", async () => {
+      const s = await givenSamlClinic();
+      const client = t.client();
+      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email });
+      const acs = await postToAcs(t, client, s.clinic.subdomain, response, t.clinicUrl(s.clinic.subdomain, "/dashboard"));
+      assert.equal(acs.location, "/dashboard");
+      assert.equal((await client.get(t.clinicUrl(s.clinic.subdomain, "/api/v1/session"))).json().authMethod, "saml");
+    });
+
+    test("rejects an unsolicited response when IdP-initiated sign-in is off", async () => {
+      const s = await givenSamlClinic({ allowIdpInitiated: false });
+      const client = t.client();
+      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email });
+      const acs = await postToAcs(t, client, s.clinic.subdomain, response);
+      assert.equal(acs.status, 403);
+      assert.match(acs.body, /only allows signing in from its own sign-in page/);
+      assert.equal((await latestSsoEvent(t, s.clinic.subdomain)).code, "unsolicited_not_allowed");
+      assert.equal((await client.get(t.clinicUrl(s.clinic.subdomain, "/api/v1/session"))).status, 401);
+    });
+
+    for (const relayState of ["https://evil.example/phish", "//evil.example/", "javascript:alert(1)", "/\\evil.example"]) {
+      test(`never follows a malicious RelayState (${relayState})`, async () => {
+        const s = await givenSamlClinic();
+        const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email });
+        const acs = await postToAcs(t, t.client(), s.clinic.subdomain, response, relayState);
+        assert.equal(acs.status, 303);
+        assert.equal(acs.location, "/dashboard");
+      });
+    }
+
+    test("an AuthnRequest can be answered once (replayed response refused)", async () => {
+      const s = await givenSamlClinic();
+      const client = t.client();
+      const { requestId } = await startLogin(t, client, s.clinic);
+      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email, inResponseTo: requestId });
+      assert.equal((await postToAcs(t, client, s.clinic.subdomain, response)).status, 303);
+      const replay = await postToAcs(t, t.client(), s.clinic.subdomain, response);
+      assert.equal(replay.status, 403);
+      assert.match((await latestSsoEvent(t, s.clinic.subdomain)).code, /request_already_used|assertion_replayed/);
+    });
+
+    test("rejects a replayed IdP-initiated assertion (replay cache)", async () => {
+      const s = await givenSamlClinic();
+      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email });
+      assert.equal((await postToAcs(t, t.client(), s.clinic.subdomain, response)).status, 303);
+      const replay = await postToAcs(t, t.client(), s.clinic.subdomain, response);
+      assert.equal(replay.status, 403);
+      assert.equal((await latestSsoEvent(t, s.clinic.subdomain)).code, "assertion_replayed");
+    });
+
+    test("rejects a response to a request we never sent (foreign InResponseTo)", async () => {
+      const s = await givenSamlClinic();
+      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email, inResponseTo: "_made_up_request" });
+      assert.equal((await postToAcs(t, t.client(), s.clinic.subdomain, response)).status, 403);
+      assert.equal((await latestSsoEvent(t, s.clinic.subdomain)).code, "unknown_request");
+    });
+
+    test("rejects a response answering another clinic's request", async () => {
+      const a = await givenSamlClinic();
+      const b = await givenSamlClinic();
+      const { requestId } = await startLogin(t, t.client(), a.clinic);
+      const response = await b.idp.buildResponse({ spEntityId: b.sp.entityId, acsUrl: b.sp.acsUrl, email: b.email, inResponseTo: requestId });
+      assert.equal((await postToAcs(t, t.client(), b.clinic.subdomain, response)).status, 403);
+      assert.equal((await latestSsoEvent(t, b.clinic.subdomain)).code, "request_for_other_clinic");
+    });
+
+    test("rejects an answer after the request expired (10 minutes)", async () => {
+      const s = await givenSamlClinic();
+      const { requestId } = await startLogin(t, t.client(), s.clinic);
+      t.advanceClock(11 * 60_000);
+      try {
+        const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email, inResponseTo: requestId, now: new Date(Date.now() + 11 * 60_000) });
+        assert.equal((await postToAcs(t, t.client(), s.clinic.subdomain, response)).status, 403);
+        assert.equal((await latestSsoEvent(t, s.clinic.subdomain)).code, "request_expired");
+      } finally {
+        t.advanceClock(-11 * 60_000);
+      }
+    });
+
+    test("an assertion sent to clinic A's ACS never creates a session on clinic B (cross-clinic post)", async () => {
+      const a = await givenSamlClinic();
+      const b = await givenSamlClinic();
+      const client = t.client();
+      const forA = await a.idp.buildResponse({ spEntityId: a.sp.entityId, acsUrl: a.sp.acsUrl, email: a.email });
+      const res = await postToAcs(t, client, b.clinic.subdomain, forA);
+      assert.equal(res.status, 403);
+      assert.match((await latestSsoEvent(t, b.clinic.subdomain)).code, /invalid_signature|wrong_issuer|wrong_audience/);
+      assert.equal((await client.get(t.clinicUrl(b.clinic.subdomain, "/api/v1/session"))).status, 401);
+    });
+
+    test("never signs in or takes over an account that belongs to another clinic", async () => {
+      const a = await givenSamlClinic();
+      const b = await givenSamlClinic({ jitProvisioning: true });
+      // Clinic B's own IdP vouches for an address that is a member of clinic A.
+      const response = await b.idp.buildResponse({ spEntityId: b.sp.entityId, acsUrl: b.sp.acsUrl, email: a.email });
+      const res = await postToAcs(t, t.client(), b.clinic.subdomain, response);
+      assert.equal(res.status, 403);
+      assert.match(res.body, /belongs to another clinic/);
+      assert.equal((await latestSsoEvent(t, b.clinic.subdomain)).code, "member_of_other_clinic");
+    });
+
+    test("a person the clinic has not added gets a clear page (JIT off)", async () => {
+      const s = await givenSamlClinic();
+      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: "stranger@example.org" });
+      const res = await postToAcs(t, t.client(), s.clinic.subdomain, response);
+      assert.equal(res.status, 403);
+      assert.match(res.body, /Your clinic has not added you yet/);
+      const event = await latestSsoEvent(t, s.clinic.subdomain);
+      assert.equal(event.code, "not_provisioned");
+      assert.ok(res.body.includes(event.reference), "the page shows the reference of the logged event");
+    });
+
+    test("a response posted to a clinic without SSO is refused", async () => {
+      const clinic = await givenClinic(t);
+      const res = await postToAcs(t, t.client(), clinic.subdomain, "PHNhbWxwOlJlc3BvbnNlLz4=");
+      assert.equal(res.status, 403);
+      assert.match(res.body, /not turned on single sign-on/);
+    });
+
+    test("an oversized POST to the ACS gets 413", async () => {
+      const s = await givenSamlClinic();
+      const res = await postToAcs(t, t.client(), s.clinic.subdomain, "A".repeat(1_200_000));
+      assert.equal(res.status, 413);
+    });
+
+    describe("attacks posted to the real ACS", () => {
+      for (const attack of samlAttacks) {
+        test(`rejects ${attack.name}`, async () => {
+          const s = await givenSamlClinic();
+          const client = t.client();
+          const { requestId } = await startLogin(t, client, s.clinic);
+          const response = await attack.build({ idp: s.idp, attackerIdp, sp: s.sp, email: s.email, now: new Date(), inResponseTo: requestId });
+          const res = await postToAcs(t, client, s.clinic.subdomain, response);
+          assert.equal(res.status, 403);
+          assert.doesNotMatch(res.body, /<saml|Assertion|    at /, "the page never echoes XML or a stack trace");
+          const event = await latestSsoEvent(t, s.clinic.subdomain);
+          assert.equal(event.code, attack.expectedCode);
+          assert.doesNotMatch(event.reason, /<saml|<\?xml/);
+          assert.equal((await client.get(t.clinicUrl(s.clinic.subdomain, "/api/v1/session"))).status, 401);
+        });
+      }
+    });
+  });
+}
