@@ -14,6 +14,7 @@ import { handleError, notFound, sendProblem } from "./problems.js";
 import { registerOperatorApi } from "./routes/operator-api.js";
 import { registerPageRoutes } from "./routes/pages.js";
 import { registerSamlRoutes } from "./routes/saml.js";
+import { registerSsoSettingsRoutes } from "./routes/sso-settings.js";
 import { registerSessionApi } from "./routes/session-api.js";
 import { registerSignInRoutes } from "./routes/sign-in.js";
 import { readSessionToken } from "./session-cookie.js";
@@ -88,6 +89,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerOperatorApi(app, ctx);
   registerSignInRoutes(app, ctx, options.signInRateLimitPerMinute);
   registerSamlRoutes(app, ctx);
+  registerSsoSettingsRoutes(app, ctx);
   registerPageRoutes(app, ctx);
   return app;
 }

@@ -1,0 +1,190 @@
+import type { VNode } from "preact";
+import type { SamlConnectionDescription } from "../../sso/saml/connection-summary.js";
+import type { SsoEvent } from "../../sso/saml/sso-events.js";
+import { Alert, Layout } from "../render.js";
+import { CopyValue } from "./copy-value.js";
+
+export interface SsoSettingsPageProps {
+  clinicName: string;
+  userName: string;
+  csrfToken: string;
+  sso: SamlConnectionDescription;
+  failures: Array<SsoEvent & { explanation: string; fix: string | null }>;
+  notice?: string | undefined;
+  error?: string | undefined;
+}
+
+function FlagForm(p: { csrfToken: string; flag: string; on: boolean; label: string; help: string; disabledReason?: string | null }): VNode {
+  return (
+    <form method="post" action="/settings/sso/flags" class="toggle-row">
+      <input type="hidden" name="_csrf" value={p.csrfToken} />
+      <input type="hidden" name="flag" value={p.flag} />
+      <input type="hidden" name="value" value={p.on ? "off" : "on"} />
+      <div>
+        <strong>{p.label}</strong> <span class={`badge ${p.on ? "badge-ok" : "badge-off"}`}>{p.on ? "On" : "Off"}</span>
+        <div class="small muted">{p.help}</div>
+        {p.disabledReason && <div class="small">{p.disabledReason}</div>}
+      </div>
+      <button type="submit" class="secondary" disabled={Boolean(p.disabledReason)}>
+        {p.on ? "Turn off" : "Turn on"}
+      </button>
+    </form>
+  );
+}
+
+/** The clinic's single sign-on page: every value the help article asks for, the steps per IdP, and the state. */
+export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
+  const { sso } = p;
+  return (
+    <Layout title="Single sign-on" brand={p.clinicName} signedInAs={{ name: p.userName, csrfToken: p.csrfToken }}>
+      <nav class="crumbs" aria-label="Breadcrumb">
+        Account Settings → Clinic Settings → Single sign-on · <a href="/settings/users">Manage Users</a>
+      </nav>
+      <h1>Single sign-on (SAML 2.0)</h1>
+      {p.notice && <Alert kind="success">{p.notice}</Alert>}
+      {p.error && <Alert kind="error">{p.error}</Alert>}
+
+      <h2>Connection</h2>
+      {sso.idp ? (
+        <dl class="facts">
+          <dt>Status</dt>
+          <dd>
+            <span class={`badge ${sso.enabled ? "badge-ok" : "badge-off"}`}>{sso.enabled ? "Enabled" : "Disabled"}</span>
+            {sso.enforceSso && " · enforced: the clinic sign-in page offers only single sign-on"}
+          </dd>
+          <dt>Identity provider</dt>
+          <dd>{sso.presetLabel}</dd>
+          <dt>IdP entity ID</dt>
+          <dd>{sso.idp.entityId}</dd>
+          <dt>IdP SSO URL</dt>
+          <dd>{sso.idp.ssoUrl}</dd>
+          <dt>Last successful sign-in</dt>
+          <dd>{sso.lastSuccessfulSignInAt ?? "none yet"}</dd>
+          {sso.idp.certificates.map((c, i) => (
+            <>
+              <dt>Certificate {sso.idp!.certificates.length > 1 ? i + 1 : ""}</dt>
+              <dd>
+                {c.subject}
+                <br />
+                <span class="small">SHA-256 {c.fingerprintSha256}</span>
+                <br />
+                Expires {c.notAfter.slice(0, 10)}{" "}
+                {c.daysUntilExpiry < 0 ? (
+                  <span class="badge badge-warn">expired</span>
+                ) : c.expiringSoon ? (
+                  <span class="badge badge-warn">expires in {c.daysUntilExpiry} days: upload the new certificate now</span>
+                ) : (
+                  <span class="small muted">({c.daysUntilExpiry} days left)</span>
+                )}
+              </dd>
+            </>
+          ))}
+        </dl>
+      ) : (
+        <Alert kind="info">
+          Single sign-on is not connected yet. Set up the app in your identity provider with the values below, then send
+          your support contact the IdP's Single Sign-On URL and its X.509 certificate (or its metadata URL).
+        </Alert>
+      )}
+
+      {sso.idp && (
+        <>
+          <h2>Settings</h2>
+          <FlagForm csrfToken={p.csrfToken} flag="jitProvisioning" on={sso.jitProvisioning} label="Just-in-time provisioning" help="People assigned to the app in your IdP get an account at their first sign-in, taking a free seat, and choose their room name." />
+          <FlagForm csrfToken={p.csrfToken} flag="allowIdpInitiated" on={sso.allowIdpInitiated} label="Sign-in from the IdP's app dashboard" help="Lets people start from the Okta / Microsoft My Apps / Auth0 dashboard; they land on the clinic dashboard." />
+          <FlagForm
+            csrfToken={p.csrfToken}
+            flag="enforceSso"
+            on={sso.enforceSso}
+            label="Require single sign-on"
+            help="The clinic sign-in page offers only single sign-on. Existing users can still sign in with email and password on the main site."
+            disabledReason={!sso.enforceSso && !sso.lastSuccessfulSignInAt ? "Available after the first successful single sign-on, so a connection that has never worked cannot lock your clinic out." : null}
+          />
+        </>
+      )}
+
+      <h2>Values for your identity provider</h2>
+      <CopyValue id="acs-url" label="Single sign on URL (ACS URL)" value={sso.acsUrl} hint="Also the Recipient URL and Destination URL." />
+      <CopyValue id="sp-entity-id" label="Audience URI (SP Entity ID)" value={sso.spEntityId} />
+      <CopyValue id="relay-state" label="Default RelayState" value={sso.defaultRelayState} hint="Your clinic dashboard: where sign-ins from the IdP's app dashboard land." />
+      <CopyValue id="name-id-format" label="Name ID format" value="EmailAddress" hint={sso.nameIdFormat} />
+      <CopyValue id="attribute-email" label="Attribute statement" value="email" hint="Name format Unspecified, value: the user's email (Okta: user.email)." />
+      <CopyValue id="sp-metadata" label="Our SAML metadata (for IdPs that import it)" value={sso.spMetadataUrl} />
+      <CopyValue id="sign-in-page" label="Your clinic sign-in page" value={sso.signInPageUrl} />
+
+      <h2>Step by step</h2>
+      <details class="steps">
+        <summary>Okta</summary>
+        <ol>
+          <li>Applications → Create App Integration → SAML 2.0. Set an App name and logo; under App visibility check both "Do not display application icon" options. Next.</li>
+          <li>Single sign on URL: the ACS URL above; check "Use this for Recipient URL and Destination URL".</li>
+          <li>Audience URI (SP Entity ID): the value above. Default RelayState: your clinic dashboard above.</li>
+          <li>Name ID format: EmailAddress. Application username: Email.</li>
+          <li>Attribute Statements: Name <code>email</code>, Name format Unspecified, Value <code>user.email</code>. Next, Finish.</li>
+          <li>Assignments: assign the people (or groups) who should sign in.</li>
+          <li>Sign On tab → View SAML setup instructions: send us the Identity Provider Single Sign-On URL and the X.509 certificate (download the .cert file), or the "Metadata URL".</li>
+        </ol>
+      </details>
+      <details class="steps">
+        <summary>Microsoft Entra ID</summary>
+        <ol>
+          <li>Enterprise applications → New application → Create your own application → "Integrate any other application you don't find in the gallery".</li>
+          <li>Single sign-on → SAML. Basic SAML Configuration: Identifier (Entity ID) = Audience URI above; Reply URL (Assertion Consumer Service URL) = ACS URL above; Relay State = Default RelayState above; Sign on URL = your clinic sign-in page.</li>
+          <li>Attributes &amp; Claims: Unique User Identifier (Name ID) = <code>user.mail</code> with format Email address. If some people have no mailbox (user.mail empty), use <code>user.userprincipalname</code>. Keep the default emailaddress claim.</li>
+          <li>SAML Certificates: leave signing option "Sign SAML assertion" and SHA-256. Send us the "App Federation Metadata Url" (it covers certificate rollovers), or the Login URL, the Microsoft Entra Identifier and the Certificate (Base64).</li>
+          <li>Users and groups: assign the people who should sign in.</li>
+        </ol>
+      </details>
+      <details class="steps">
+        <summary>Auth0</summary>
+        <ol>
+          <li>Applications → Create Application (Regular Web Application) → Addons → SAML2 Web App.</li>
+          <li>Application Callback URL: the ACS URL above.</li>
+          <li>
+            Settings (JSON): <code>{`"audience": "${sso.spEntityId}", "recipient": "${sso.acsUrl}", "destination": "${sso.acsUrl}", "nameIdentifierFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress", "signatureAlgorithm": "rsa-sha256", "digestAlgorithm": "sha256"`}</code>
+          </li>
+          <li>Auth0 signs with SHA-1 by default, which we refuse: the two SHA-256 settings above are required.</li>
+          <li>Usage tab: send us the Identity Provider Login URL and the certificate (or the metadata URL).</li>
+        </ol>
+      </details>
+      <details class="steps">
+        <summary>Google Workspace</summary>
+        <ol>
+          <li>Apps → Web and mobile apps → Add custom SAML app. ACS URL and Entity ID: the values above; Start URL: Default RelayState; Name ID format EMAIL, Name ID Basic Information → Primary email.</li>
+          <li>Turn User access on for the organisational units that should sign in; otherwise Google shows "app_not_configured_for_user" and nothing reaches us.</li>
+        </ol>
+      </details>
+
+      <h2>Recent problems</h2>
+      {p.failures.length === 0 ? (
+        <p class="muted">No failed sign-ins recently.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Who</th>
+              <th scope="col">What happened</th>
+            </tr>
+          </thead>
+          <tbody>
+            {p.failures.map((f) => (
+              <tr>
+                <td>
+                  {f.at.slice(0, 16).replace("T", " ")}
+                  <div class="small muted">ref {f.reference}</div>
+                </td>
+                <td>{f.email ?? "unknown"}</td>
+                <td>
+                  {f.explanation}
+                  <div class="event-reason">{f.reason}</div>
+                  {f.fix && <div class="small">How to fix: {f.fix}</div>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Layout>
+  );
+}

@@ -1,0 +1,77 @@
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { Clinic } from "../../clinics/clinic.js";
+import { changeSamlFlags } from "../../sso/saml/change-flags.js";
+import { describeSamlConnection } from "../../sso/saml/connection-summary.js";
+import { findSamlConnection } from "../../sso/saml/connection.queries.js";
+import { explainSsoFailure } from "../../sso/saml/failure-messages.js";
+import type { SsoFailureCode } from "../../sso/saml/consume-response.js";
+import { listSsoEvents } from "../../sso/saml/sso-events.js";
+import type { WebContext } from "../context.js";
+import { clientIp, csrfToken, formFields } from "../forms.js";
+import { requireClinicAdmin } from "../guards.js";
+import { SsoSettingsPage } from "../pages/sso-settings.js";
+import { sendPage } from "../render.js";
+
+const FLAGS = ["jitProvisioning", "allowIdpInitiated", "enforceSso"] as const;
+const FLAG_NOTICES: Record<(typeof FLAGS)[number], string> = {
+  jitProvisioning: "Just-in-time provisioning",
+  allowIdpInitiated: "Sign-in from the IdP's app dashboard",
+  enforceSso: "Require single sign-on",
+};
+
+/** /settings/sso on a clinic host: the setup values and steps, the connection's state, and its switches. */
+export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext): void {
+  app.get("/settings/sso", async (request, reply) => {
+    const admin = await requireClinicAdmin(request, reply);
+    if (!admin) return reply;
+    const query = request.query as Record<string, unknown>;
+    const flag = FLAGS.find((f) => f === query.changed);
+    return renderSettings(reply, admin.clinic, admin.auth.user.name, {
+      notice: flag ? `${FLAG_NOTICES[flag]} is now ${query.value === "on" ? "on" : "off"}.` : undefined,
+    });
+  });
+
+  app.post("/settings/sso/flags", { preHandler: app.csrfProtection }, async (request, reply) => {
+    const admin = await requireClinicAdmin(request, reply);
+    if (!admin) return reply;
+    const fields = formFields(request);
+    const flag = FLAGS.find((f) => f === fields.flag);
+    if (!flag || (fields.value !== "on" && fields.value !== "off")) {
+      return renderSettings(reply, admin.clinic, admin.auth.user.name, { error: "That setting does not exist." }, 400);
+    }
+    const changed = await changeSamlFlags(ctx.db, admin.clinic, { [flag]: fields.value === "on" }, { actor: admin.auth.user.id, ip: clientIp(request) });
+    if (!changed.ok) {
+      const error = changed.error === "not_configured" ? "Single sign-on is not connected yet." : "Single sign-on can be required only after the first successful single sign-on.";
+      return renderSettings(reply, admin.clinic, admin.auth.user.name, { error }, 409);
+    }
+    return reply.redirect(`/settings/sso?changed=${flag}&value=${fields.value}`, 303);
+  });
+
+  async function renderSettings(
+    reply: FastifyReply,
+    clinic: Clinic,
+    userName: string,
+    messages: { notice?: string | undefined; error?: string | undefined },
+    status = 200,
+  ) {
+    const connection = await findSamlConnection(ctx.db, clinic.id);
+    const failures = await listSsoEvents(ctx.db, clinic.id, { limit: 10, outcome: "failure" });
+    const explained = failures.map((f) => {
+      const e = explainSsoFailure(f.code as SsoFailureCode);
+      return { ...f, explanation: e.title, fix: e.fix };
+    });
+    return sendPage(
+      reply,
+      <SsoSettingsPage
+        clinicName={clinic.name}
+        userName={userName}
+        csrfToken={csrfToken(reply)}
+        sso={describeSamlConnection(ctx.config, clinic, connection, ctx.clock())}
+        failures={explained}
+        notice={messages.notice}
+        error={messages.error}
+      />,
+      status,
+    );
+  }
+}
