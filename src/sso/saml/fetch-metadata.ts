@@ -55,6 +55,11 @@ function checkUrl(url: URL, policy: FetchPolicy): Result<null, string> {
     return err("the metadata URL must start with https://");
   }
   if (url.username || url.password) return err("the metadata URL must not contain a user name or password");
+  // The lookup filter below never runs for an address literal: check those here.
+  const literal = url.hostname.replace(/^\[|\]$/g, "");
+  if (!policy.allowInsecure && isIP(literal) && isPrivateAddress(literal)) {
+    return err("the metadata URL could not be fetched: its host resolves to a private or local address");
+  }
   return ok(null);
 }
 
