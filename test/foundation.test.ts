@@ -128,6 +128,7 @@ for (const dialect of testDialects()) {
         role: "provider",
         roomName: `mia-${clinic.subdomain}`,
         authMethod: "password",
+        onboardingRequired: false,
       });
       const account = await client.get(t.main("/account"));
       assert.match(account.body, /Go to your clinic dashboard/);
@@ -218,7 +219,7 @@ for (const dialect of testDialects()) {
 
     test("sign-out deletes the session on the server, not just the cookie", async () => {
       const clinic = await givenClinic(t);
-      await givenMember(t, clinic, { email: "out@example.org" });
+      await givenMember(t, clinic, { email: "out@example.org", roomName: `out-${clinic.subdomain}` });
       const client = t.client();
       const host = new URL(t.clinicUrl(clinic.subdomain)).hostname;
       await signInWithPasswordForm(client, t.clinicUrl(clinic.subdomain, "/sign-in"), "out@example.org");

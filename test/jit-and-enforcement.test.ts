@@ -33,6 +33,9 @@ for (const dialect of testDialects()) {
       const clinic = (await t.client().get(t.main(`/api/v1/clinics/${s.clinic.subdomain}`), t.operator)).json();
       assert.equal(clinic.seatsUsed, 2);
       assert.equal((await latestSsoEvent(t, s.clinic.subdomain)).code, "signed_in_new_member");
+      // The onboarding gate: no dashboard before a room name is chosen.
+      assert.equal(session.onboardingRequired, true);
+      assert.equal((await client.get(t.clinicUrl(s.clinic.subdomain, "/dashboard"))).location, "/welcome");
     });
 
     test("two simultaneous first sign-ins of one person create one account", async () => {

@@ -6,7 +6,8 @@ export interface DashboardPageProps {
   userName: string;
   email: string;
   role: "admin" | "provider";
-  roomUrl: string | null;
+  roomUrl: string;
+  isAdmin: boolean;
   csrfToken: string;
 }
 
@@ -18,17 +19,27 @@ export function DashboardPage(p: DashboardPageProps): VNode {
         {p.clinicName} · signed in as {p.email} ({p.role})
       </p>
       <h2>Your room</h2>
-      {p.roomUrl ? (
-        <div class="copy-row">
-          <code id="room-url">{p.roomUrl}</code>
-          <button type="button" class="secondary" data-copy="room-url">
-            Copy
-          </button>
-        </div>
-      ) : (
-        <p>You have no room yet.</p>
-      )}
+      <div class="copy-row">
+        <code id="room-url">{p.roomUrl}</code>
+        <button type="button" class="secondary" data-copy="room-url" aria-label="Copy your room link">
+          Copy
+        </button>
+      </div>
       <p class="small muted">Share your room link with patients: they wait there until you start the visit.</p>
+      {p.isAdmin && (
+        <>
+          <h2>Account Settings</h2>
+          <p class="muted small">Clinic Settings</p>
+          <ul>
+            <li>
+              <a href="/settings/users">Manage Users</a>: seats, invitations, removing and restoring people
+            </li>
+            <li>
+              <a href="/settings/sso">Single sign-on</a>: connect your identity provider (Okta, Entra ID, Auth0)
+            </li>
+          </ul>
+        </>
+      )}
     </Layout>
   );
 }

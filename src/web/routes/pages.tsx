@@ -35,6 +35,8 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
           if (!request.auth) return reply.redirect("/sign-in?returnTo=%2Fdashboard", 303);
           const { user, membership } = request.auth;
           const room = await findRoomForUser(ctx.db, user.id);
+          // Every member chooses a room name before the dashboard (JIT-created accounts start without one).
+          if (!room) return reply.redirect("/welcome", 303);
           return sendPage(
             reply,
             <DashboardPage
@@ -42,7 +44,8 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
               userName={user.name}
               email={user.email}
               role={membership?.role ?? "provider"}
-              roomUrl={room ? `${mainOrigin(ctx.config)}/${room.name}` : null}
+              roomUrl={`${mainOrigin(ctx.config)}/${room.name}`}
+              isAdmin={membership?.role === "admin"}
               csrfToken={csrfToken(reply)}
             />,
           );

@@ -22,6 +22,8 @@ export function registerSessionApi(app: FastifyInstance, ctx: WebContext): void 
       role: membership?.role ?? null,
       roomName: room?.name ?? null,
       authMethod: session.authMethod,
+      // A clinic member without a room is sent to /welcome until they choose one.
+      onboardingRequired: membership !== null && room === null,
     });
   });
 }
