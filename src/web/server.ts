@@ -17,6 +17,7 @@ import { registerSamlRoutes } from "./routes/saml.js";
 import { registerSsoSettingsRoutes } from "./routes/sso-settings.js";
 import { registerSessionApi } from "./routes/session-api.js";
 import { registerSignInRoutes } from "./routes/sign-in.js";
+import { registerWelcomeRoutes } from "./routes/welcome.js";
 import { readSessionToken } from "./session-cookie.js";
 
 export interface ServerOptions {
@@ -89,6 +90,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerOperatorApi(app, ctx);
   registerSignInRoutes(app, ctx, options.signInRateLimitPerMinute);
   registerSamlRoutes(app, ctx);
+  registerWelcomeRoutes(app, ctx);
   registerSsoSettingsRoutes(app, ctx);
   registerPageRoutes(app, ctx);
   return app;

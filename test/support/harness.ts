@@ -55,7 +55,10 @@ export async function startTestApp(
     LOG_LEVEL: "silent",
     ...options.env,
   });
-  const { db } = await openDatabase(config.databaseUrl);
+  const { db } = await openDatabase(config.databaseUrl).catch(async (error: unknown) => {
+    await database.drop();
+    throw error;
+  });
   await migrateToLatest(db);
   let offsetMs = 0;
   const app = await buildApp({
