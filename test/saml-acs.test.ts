@@ -42,6 +42,18 @@ for (const dialect of testDialects()) {
       });
     }
 
+    test("an IdP that takes the HTTP-POST binding gets the AuthnRequest in a self-submitting form", async () => {
+      const s = await givenSamlClinic({ idpSsoBinding: "post" });
+      const client = t.client();
+      const page = await client.get(t.clinicUrl(s.clinic.subdomain, "/saml/login"));
+      assert.equal(page.status, 200);
+      assert.ok(page.body.includes(`action="${s.idp.ssoUrl}"`));
+      const request = Buffer.from(/name="SAMLRequest" value="([^"]+)"/.exec(page.body)![1]!, "base64").toString("utf8");
+      const requestId = /ID="([^"]+)"/.exec(request)![1]!;
+      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email, inResponseTo: requestId });
+      assert.equal((await postToAcs(t, client, s.clinic.subdomain, response)).status, 303);
+    });
+
     test("IdP-initiated sign-in lands on the Default RelayState (the dashboard)", async () => {
       const s = await givenSamlClinic();
       const client = t.client();

@@ -14,7 +14,7 @@ import type { IdpPreset } from "./presets.js";
 export type IdpSource =
   | { metadataXml: string }
   | { metadataUrl: string }
-  | { idpEntityId: string; idpSsoUrl: string; idpCertificates: string[] };
+  | { idpEntityId: string; idpSsoUrl: string; idpSsoBinding: "redirect" | "post"; idpCertificates: string[] };
 
 export interface ConfigureSamlInput {
   source: IdpSource;
@@ -78,7 +78,7 @@ async function readIdpSettings(source: IdpSource, policy: FetchPolicy): Promise<
   if (certificates.length === 0 || certificates.length > MAX_TRUSTED_CERTIFICATES) {
     return { ok: false, error: { field: "idpCertificates", message: `give one or two certificates (two during a rollover)` } };
   }
-  return ok({ idpEntityId: source.idpEntityId.trim(), idpSsoUrl: ssoUrl.value, idpSsoBinding: "redirect", certificates });
+  return ok({ idpEntityId: source.idpEntityId.trim(), idpSsoUrl: ssoUrl.value, idpSsoBinding: source.idpSsoBinding, certificates });
 }
 
 /** The IdP's SSO URL: https (http only in development), no credentials, no fragment. */

@@ -40,6 +40,8 @@ export async function startSamlLogin(
     disableRequestedAuthnContext: true,
     forceAuthn: false,
     authnRequestBinding: connection.idpSsoBinding === "post" ? "HTTP-POST" : "HTTP-Redirect",
+    // The HTTP-POST binding carries the request uncompressed (SAML Bindings 3.5.4); node-saml deflates unless told.
+    skipRequestCompression: connection.idpSsoBinding === "post",
     // The request ID is checked against our database by the ACS, not against node-saml's per-process memory.
     validateInResponseTo: ValidateInResponseTo.never,
     // Entra ID does not fully support signed AuthnRequests; no IdP in our presets needs them.

@@ -26,11 +26,12 @@ const PutBody = z
     metadataUrl: z.string().min(1, "must not be empty").max(2048, "must be at most 2048 characters").optional(),
     idpEntityId: z.string().trim().min(1, "must not be empty").max(1024, "must be at most 1024 characters").optional(),
     idpSsoUrl: z.string().min(1, "must not be empty").max(2048, "must be at most 2048 characters").optional(),
+    idpSsoBinding: z.enum(["redirect", "post"], { error: "must be redirect or post" }).optional(),
     idpCertificates: z.array(z.string().max(20_000, "is too long for a certificate"), { error: "must be a list of PEM certificates" }).min(1, "needs at least one certificate").max(2, "takes at most two certificates (a rollover)").optional(),
     ...flagFields,
   })
   .superRefine((body, ctx) => {
-    const manual = body.idpEntityId !== undefined || body.idpSsoUrl !== undefined || body.idpCertificates !== undefined;
+    const manual = body.idpEntityId !== undefined || body.idpSsoUrl !== undefined || body.idpCertificates !== undefined || body.idpSsoBinding !== undefined;
     const sources = [body.metadataXml !== undefined, body.metadataUrl !== undefined, manual].filter(Boolean).length;
     if (sources !== 1) {
       ctx.addIssue({ code: "custom", path: ["body"], message: "give exactly one of metadataXml, metadataUrl, or idpEntityId + idpSsoUrl + idpCertificates" });
@@ -67,11 +68,11 @@ export function registerSsoApi(api: FastifyInstance, ctx: WebContext): void {
     if (!clinic) return sendProblem(request, reply, noSuchClinic);
     const input = PutBody.safeParse(request.body);
     if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
-    const { preset, enabled, allowIdpInitiated, jitProvisioning, enforceSso, metadataXml, metadataUrl, idpEntityId, idpSsoUrl, idpCertificates } = input.data;
+    const { preset, enabled, allowIdpInitiated, jitProvisioning, enforceSso, metadataXml, metadataUrl, idpEntityId, idpSsoUrl, idpSsoBinding, idpCertificates } = input.data;
     const existing = await findSamlConnection(ctx.db, clinic.id);
     if (enforceSso && !existing?.enforceSso && !existing?.lastSuccessAt) return sendProblem(request, reply, enforceTooEarly);
     const source: IdpSource =
-      metadataXml !== undefined ? { metadataXml } : metadataUrl !== undefined ? { metadataUrl } : { idpEntityId: idpEntityId!, idpSsoUrl: idpSsoUrl!, idpCertificates: idpCertificates! };
+      metadataXml !== undefined ? { metadataXml } : metadataUrl !== undefined ? { metadataUrl } : { idpEntityId: idpEntityId!, idpSsoUrl: idpSsoUrl!, idpSsoBinding: idpSsoBinding ?? "redirect", idpCertificates: idpCertificates! };
     const flags = Object.fromEntries(Object.entries({ enabled, allowIdpInitiated, jitProvisioning, enforceSso }).filter(([, v]) => v !== undefined));
     const result = await configureSamlConnection(
       ctx.db,
