@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Config } from "./config.js";
 import type { Db } from "./db/open.js";
+import type { DemoIdp } from "./demo/demo-idp.js";
+import { registerDemoIdpRoutes } from "./web/routes/demo-idp.js";
 import { buildServer } from "./web/server.js";
 
 export interface AppOptions {
@@ -9,6 +11,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions["logger"];
   clock?: () => Date;
   signInRateLimitPerMinute?: number;
+  /** The built-in demo identity provider; development only, never in production. */
+  demoIdp?: DemoIdp | null;
 }
 
 /** Composition root: builds each dependency once and hands it to the HTTP layer. */
@@ -28,5 +32,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   };
-  return buildServer(ctx, { logger, signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 20 });
+  const app = await buildServer(ctx, { logger, signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 20 });
+  if (options.demoIdp && config.env !== "production") registerDemoIdpRoutes(app, ctx, options.demoIdp);
+  return app;
 }

@@ -2,15 +2,20 @@ import { buildApp } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { DatabaseUnreachableError, describeDatabase, openDatabase } from "./db/open.js";
 import { migrateToLatest } from "./db/migrate.js";
+import { connectClinicToDemoIdp, createDemoIdp, ensureDemoIdpKey, type DemoIdp } from "./demo/demo-idp.js";
 import { seedDemo } from "./demo/seed-demo.js";
+import { findSamlConnection } from "./sso/saml/connection.queries.js";
+import type { Db } from "./db/open.js";
 import { clinicOrigin, mainOrigin } from "./hosts.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const { db } = await openDatabase(config.databaseUrl);
   await migrateToLatest(db);
-  const app = await buildApp({ config, db });
+  const demoIdp = config.demo ? createDemoIdp(config, await ensureDemoIdpKey(db)) : null;
+  const app = await buildApp({ config, db, demoIdp });
   const demo = config.demo ? await seedDemo(db) : null;
+  if (demo && demoIdp) await connectDemoClinic(db, demo.clinic.id, demoIdp);
   await app.listen({ host: config.host, port: config.port });
   printBanner(config, demo);
 
@@ -23,6 +28,12 @@ async function main(): Promise<void> {
   process.once("SIGTERM", stop);
 }
 
+/** Points the demo clinic at the demo IdP, unless someone connected it to a real IdP. */
+async function connectDemoClinic(db: Db, clinicId: string, demoIdp: DemoIdp): Promise<void> {
+  const existing = await findSamlConnection(db, clinicId);
+  if (!existing || existing.source === "demo-idp") await connectClinicToDemoIdp(db, clinicId, demoIdp);
+}
+
 function printBanner(config: Config, demo: Awaited<ReturnType<typeof seedDemo>> | null): void {
   const lines = [`ClinicRooms is running at ${mainOrigin(config)} (database: ${describeDatabase(config.databaseUrl)})`];
   if (demo) {
@@ -31,6 +42,7 @@ function printBanner(config: Config, demo: Awaited<ReturnType<typeof seedDemo>> 
       `Demo clinic:      ${clinicOrigin(config, demo.clinic.subdomain)}/sign-in`,
       `Demo admin:       ${demo.adminEmail}`,
       `Admin password:   ${demo.adminPassword}   (reset at every start)`,
+      `Demo IdP:         ${mainOrigin(config)}/demo-idp/apps   (development only: try "Sign in with SSO")`,
     );
   }
   // Printed on the console for the person who started the demo, never written to the log.

@@ -1,4 +1,4 @@
-import { DOMParser, onErrorStopParsing, type Document, type Element, type Node } from '@xmldom/xmldom';
+import { DOMParser, onErrorStopParsing, type Document, type DOMParserOptions, type Element, type Node } from '@xmldom/xmldom';
 
 export const SAML_PROTOCOL_NS = 'urn:oasis:names:tc:SAML:2.0:protocol';
 export const SAML_ASSERTION_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
@@ -12,7 +12,9 @@ const COMMENT_NODE = 8;
 export function parseXmlDocument(xml: string): Document | null {
   try {
     // Errors stop parsing: a half-read document must never be checked as if it were whole.
-    const doc = new DOMParser({ onError: onErrorStopParsing }).parseFromString(xml, 'text/xml');
+    // (A named options object: samlify's bundled xmldom 0.8 typings augment this module with an older Options.)
+    const options: DOMParserOptions = { onError: onErrorStopParsing };
+    const doc = new DOMParser(options).parseFromString(xml, 'text/xml');
     return doc.documentElement ? doc : null;
   } catch {
     return null;

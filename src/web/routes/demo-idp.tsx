@@ -1,0 +1,145 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import {
+  DEMO_PEOPLE,
+  MAX_RELAY_STATE_CHARS,
+  answerDemoSignIn,
+  listDemoIdpApps,
+  readDemoSignInRequest,
+  startDemoIdpInitiatedSignIn,
+  type DemoIdp,
+  type DemoSignInAnswer,
+  type DemoSsoRefusal,
+} from "../../demo/demo-idp.js";
+import type { WebContext } from "../context.js";
+import { csrfToken, formFields } from "../forms.js";
+import { AutoPostPage } from "../pages/auto-post.js";
+import { DemoIdpAppsPage, DemoIdpLoginPage } from "../pages/demo-idp.js";
+import { notFound, sendProblem, type Problem } from "../problems.js";
+import { sendPage } from "../render.js";
+
+const START_OVER = { href: "/demo-idp/apps", label: "Open the demo identity provider's apps" };
+
+const REFUSALS: Record<DemoSsoRefusal, Problem> = {
+  request_too_large: {
+    status: 413,
+    code: "demo_idp_request_too_large",
+    title: "Sign-in request too large",
+    message: "This sign-in request is far larger than any real one, so the demo identity provider did not read it.",
+    next: START_OVER,
+  },
+  relay_state_too_long: {
+    status: 400,
+    code: "demo_idp_relay_state_too_long",
+    title: "Sign-in request refused",
+    message: `The RelayState sent with this sign-in request is longer than ${MAX_RELAY_STATE_CHARS} characters, so the demo identity provider did not accept it.`,
+    next: START_OVER,
+  },
+  malformed_request: {
+    status: 400,
+    code: "demo_idp_malformed_request",
+    title: "Unreadable sign-in request",
+    message: "This is not a SAML sign-in request (AuthnRequest) the demo identity provider can read. Start again from your clinic's sign-in page.",
+    next: START_OVER,
+  },
+  wrong_destination: {
+    status: 400,
+    code: "demo_idp_wrong_destination",
+    title: "Sign-in request for another provider",
+    message: "This sign-in request is addressed to a different identity provider: its Destination is not the demo identity provider's SSO URL.",
+    next: START_OVER,
+  },
+  unknown_service_provider: {
+    status: 403,
+    code: "demo_idp_unknown_service_provider",
+    title: "Unknown application",
+    message:
+      "The application asking you to sign in is not connected to the demo identity provider: its Issuer is not the SP entity ID of any clinic connected here. Connect the clinic to the demo identity provider first.",
+    next: START_OVER,
+  },
+  acs_mismatch: {
+    status: 400,
+    code: "demo_idp_acs_mismatch",
+    title: "Unexpected return address",
+    message:
+      "The application asked for the answer to go to an address that is not its registered sign-in address (ACS URL), so the demo identity provider will not send it there.",
+    next: START_OVER,
+  },
+};
+
+const UNKNOWN_APP: Problem = {
+  status: 404,
+  code: "demo_idp_unknown_app",
+  title: "App not found",
+  message: "That clinic is not connected to the demo identity provider.",
+  next: START_OVER,
+};
+
+const CHOOSE_A_PERSON = "Choose one of the demo people to sign in as.";
+
+/** The demo IdP (development only): metadata, SP-initiated login, app dashboard. Never registered in production. */
+export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp: DemoIdp): void {
+  // Main site only: on a clinic host the IdP would look like part of that clinic.
+  const onMainSiteOnly = { onRequest: async (request: FastifyRequest, reply: FastifyReply) => (request.clinic ? sendProblem(request, reply, notFound) : undefined) };
+  const withCsrf = { ...onMainSiteOnly, preHandler: app.csrfProtection };
+
+  app.get("/demo-idp/metadata", onMainSiteOnly, async (_request, reply) =>
+    reply.header("content-type", "application/samlmetadata+xml; charset=utf-8").send(idp.metadataXml),
+  );
+
+  app.get("/demo-idp/sso", onMainSiteOnly, async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const signIn = await readDemoSignInRequest(ctx.db, ctx.config, idp, { samlRequest: query.SAMLRequest, relayState: query.RelayState });
+    if (!signIn.ok) return sendProblem(request, reply, REFUSALS[signIn.error]);
+    const { clinic, sp, relayState } = signIn.value;
+    const page = { clinicName: clinic.name, spEntityId: sp.entityId, people: DEMO_PEOPLE, samlRequest: String(query.SAMLRequest), relayState };
+    return sendPage(reply, <DemoIdpLoginPage {...page} csrfToken={csrfToken(reply)} />);
+  });
+
+  app.post("/demo-idp/sso", withCsrf, async (request, reply) => {
+    const fields = formFields(request);
+    // The hidden fields came back through the browser: the request is read and checked again, as on arrival.
+    const signIn = await readDemoSignInRequest(ctx.db, ctx.config, idp, { samlRequest: fields.SAMLRequest, relayState: fields.RelayState });
+    if (!signIn.ok) return sendProblem(request, reply, REFUSALS[signIn.error]);
+    const answer = await answerDemoSignIn(idp, signIn.value, fields.person, ctx.clock());
+    if (!answer.ok) {
+      const { clinic, sp, relayState } = signIn.value;
+      const page = { clinicName: clinic.name, spEntityId: sp.entityId, people: DEMO_PEOPLE, samlRequest: String(fields.SAMLRequest), relayState };
+      return sendPage(reply, <DemoIdpLoginPage {...page} csrfToken={csrfToken(reply)} error={CHOOSE_A_PERSON} />, 400);
+    }
+    return sendAutoPost(reply, answer.value);
+  });
+
+  async function sendApps(reply: FastifyReply, error?: string) {
+    const apps = (await listDemoIdpApps(ctx.db, ctx.config, idp)).map(({ clinic, sp }) => ({
+      clinicId: clinic.id,
+      clinicName: clinic.name,
+      dashboardUrl: sp.defaultRelayState,
+    }));
+    return sendPage(reply, <DemoIdpAppsPage apps={apps} people={DEMO_PEOPLE} csrfToken={csrfToken(reply)} error={error} />, error ? 400 : 200);
+  }
+
+  app.get("/demo-idp/apps", onMainSiteOnly, async (_request, reply) => sendApps(reply));
+
+  app.post("/demo-idp/apps", withCsrf, async (request, reply) => {
+    const fields = formFields(request);
+    const signIn = await startDemoIdpInitiatedSignIn(ctx.db, ctx.config, idp, fields.clinic);
+    if (!signIn) return sendProblem(request, reply, UNKNOWN_APP);
+    const answer = await answerDemoSignIn(idp, signIn, fields.person, ctx.clock());
+    if (!answer.ok) return sendApps(reply, CHOOSE_A_PERSON);
+    return sendAutoPost(reply, answer.value);
+  });
+}
+
+function sendAutoPost(reply: FastifyReply, answer: DemoSignInAnswer): FastifyReply {
+  return sendPage(
+    reply,
+    <AutoPostPage
+      title={`Signing in to ${answer.clinic.name}`}
+      intro={`The demo identity provider vouched for ${answer.person.displayName}. Your browser now posts its signed answer to ${answer.clinic.name}; if nothing happens, use the button.`}
+      action={answer.acsUrl}
+      fields={{ SAMLResponse: answer.samlResponse, RelayState: answer.relayState }}
+      buttonLabel={`Continue to ${answer.clinic.name}`}
+      brand="Demo identity provider · development only"
+    />,
+  );
+}
