@@ -6,6 +6,7 @@ import type { Clinic } from "../../src/clinics/clinic.js";
 import { createClinic } from "../../src/clinics/clinic.queries.js";
 import { openDatabase, type Db, type Dialect } from "../../src/db/open.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
+import { createDemoIdp, ensureDemoIdpKey, type DemoIdp } from "../../src/demo/demo-idp.js";
 import { clinicOrigin, mainOrigin } from "../../src/hosts.js";
 import { addClinicMember, type NewMember } from "../../src/users/add-member.js";
 import { createTestDatabase, type TestDatabase } from "./databases.js";
@@ -18,6 +19,8 @@ export interface TestApp {
   config: Config;
   db: Db;
   app: FastifyInstance;
+  /** The built-in demo IdP, when the test asked for it. */
+  demoIdp: DemoIdp | null;
   port: number;
   /** A fresh browser stand-in with an empty cookie jar. */
   client(): HttpClient;
@@ -42,7 +45,7 @@ async function freePort(): Promise<number> {
 /** Starts the real app over real HTTP on 127.0.0.1 against a fresh database of the given dialect. */
 export async function startTestApp(
   dialect: Dialect,
-  options: { env?: Record<string, string>; signInRateLimitPerMinute?: number } = {},
+  options: { env?: Record<string, string>; signInRateLimitPerMinute?: number; withDemoIdp?: boolean } = {},
 ): Promise<TestApp> {
   const database: TestDatabase = await createTestDatabase(dialect);
   const port = await freePort();
@@ -61,7 +64,9 @@ export async function startTestApp(
   });
   await migrateToLatest(db);
   let offsetMs = 0;
+  const demoIdp = options.withDemoIdp ? createDemoIdp(config, await ensureDemoIdpKey(db)) : null;
   const app = await buildApp({
+    demoIdp,
     config,
     db,
     logger: false,
@@ -74,6 +79,7 @@ export async function startTestApp(
     config,
     db,
     app,
+    demoIdp,
     port,
     client: () => new HttpClient(port),
     main: (path = "/") => `${mainOrigin(config)}${path}`,
