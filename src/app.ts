@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Config } from "./config.js";
 import type { Db } from "./db/open.js";
 import type { DemoIdp } from "./demo/demo-idp.js";
+import { LogInvitationMailer, type InvitationMailer } from "./users/invitation-mailer.js";
 import { registerDemoIdpRoutes } from "./web/routes/demo-idp.js";
 import { buildServer } from "./web/server.js";
 
@@ -11,6 +12,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions["logger"];
   clock?: () => Date;
   signInRateLimitPerMinute?: number;
+  /** How invitation links are delivered; by default only noted in the log (without the link). */
+  invitationMailer?: InvitationMailer;
   /** The built-in demo identity provider; development only, never in production. */
   demoIdp?: DemoIdp | null;
 }
@@ -18,7 +21,10 @@ export interface AppOptions {
 /** Composition root: builds each dependency once and hands it to the HTTP layer. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
+  // The default mailer writes to the app's own log, which exists once the server is built.
+  let appLog: { info(message: string): void } | null = null;
   const ctx = {
+    invitationMailer: options.invitationMailer ?? new LogInvitationMailer({ info: (message) => appLog?.info(message) }),
     config,
     db,
     clock: options.clock ?? (() => new Date()),
@@ -33,6 +39,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   };
   const app = await buildServer(ctx, { logger, signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 20 });
+  appLog = app.log;
   if (options.demoIdp && config.env !== "production") registerDemoIdpRoutes(app, ctx, options.demoIdp);
   return app;
 }

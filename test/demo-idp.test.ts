@@ -68,6 +68,7 @@ async function startAppWithDemoIdp(dialect: Dialect): Promise<DemoIdpTestApp> {
     db,
     clock: () => new Date(),
     sessionPolicy: { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours },
+    invitationMailer: { sendInvitation: async () => undefined },
   };
   const app: FastifyInstance = await buildServer(ctx, { logger: false, signInRateLimitPerMinute: 1000 });
   registerDemoIdpRoutes(app, ctx, idp);

@@ -2,6 +2,7 @@ import type { Clinic } from "../clinics/clinic.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/open.js";
 import type { SessionPolicy, ValidSession } from "../sessions/session.js";
+import type { InvitationMailer } from "../users/invitation-mailer.js";
 
 /** What every route needs, built once in app.ts and handed down. */
 export interface WebContext {
@@ -9,6 +10,8 @@ export interface WebContext {
   db: Db;
   sessionPolicy: SessionPolicy;
   clock: () => Date;
+  /** Delivers invitation links; sending email is behind this one interface. */
+  invitationMailer: InvitationMailer;
 }
 
 declare module "fastify" {

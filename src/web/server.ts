@@ -11,6 +11,7 @@ import { siteForHost } from "../hosts.js";
 import { validateSession } from "../sessions/session.js";
 import type { WebContext } from "./context.js";
 import { handleError, notFound, sendProblem } from "./problems.js";
+import { registerManageUsersRoutes } from "./routes/manage-users.js";
 import { registerOperatorApi } from "./routes/operator-api.js";
 import { registerPageRoutes } from "./routes/pages.js";
 import { registerSamlRoutes } from "./routes/saml.js";
@@ -90,6 +91,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerOperatorApi(app, ctx);
   registerSignInRoutes(app, ctx, options.signInRateLimitPerMinute);
   registerSamlRoutes(app, ctx);
+  registerManageUsersRoutes(app, ctx);
   registerWelcomeRoutes(app, ctx);
   registerSsoSettingsRoutes(app, ctx);
   registerPageRoutes(app, ctx);

@@ -11,6 +11,7 @@ import { emailSchema, passwordSchema, personNameSchema, roleSchema } from "../..
 import type { WebContext } from "../context.js";
 import { clientIp } from "../forms.js";
 import { registerSsoApi } from "./sso-api.js";
+import { registerUsersApi } from "./users-api.js";
 import { invalidInput, notFound, sendProblem, type Problem } from "../problems.js";
 
 const CreateClinicBody = z.strictObject({ subdomain: subdomainSchema, name: clinicNameSchema, seats: seatsSchema });
@@ -102,5 +103,6 @@ export function registerOperatorApi(app: FastifyInstance, ctx: WebContext): void
     });
 
     registerSsoApi(api, ctx);
+    registerUsersApi(api, ctx);
   });
 }

@@ -1,3 +1,4 @@
+import type { Db } from "../../db/open.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { mainOrigin } from "../../hosts.js";
 import { checkRoomNameAvailability, chooseRoomName, suggestAvailableRoomName } from "../../rooms/choose-room-name.js";
@@ -15,8 +16,8 @@ const MAX_TYPED_LENGTH = 200;
 const noSession: Problem = { status: 401, code: "no_session", title: "Not signed in", message: "No valid session for this host." };
 
 /** True while a member has no room yet: they must choose one at /welcome before the dashboard. */
-export async function needsOnboarding(ctx: WebContext, userId: string): Promise<boolean> {
-  return (await findRoomForUser(ctx.db, userId)) === null;
+export async function needsOnboarding(db: Db, userId: string): Promise<boolean> {
+  return (await findRoomForUser(db, userId)) === null;
 }
 
 /** Finishing account set-up on a clinic host: choosing a room name, with a live availability check. */
@@ -45,7 +46,7 @@ export function registerWelcomeRoutes(app: FastifyInstance, ctx: WebContext): vo
         clinic: async (request, reply) => {
           const auth = request.auth;
           if (!auth) return reply.redirect("/sign-in?returnTo=%2Fwelcome", 303);
-          if (!(await needsOnboarding(ctx, auth.user.id))) return reply.redirect("/dashboard", 303);
+          if (!(await needsOnboarding(ctx.db, auth.user.id))) return reply.redirect("/dashboard", 303);
           const suggestion = await suggestAvailableRoomName(ctx.db, auth.user.name);
           return renderWelcome(request, reply, auth, suggestion ?? "");
         },

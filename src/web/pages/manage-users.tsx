@@ -1,0 +1,176 @@
+import type { VNode } from "preact";
+import { Alert, Layout } from "../render.js";
+
+export interface ManagedMember {
+  email: string;
+  name: string;
+  role: "admin" | "provider";
+  status: "active" | "invited" | "deactivated";
+  roomName: string | null;
+  lastSignInAt: string | null;
+  lastSignInMethod: string | null;
+}
+
+export interface InviteForm {
+  email: string;
+  name: string;
+  role: string;
+  errors: Record<string, string>;
+}
+
+export interface ManageUsersPageProps {
+  clinicName: string;
+  userName: string;
+  /** The signed-in admin, marked "(you)" in the table. */
+  userEmail: string;
+  csrfToken: string;
+  seats: number;
+  seatsUsed: number;
+  members: ManagedMember[];
+  notice?: string | undefined;
+  error?: string | undefined;
+  /** Shown once, right after an invitation was created or resent. */
+  invitation?: { email: string; link: string } | undefined;
+  invite?: InviteForm | undefined;
+}
+
+const STATUS_LABELS = { active: "Active", invited: "Invited", deactivated: "Removed" } as const;
+const STATUS_BADGES = { active: "badge-ok", invited: "badge-warn", deactivated: "badge-off" } as const;
+const METHOD_LABELS: Record<string, string> = { password: "with password", saml: "with SSO" };
+
+function lastSignIn(m: ManagedMember): string {
+  if (!m.lastSignInAt) return "Never";
+  const when = `${m.lastSignInAt.slice(0, 10)} ${m.lastSignInAt.slice(11, 16)} UTC`;
+  return m.lastSignInMethod ? `${when} ${METHOD_LABELS[m.lastSignInMethod] ?? `with ${m.lastSignInMethod}`}` : when;
+}
+
+function ActionForm(p: { csrfToken: string; action: string; email: string; label: string; extra?: Record<string, string>; kind?: string }): VNode {
+  return (
+    <form method="post" action={`/settings/users/${p.action}`} class="inline">
+      <input type="hidden" name="_csrf" value={p.csrfToken} />
+      <input type="hidden" name="email" value={p.email} />
+      {Object.entries(p.extra ?? {}).map(([name, value]) => (
+        <input type="hidden" name={name} value={value} />
+      ))}
+      <button type="submit" class={p.kind ?? "secondary"}>
+        {p.label}
+      </button>
+    </form>
+  );
+}
+
+function RowActions({ m, csrfToken }: { m: ManagedMember; csrfToken: string }): VNode {
+  if (m.status === "deactivated") return <ActionForm csrfToken={csrfToken} action="restore" email={m.email} label="Restore" />;
+  const otherRole = m.role === "admin" ? "provider" : "admin";
+  return (
+    <>
+      {m.status === "invited" && <ActionForm csrfToken={csrfToken} action="resend" email={m.email} label="Resend invitation" />}{" "}
+      <ActionForm csrfToken={csrfToken} action="role" email={m.email} extra={{ role: otherRole }} label={`Make ${otherRole}`} />
+      {/* The confirm step is a <details>: it opens without JavaScript, and the removal itself is a plain POST. */}
+      <details class="steps">
+        <summary>Remove</summary>
+        <form method="post" action="/settings/users/remove">
+          <input type="hidden" name="_csrf" value={csrfToken} />
+          <input type="hidden" name="email" value={m.email} />
+          <p class="small">
+            {m.status === "invited"
+              ? `${m.name}'s invitation stops working and the seat is freed.`
+              : `${m.name} is signed out at once, can no longer sign in, and the seat is freed. You can restore them later.`}
+          </p>
+          <button type="submit" class="danger">
+            Yes, remove {m.name}
+          </button>
+        </form>
+      </details>
+    </>
+  );
+}
+
+/** Account Settings → Clinic Settings → Manage Users: who holds the clinic's seats, and the admin's levers on them. */
+export function ManageUsersPage(p: ManageUsersPageProps): VNode {
+  const invite = p.invite ?? { email: "", name: "", role: "provider", errors: {} };
+  return (
+    <Layout title="Manage Users" brand={p.clinicName} signedInAs={{ name: p.userName, csrfToken: p.csrfToken }}>
+      <nav class="crumbs" aria-label="Breadcrumb">
+        Account Settings → Clinic Settings → Manage Users · <a href="/settings/sso">Single sign-on</a>
+      </nav>
+      <h1>Manage Users</h1>
+      {p.notice && <Alert kind="success">{p.notice}</Alert>}
+      {p.error && <Alert kind="error">{p.error}</Alert>}
+      {p.invitation && (
+        <Alert kind="success">
+          <p>
+            Invitation created for {p.invitation.email}. Send them this link: it works once, for 7 days, and is shown only now.
+          </p>
+          <div class="copy-row">
+            <code id="invitation-link">{p.invitation.link}</code>
+            <button type="button" class="secondary" data-copy="invitation-link">
+              Copy
+            </button>
+          </div>
+        </Alert>
+      )}
+      <p id="seats">
+        <strong>{p.seatsUsed}</strong> of {p.seats} seats used
+        {p.seatsUsed >= p.seats && " · no free seat: remove someone or ask us for more seats"}
+      </p>
+      <p class="small muted">Active and invited people hold a seat. Removing someone frees their seat and signs them out everywhere.</p>
+
+      <table class="small">
+        <thead>
+          <tr>
+            <th scope="col">Person</th>
+            <th scope="col">Role</th>
+            <th scope="col">Room</th>
+            <th scope="col">Status</th>
+            <th scope="col">Last sign-in</th>
+            <th scope="col">Actions</th>
+          </tr>
+        </thead>
+        <tbody>
+          {p.members.map((m) => (
+            <tr data-email={m.email}>
+              <td>
+                {m.name}
+                {m.email === p.userEmail && " (you)"}
+                <br />
+                <span class="muted">{m.email}</span>
+              </td>
+              <td>{m.role}</td>
+              <td>{m.roomName ?? "—"}</td>
+              <td>
+                <span class={`badge ${STATUS_BADGES[m.status]}`}>{STATUS_LABELS[m.status]}</span>
+              </td>
+              <td>{lastSignIn(m)}</td>
+              <td>
+                <RowActions m={m} csrfToken={p.csrfToken} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+
+      <h2>Invite someone</h2>
+      <form method="post" action="/settings/users/invite" novalidate>
+        <input type="hidden" name="_csrf" value={p.csrfToken} />
+        <label for="invite-email">Email</label>
+        <input id="invite-email" name="email" type="email" required value={invite.email} aria-describedby={invite.errors.email ? "invite-email-error" : undefined} />
+        {invite.errors.email && <p id="invite-email-error" class="small alert-error">Email {invite.errors.email}</p>}
+        <label for="invite-name">Name</label>
+        <input id="invite-name" name="name" type="text" required value={invite.name} aria-describedby={invite.errors.name ? "invite-name-error" : undefined} />
+        {invite.errors.name && <p id="invite-name-error" class="small alert-error">Name {invite.errors.name}</p>}
+        <label for="invite-role">Role</label>
+        <select id="invite-role" name="role">
+          <option value="provider" selected={invite.role !== "admin"}>
+            Provider
+          </option>
+          <option value="admin" selected={invite.role === "admin"}>
+            Admin
+          </option>
+        </select>
+        {invite.errors.role && <p class="small alert-error">Role {invite.errors.role}</p>}
+        <button type="submit">Create invitation</button>
+      </form>
+    </Layout>
+  );
+}

@@ -1,0 +1,67 @@
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { countSeatsUsed, findClinicBySubdomain } from "../../clinics/clinic.queries.js";
+import { updateMember, type ManageMemberError } from "../../users/manage-members.js";
+import { listMembersWithRooms, type MemberWithRoom } from "../../users/member-list.queries.js";
+import { normalizeEmail, roleSchema } from "../../users/user.js";
+import type { WebContext } from "../context.js";
+import { clientIp } from "../forms.js";
+import { invalidInput, notFound, sendProblem, type Problem } from "../problems.js";
+
+const PatchBody = z
+  .strictObject({
+    status: z.enum(["deactivated", "active"], { error: "must be deactivated or active" }).optional(),
+    role: roleSchema.optional(),
+  })
+  .refine((b) => b.status !== undefined || b.role !== undefined, "give status or role (or both)");
+
+const noSuchClinic: Problem = { ...notFound, code: "clinic_not_found", message: "No clinic has that subdomain." };
+
+export const MANAGE_MEMBER_PROBLEMS: Record<ManageMemberError, Problem> = {
+  member_not_found: { status: 404, code: "member_not_found", title: "No such member", message: "This clinic has no member with that email." },
+  last_admin: {
+    status: 409,
+    code: "last_admin",
+    title: "Last admin",
+    message: "This is the clinic's last active admin: make someone else admin first.",
+  },
+  seat_limit_reached: { status: 422, code: "seat_limit_reached", title: "No free seat", message: "The clinic has no free seat. Free one or add seats first." },
+  invitation_pending: {
+    status: 409,
+    code: "invitation_pending",
+    title: "Invitation pending",
+    message: "This person has not accepted their invitation yet; they become active by accepting it.",
+  },
+};
+
+export function memberJson({ user, membership, roomName }: MemberWithRoom) {
+  return {
+    email: user.email,
+    name: user.name,
+    role: membership.role,
+    status: membership.status,
+    roomName,
+    lastSignInAt: membership.lastSignInAt,
+    lastSignInMethod: membership.lastSignInMethod,
+  };
+}
+
+/** Operator API for a clinic's members (main site, operator token: checked by the operator API hook). */
+export function registerUsersApi(api: FastifyInstance, ctx: WebContext): void {
+  api.get<{ Params: { subdomain: string } }>("/api/v1/clinics/:subdomain/users", async (request, reply) => {
+    const clinic = await findClinicBySubdomain(ctx.db, request.params.subdomain.toLowerCase());
+    if (!clinic) return sendProblem(request, reply, noSuchClinic);
+    const [members, seatsUsed] = await Promise.all([listMembersWithRooms(ctx.db, clinic.id), countSeatsUsed(ctx.db, clinic.id)]);
+    return reply.send({ seats: clinic.seats, seatsUsed, users: members.map(memberJson) });
+  });
+
+  api.patch<{ Params: { subdomain: string; email: string } }>("/api/v1/clinics/:subdomain/users/:email", async (request, reply) => {
+    const clinic = await findClinicBySubdomain(ctx.db, request.params.subdomain.toLowerCase());
+    if (!clinic) return sendProblem(request, reply, noSuchClinic);
+    const input = PatchBody.safeParse(request.body);
+    if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
+    const updated = await updateMember(ctx.db, clinic, normalizeEmail(request.params.email), input.data, { actor: "operator", ip: clientIp(request) });
+    if (!updated.ok) return sendProblem(request, reply, MANAGE_MEMBER_PROBLEMS[updated.error]);
+    return reply.send(memberJson(updated.value.member));
+  });
+}
