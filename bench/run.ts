@@ -275,8 +275,12 @@ function printHeader(inputs: BenchInput[]): void {
   console.log(`node ${process.version}, ${process.platform}/${process.arch}; now = ${NOW.toISOString()}`);
   // Wall times are only as good as the machine is quiet: with load above the core count, trust CPU ms/call.
   const load = loadavg()[0] ?? 0;
-  console.log(`load average ${load.toFixed(2)} on ${availableParallelism()} cores${load > availableParallelism() ? " (busy: wall times are inflated)" : ""}`);
-  console.log(`target for hostile input: median < ${HOSTILE_TARGET_MS} ms ("few ms"); on node-saml rows, "123x slower" = its median / ours`);
+  console.log(
+    `load average ${load.toFixed(2)} on ${availableParallelism()} cores${load > availableParallelism() ? " (busy: wall times are inflated)" : ""}`,
+  );
+  console.log(
+    `target for hostile input: median < ${HOSTILE_TARGET_MS} ms ("few ms"); on node-saml rows, "123x slower" = its median / ours`,
+  );
   console.log("");
   for (const input of inputs) {
     console.log(`  ${input.name.padEnd(24)} ${decodedKiB(input.samlResponse).padStart(8)} decoded  ${input.why}`);

@@ -23,7 +23,11 @@ class UsageError extends Error {}
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new UsageError(Object.entries(fieldMessages(result.error)).map(([f, m]) => `--${f} ${m}`).join("\n"));
+    throw new UsageError(
+      Object.entries(fieldMessages(result.error))
+        .map(([f, m]) => `--${f} ${m}`)
+        .join("\n"),
+    );
   }
   return result.data;
 }
@@ -33,15 +37,24 @@ async function run(db: Db, args: string[]): Promise<string> {
   const { values } = parseArgs({
     args: rest,
     options: {
-      subdomain: { type: "string" }, name: { type: "string" }, seats: { type: "string" }, clinic: { type: "string" },
-      email: { type: "string" }, role: { type: "string" }, password: { type: "string" }, room: { type: "string" },
+      subdomain: { type: "string" },
+      name: { type: "string" },
+      seats: { type: "string" },
+      clinic: { type: "string" },
+      email: { type: "string" },
+      role: { type: "string" },
+      password: { type: "string" },
+      room: { type: "string" },
     },
     strict: true,
   });
   if (noun === "migrate") return `Applied: ${(await migrateToLatest(db)).join(", ") || "nothing (up to date)"}`;
   await migrateToLatest(db);
   if (noun === "clinic" && verb === "create") {
-    const input = parse(z.object({ subdomain: subdomainSchema, name: clinicNameSchema, seats: z.coerce.number().pipe(seatsSchema) }), values);
+    const input = parse(
+      z.object({ subdomain: subdomainSchema, name: clinicNameSchema, seats: z.coerce.number().pipe(seatsSchema) }),
+      values,
+    );
     const created = await createClinic(db, input);
     if (!created.ok) throw new UsageError(`The subdomain ${input.subdomain} is already taken.`);
     return `Created clinic ${created.value.subdomain} (${created.value.name}, ${created.value.seats} seats)`;
@@ -55,11 +68,24 @@ async function run(db: Db, args: string[]): Promise<string> {
     const clinic = await findClinicBySubdomain(db, String(values.clinic ?? ""));
     if (!clinic) throw new UsageError("--clinic: no clinic has that subdomain.");
     const input = parse(
-      z.object({ email: emailSchema, name: personNameSchema, role: roleSchema, password: passwordSchema.optional(), room: roomNameSchema.optional() }),
+      z.object({
+        email: emailSchema,
+        name: personNameSchema,
+        role: roleSchema,
+        password: passwordSchema.optional(),
+        room: roomNameSchema.optional(),
+      }),
       values,
     );
     const added = await addClinicMember(db, clinic, { ...input, roomName: input.room }, { actor: "operator-cli", ip: null });
-    if (!added.ok) throw new UsageError({ email_taken: "That email already belongs to a clinic user.", seat_limit_reached: "The clinic has no free seat.", room_name_taken: "That room name is taken." }[added.error]);
+    if (!added.ok)
+      throw new UsageError(
+        {
+          email_taken: "That email already belongs to a clinic user.",
+          seat_limit_reached: "The clinic has no free seat.",
+          room_name_taken: "That room name is taken.",
+        }[added.error],
+      );
     return `Added ${added.value.user.email} to ${clinic.subdomain} as ${added.value.membership.role}`;
   }
   throw new UsageError(USAGE);
@@ -76,7 +102,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const expected = error instanceof UsageError || error instanceof ConfigError || error instanceof DatabaseUnreachableError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+  const expected =
+    error instanceof UsageError ||
+    error instanceof ConfigError ||
+    error instanceof DatabaseUnreachableError ||
+    (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
   process.stderr.write(`${expected ? (error as Error).message : `Failed: ${(error as Error).message}`}\n`);
   process.exit(expected ? 2 : 1);
 });

@@ -46,7 +46,8 @@ function printBanner(config: Config, demo: Awaited<ReturnType<typeof seedDemo>> 
     );
   }
   // Printed on the console for the person who started the demo, never written to the log.
-  if (config.operatorTokenGenerated) lines.push(`Operator token:   ${config.operatorToken}   (generated for this run; set OPERATOR_TOKEN to fix it)`);
+  if (config.operatorTokenGenerated)
+    lines.push(`Operator token:   ${config.operatorToken}   (generated for this run; set OPERATOR_TOKEN to fix it)`);
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 

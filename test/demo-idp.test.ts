@@ -11,7 +11,14 @@ import { createClinic } from "../src/clinics/clinic.queries.js";
 import { loadConfig, type Config } from "../src/config.js";
 import { migrateToLatest } from "../src/db/migrate.js";
 import { openDatabase, type Db, type Dialect } from "../src/db/open.js";
-import { connectClinicToDemoIdp, createDemoIdp, DEMO_PEOPLE, ensureDemoIdpKey, type DemoIdp, type DemoIdpKey } from "../src/demo/demo-idp.js";
+import {
+  connectClinicToDemoIdp,
+  createDemoIdp,
+  DEMO_PEOPLE,
+  ensureDemoIdpKey,
+  type DemoIdp,
+  type DemoIdpKey,
+} from "../src/demo/demo-idp.js";
 import { clinicOrigin, mainOrigin } from "../src/hosts.js";
 import { findSamlConnection, updateSamlConnectionFlags } from "../src/sso/saml/connection.queries.js";
 import { NAMEID_EMAIL, PRESETS } from "../src/sso/saml/presets.js";
@@ -57,7 +64,14 @@ async function freePort(): Promise<number> {
 async function startAppWithDemoIdp(dialect: Dialect): Promise<DemoIdpTestApp> {
   const database = await createTestDatabase(dialect);
   const port = await freePort();
-  const config = loadConfig({ NODE_ENV: "test", DATABASE_URL: database.url, PORT: String(port), OPERATOR_TOKEN, DEMO: "0", LOG_LEVEL: "silent" });
+  const config = loadConfig({
+    NODE_ENV: "test",
+    DATABASE_URL: database.url,
+    PORT: String(port),
+    OPERATOR_TOKEN,
+    DEMO: "0",
+    LOG_LEVEL: "silent",
+  });
   const { db } = await openDatabase(config.databaseUrl);
   await migrateToLatest(db);
   // Two starts racing on one fresh database: both must come away with the same key.
@@ -102,7 +116,12 @@ async function givenConnectedClinic(t: DemoIdpTestApp, name = "Acme Health"): Pr
 }
 
 /** An AuthnRequest URL as our SP's start-login builds it, made by an independent SAML implementation. */
-async function authnRequestUrl(t: DemoIdpTestApp, sp: { entityId: string; acsUrl: string }, requestId: string, relayState = "/dashboard"): Promise<string> {
+async function authnRequestUrl(
+  t: DemoIdpTestApp,
+  sp: { entityId: string; acsUrl: string },
+  requestId: string,
+  relayState = "/dashboard",
+): Promise<string> {
   const saml = new SAML({
     generateUniqueId: () => requestId,
     entryPoint: t.idp.ssoUrl,
@@ -124,7 +143,12 @@ function ssoUrlWithRawRequest(t: DemoIdpTestApp, xml: string): string {
 }
 
 function decodeHtml(value: string): string {
-  return value.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  return value
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
 }
 
 function hiddenField(html: string, name: string): string | null {
@@ -196,7 +220,12 @@ function assertRefused(res: HttpResponse, status: number, title: RegExp): void {
 }
 
 async function givenMemberFor(t: DemoIdpTestApp, clinic: Clinic, email: string, name: string): Promise<void> {
-  const added = await addClinicMember(t.db, clinic, { email, name, role: "provider", roomName: uniqueSubdomain("room") }, { actor: "test", ip: null });
+  const added = await addClinicMember(
+    t.db,
+    clinic,
+    { email, name, role: "provider", roomName: uniqueSubdomain("room") },
+    { actor: "test", ip: null },
+  );
   if (!added.ok) throw new Error(added.error);
 }
 
@@ -205,7 +234,10 @@ async function followAutoPost(client: HttpClient, page: HttpResponse): Promise<H
   const action = autoPostAction(page.body);
   assert.ok(action, "an auto-post form");
   const relayState = hiddenField(page.body, "RelayState");
-  return client.postForm(action, { SAMLResponse: hiddenField(page.body, "SAMLResponse")!, ...(relayState === null ? {} : { RelayState: relayState }) });
+  return client.postForm(action, {
+    SAMLResponse: hiddenField(page.body, "SAMLResponse")!,
+    ...(relayState === null ? {} : { RelayState: relayState }),
+  });
 }
 
 const NOAH = DEMO_PEOPLE.find((p) => p.email === "noah@demo-clinic.test")!;
@@ -245,7 +277,9 @@ for (const dialect of testDialects()) {
       const sso = descendant(descriptor, "urn:oasis:names:tc:SAML:2.0:metadata", "SingleSignOnService");
       assert.equal(sso.getAttribute("Location"), t.main("/demo-idp/sso"));
       assert.equal(sso.getAttribute("Binding"), "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect");
-      const published = new X509Certificate(Buffer.from(descendant(descriptor, DSIG_NS, "X509Certificate").textContent!.replace(/\s+/g, ""), "base64"));
+      const published = new X509Certificate(
+        Buffer.from(descendant(descriptor, DSIG_NS, "X509Certificate").textContent!.replace(/\s+/g, ""), "base64"),
+      );
       assert.equal(published.fingerprint256, new X509Certificate(t.idp.certificatePem).fingerprint256);
     });
 
@@ -330,11 +364,22 @@ for (const dialect of testDialects()) {
       for (const path of ["/demo-idp/metadata", `/demo-idp/sso${requestUrl.search}`, "/demo-idp/apps"]) {
         assert.equal((await client.get(t.clinicUrl(clinic.subdomain, path))).status, 404, path);
       }
-      assert.equal((await client.postForm(t.clinicUrl(clinic.subdomain, "/demo-idp/apps"), { clinic: clinic.id, person: DANA.email })).status, 404);
+      assert.equal(
+        (await client.postForm(t.clinicUrl(clinic.subdomain, "/demo-idp/apps"), { clinic: clinic.id, person: DANA.email })).status,
+        404,
+      );
     });
 
     test("refuses an AuthnRequest whose Issuer is an SP entity ID it does not know", async () => {
-      const res = await t.client().get(await authnRequestUrl(t, { entityId: "https://evil.example.test/saml/metadata", acsUrl: "https://evil.example.test/saml/acs" }, "_evil-1"));
+      const res = await t
+        .client()
+        .get(
+          await authnRequestUrl(
+            t,
+            { entityId: "https://evil.example.test/saml/metadata", acsUrl: "https://evil.example.test/saml/acs" },
+            "_evil-1",
+          ),
+        );
       assertRefused(res, 403, /Unknown application/);
     });
 
@@ -345,7 +390,9 @@ for (const dialect of testDialects()) {
 
     test("refuses an AuthnRequest that asks for the answer at another ACS URL", async () => {
       const { sp } = await givenConnectedClinic(t);
-      const res = await t.client().get(await authnRequestUrl(t, { entityId: sp.entityId, acsUrl: "https://evil.example.test/saml/acs" }, "_acs-1"));
+      const res = await t
+        .client()
+        .get(await authnRequestUrl(t, { entityId: sp.entityId, acsUrl: "https://evil.example.test/saml/acs" }, "_acs-1"));
       assertRefused(res, 400, /Unexpected return address/);
     });
 
@@ -371,8 +418,14 @@ for (const dialect of testDialects()) {
         ["schema-invalid attribute", ssoUrlWithRawRequest(t, valid(' Surprise="yes"'))],
         ["schema-invalid IssueInstant", ssoUrlWithRawRequest(t, valid("").replace(/IssueInstant="[^"]+"/, 'IssueInstant="yesterday"'))],
         ["a Response, not a request", ssoUrlWithRawRequest(t, valid("").replace(/AuthnRequest/g, "Response"))],
-        ["two Issuers", ssoUrlWithRawRequest(t, valid("", `<saml:Issuer>${sp.entityId}</saml:Issuer><saml:Issuer>${sp.entityId}</saml:Issuer>`))],
-        ["DOCTYPE with an entity", ssoUrlWithRawRequest(t, `<!DOCTYPE r [<!ENTITY x "${sp.entityId}">]>${valid("", "<saml:Issuer>&x;</saml:Issuer>")}`)],
+        [
+          "two Issuers",
+          ssoUrlWithRawRequest(t, valid("", `<saml:Issuer>${sp.entityId}</saml:Issuer><saml:Issuer>${sp.entityId}</saml:Issuer>`)),
+        ],
+        [
+          "DOCTYPE with an entity",
+          ssoUrlWithRawRequest(t, `<!DOCTYPE r [<!ENTITY x "${sp.entityId}">]>${valid("", "<saml:Issuer>&x;</saml:Issuer>")}`),
+        ],
         // Harmless on its face, and a parser would accept it: refused all the same, as no SAML message has one.
         ["bare DOCTYPE", ssoUrlWithRawRequest(t, `<!DOCTYPE samlp:AuthnRequest>${valid("")}`)],
       ];
@@ -413,7 +466,13 @@ for (const dialect of testDialects()) {
       const client = t.client();
       const login = await client.get(await authnRequestUrl(t, sp, "_swap-1"));
       assert.equal(login.status, 200);
-      const foreign = new URL(await authnRequestUrl(t, { entityId: "https://evil.example.test/saml/metadata", acsUrl: "https://evil.example.test/saml/acs" }, "_swap-2"));
+      const foreign = new URL(
+        await authnRequestUrl(
+          t,
+          { entityId: "https://evil.example.test/saml/metadata", acsUrl: "https://evil.example.test/saml/acs" },
+          "_swap-2",
+        ),
+      );
       const res = await client.postForm(t.main("/demo-idp/sso"), {
         _csrf: csrfFrom(login.body),
         SAMLRequest: foreign.searchParams.get("SAMLRequest")!,
@@ -447,7 +506,11 @@ for (const dialect of testDialects()) {
       assert.doesNotMatch(dashboard.body, /Unconnected Dental/);
       assert.ok(dashboard.body.includes(`name="clinic" value="${clinic.id}"`));
 
-      const posted = await client.postForm(t.main("/demo-idp/apps"), { _csrf: csrfFrom(dashboard.body), clinic: clinic.id, person: DANA.email });
+      const posted = await client.postForm(t.main("/demo-idp/apps"), {
+        _csrf: csrfFrom(dashboard.body),
+        clinic: clinic.id,
+        person: DANA.email,
+      });
       assert.equal(posted.status, 200);
       assert.equal(autoPostAction(posted.body), sp.acsUrl);
       assert.equal(hiddenField(posted.body, "RelayState"), sp.defaultRelayState);
@@ -469,7 +532,11 @@ for (const dialect of testDialects()) {
       const { clinic } = await givenClinic(t, "Unconnected Optometry");
       const client = t.client();
       const dashboard = await client.get(t.main("/demo-idp/apps"));
-      const res = await client.postForm(t.main("/demo-idp/apps"), { _csrf: csrfFrom(dashboard.body), clinic: clinic.id, person: DANA.email });
+      const res = await client.postForm(t.main("/demo-idp/apps"), {
+        _csrf: csrfFrom(dashboard.body),
+        clinic: clinic.id,
+        person: DANA.email,
+      });
       assertRefused(res, 404, /App not found/);
     });
 
@@ -503,7 +570,11 @@ for (const dialect of testDialects()) {
       await givenMemberFor(t, clinic, priya.email, priya.displayName);
       const client = t.client();
       const apps = await client.get(t.main("/demo-idp/apps"));
-      const autoPost = await client.postForm(t.main("/demo-idp/apps"), { _csrf: csrfFrom(apps.body), clinic: clinic.id, person: priya.email });
+      const autoPost = await client.postForm(t.main("/demo-idp/apps"), {
+        _csrf: csrfFrom(apps.body),
+        clinic: clinic.id,
+        person: priya.email,
+      });
       const acs = await followAutoPost(client, autoPost);
       assert.equal(acs.status, 303, acs.body);
       assert.equal(acs.location, "/dashboard");
@@ -515,7 +586,10 @@ for (const dialect of testDialects()) {
       const client = t.client();
       const signInAsNoah = async () => {
         const apps = await client.get(t.main("/demo-idp/apps"));
-        return followAutoPost(client, await client.postForm(t.main("/demo-idp/apps"), { _csrf: csrfFrom(apps.body), clinic: clinic.id, person: NOAH.email }));
+        return followAutoPost(
+          client,
+          await client.postForm(t.main("/demo-idp/apps"), { _csrf: csrfFrom(apps.body), clinic: clinic.id, person: NOAH.email }),
+        );
       };
       const refused = await signInAsNoah();
       assert.equal(refused.status, 403);

@@ -64,7 +64,10 @@ for (const dialect of testDialects()) {
       const client = t.client();
       const form = await client.postForm(t.main("/api/v1/clinics"), { subdomain: "formy", name: "F", seats: "1" }, t.operator);
       assert.equal(form.status, 415);
-      const malformed = await client.send("POST", t.main("/api/v1/clinics"), "{nope", { "content-type": "application/json", ...t.operator });
+      const malformed = await client.send("POST", t.main("/api/v1/clinics"), "{nope", {
+        "content-type": "application/json",
+        ...t.operator,
+      });
       assert.equal(malformed.status, 400);
       assert.equal(malformed.json().error, "malformed_body");
       const huge = await client.postJson(t.main("/api/v1/clinics"), { subdomain: "big", name: "x".repeat(200_000), seats: 1 }, t.operator);
@@ -89,7 +92,11 @@ for (const dialect of testDialects()) {
       const noSeat = await client.postJson(url, { email: "bob@example.org", name: "Bob", role: "provider" }, t.operator);
       assert.equal(noSeat.status, 422);
       const other = await givenClinic(t);
-      const taken = await client.postJson(t.main(`/api/v1/clinics/${other.subdomain}/users`), { email: "ann@example.org", name: "Ann", role: "provider" }, t.operator);
+      const taken = await client.postJson(
+        t.main(`/api/v1/clinics/${other.subdomain}/users`),
+        { email: "ann@example.org", name: "Ann", role: "provider" },
+        t.operator,
+      );
       assert.equal(taken.status, 409);
       const read = await client.get(t.main(`/api/v1/clinics/${clinic.subdomain}`), t.operator);
       assert.equal(read.json().seatsUsed, 1);
@@ -97,11 +104,13 @@ for (const dialect of testDialects()) {
 
     test("refuses a malformed email, an unknown role and a short password", async () => {
       const clinic = await givenClinic(t);
-      const res = await t.client().postJson(
-        t.main(`/api/v1/clinics/${clinic.subdomain}/users`),
-        { email: "not-an-email", name: "X", role: "owner", password: "short" },
-        t.operator,
-      );
+      const res = await t
+        .client()
+        .postJson(
+          t.main(`/api/v1/clinics/${clinic.subdomain}/users`),
+          { email: "not-an-email", name: "X", role: "owner", password: "short" },
+          t.operator,
+        );
       assert.equal(res.status, 400);
       assert.deepEqual(Object.keys(res.json().fields).sort(), ["email", "password", "role"]);
     });
@@ -240,7 +249,11 @@ for (const dialect of testDialects()) {
       const res = await client.postForm(t.clinicUrl(clinic.subdomain, "/sign-in"), { email: "csrf@example.org", password: PASSWORD });
       assert.equal(res.status, 403);
       assert.match(res.body, /This form has expired/);
-      const forged = await client.postForm(t.clinicUrl(clinic.subdomain, "/sign-in"), { _csrf: "forged", email: "csrf@example.org", password: PASSWORD });
+      const forged = await client.postForm(t.clinicUrl(clinic.subdomain, "/sign-in"), {
+        _csrf: "forged",
+        email: "csrf@example.org",
+        password: PASSWORD,
+      });
       assert.equal(forged.status, 403);
       assert.equal((await client.get(t.clinicUrl(clinic.subdomain, "/api/v1/session"))).status, 401);
     });
@@ -278,7 +291,12 @@ for (const dialect of testDialects()) {
         const client = t.client();
         const signIn = t.clinicUrl(clinic.subdomain, "/sign-in");
         const page = await client.get(`${signIn}?returnTo=${encodeURIComponent(returnTo)}`);
-        const res = await client.postForm(signIn, { _csrf: csrfFrom(page.body), email: "redirect@example.org", password: PASSWORD, returnTo });
+        const res = await client.postForm(signIn, {
+          _csrf: csrfFrom(page.body),
+          email: "redirect@example.org",
+          password: PASSWORD,
+          returnTo,
+        });
         assert.equal(res.location, "/dashboard", returnTo);
       }
     });

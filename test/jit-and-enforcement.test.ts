@@ -20,7 +20,13 @@ for (const dialect of testDialects()) {
     async function ssoSignIn(s: SamlClinic, email: string, attributes: Record<string, string> = {}) {
       const client = t.client();
       const { requestId } = await startLogin(t, client, s.clinic);
-      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email, inResponseTo: requestId, attributes: { email, ...attributes } });
+      const response = await s.idp.buildResponse({
+        spEntityId: s.sp.entityId,
+        acsUrl: s.sp.acsUrl,
+        email,
+        inResponseTo: requestId,
+        attributes: { email, ...attributes },
+      });
       return { client, res: await postToAcs(t, client, s.clinic.subdomain, response) };
     }
 
@@ -29,7 +35,10 @@ for (const dialect of testDialects()) {
       const { client, res } = await ssoSignIn(s, "New.Person@Lakeside.example", { firstName: "Nora", lastName: "Newman" });
       assert.equal(res.status, 303);
       const session = (await client.get(t.clinicUrl(s.clinic.subdomain, "/api/v1/session"))).json();
-      assert.deepEqual([session.email, session.name, session.role, session.roomName, session.authMethod], ["new.person@lakeside.example", "Nora Newman", "provider", null, "saml"]);
+      assert.deepEqual(
+        [session.email, session.name, session.role, session.roomName, session.authMethod],
+        ["new.person@lakeside.example", "Nora Newman", "provider", null, "saml"],
+      );
       const clinic = (await t.client().get(t.main(`/api/v1/clinics/${s.clinic.subdomain}`), t.operator)).json();
       assert.equal(clinic.seatsUsed, 2);
       assert.equal((await latestSsoEvent(t, s.clinic.subdomain)).code, "signed_in_new_member");
@@ -96,7 +105,11 @@ for (const dialect of testDialects()) {
       const page = await client.get(t.clinicUrl(s.clinic.subdomain, "/sign-in"));
       assert.match(page.body, /Sign in with SSO/);
       assert.doesNotMatch(page.body, /type="password"/);
-      const post = await client.postForm(t.clinicUrl(s.clinic.subdomain, "/sign-in"), { _csrf: csrfFrom(before.body), email, password: PASSWORD });
+      const post = await client.postForm(t.clinicUrl(s.clinic.subdomain, "/sign-in"), {
+        _csrf: csrfFrom(before.body),
+        email,
+        password: PASSWORD,
+      });
       assert.equal(post.status, 403);
       assert.match(post.body, /Your clinic signs you in with single sign-on/);
       assert.equal((await client.get(t.clinicUrl(s.clinic.subdomain, "/api/v1/session"))).status, 401);
@@ -105,7 +118,13 @@ for (const dialect of testDialects()) {
       assert.equal(fallback.location, "/account");
       const account = await main.get(t.main("/account"));
       assert.match(account.body, /Go to your clinic dashboard/);
-      const audit = await t.db.selectFrom("audit_events").selectAll().where("action", "=", "sign_in.password").where("target", "=", email).where("outcome", "=", "success").execute();
+      const audit = await t.db
+        .selectFrom("audit_events")
+        .selectAll()
+        .where("action", "=", "sign_in.password")
+        .where("target", "=", email)
+        .where("outcome", "=", "success")
+        .execute();
       assert.equal(JSON.parse(audit.at(-1)!.detail).site, "main", "the fallback is recorded as a main-site sign-in");
     });
 
@@ -125,10 +144,25 @@ for (const dialect of testDialects()) {
       await signInWithPasswordForm(client, t.clinicUrl(s.clinic.subdomain, "/sign-in"), `admin@${s.clinic.subdomain}.example`);
       const page = await client.get(t.clinicUrl(s.clinic.subdomain, "/settings/sso"));
       assert.equal(page.status, 200);
-      for (const text of [s.sp.acsUrl, s.sp.entityId, t.clinicUrl(s.clinic.subdomain, "/dashboard"), "EmailAddress", "Single sign on URL", "Audience URI (SP Entity ID)", "Default RelayState", "Reply URL", "rsa-sha256", "Available after the first successful single sign-on"]) {
+      for (const text of [
+        s.sp.acsUrl,
+        s.sp.entityId,
+        t.clinicUrl(s.clinic.subdomain, "/dashboard"),
+        "EmailAddress",
+        "Single sign on URL",
+        "Audience URI (SP Entity ID)",
+        "Default RelayState",
+        "Reply URL",
+        "rsa-sha256",
+        "Available after the first successful single sign-on",
+      ]) {
         assert.ok(page.body.includes(text), text);
       }
-      const toggle = await client.postForm(t.clinicUrl(s.clinic.subdomain, "/settings/sso/flags"), { _csrf: csrfFrom(page.body), flag: "jitProvisioning", value: "on" });
+      const toggle = await client.postForm(t.clinicUrl(s.clinic.subdomain, "/settings/sso/flags"), {
+        _csrf: csrfFrom(page.body),
+        flag: "jitProvisioning",
+        value: "on",
+      });
       assert.equal(toggle.status, 303);
       const api = (await t.client().get(t.main(`/api/v1/clinics/${s.clinic.subdomain}/sso/saml`), t.operator)).json();
       assert.equal(api.jitProvisioning, true);

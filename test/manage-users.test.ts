@@ -11,7 +11,15 @@ import { sha256Hex } from "../src/ids.js";
 import { LogInvitationMailer } from "../src/users/invitation-mailer.js";
 import { createTestDatabase, testDialects } from "./support/databases.js";
 import { HttpClient, csrfFrom, type HttpResponse } from "./support/http-client.js";
-import { OPERATOR_TOKEN, PASSWORD, givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
+import {
+  OPERATOR_TOKEN,
+  PASSWORD,
+  givenClinic,
+  givenMember,
+  signInWithPasswordForm,
+  startTestApp,
+  type TestApp,
+} from "./support/harness.js";
 import { connectTestIdp, postToAcs, startLogin } from "./support/saml-flow.js";
 
 async function startApp(dialect: Dialect): Promise<TestApp> {
@@ -49,12 +57,21 @@ async function membershipOf(t: TestApp, email: string) {
 }
 
 async function sessionCount(t: TestApp, email: string): Promise<number> {
-  const rows = await t.db.selectFrom("sessions").innerJoin("users", "users.id", "sessions.user_id").select("sessions.id").where("users.email", "=", email).execute();
+  const rows = await t.db
+    .selectFrom("sessions")
+    .innerJoin("users", "users.id", "sessions.user_id")
+    .select("sessions.id")
+    .where("users.email", "=", email)
+    .execute();
   return rows.length;
 }
 
 async function auditTrail(t: TestApp, clinic: Clinic) {
-  const rows = await t.db.selectFrom("audit_events").select(["action", "actor", "target", "detail"]).where("clinic_id", "=", clinic.id).execute();
+  const rows = await t.db
+    .selectFrom("audit_events")
+    .select(["action", "actor", "target", "detail"])
+    .where("clinic_id", "=", clinic.id)
+    .execute();
   return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
 }
 
@@ -91,7 +108,11 @@ for (const dialect of testDialects()) {
 
     test("lists every member with role, room, status, last sign-in and the seats used", async () => {
       const { clinic, admin, client } = await clinicWithAdmin(t, 4);
-      await givenMember(t, clinic, { email: `rosa@${clinic.subdomain}.example`, name: "Dr. Rosa Reyes", roomName: `rosa-${clinic.subdomain}` });
+      await givenMember(t, clinic, {
+        email: `rosa@${clinic.subdomain}.example`,
+        name: "Dr. Rosa Reyes",
+        roomName: `rosa-${clinic.subdomain}`,
+      });
       const page = await client.get(usersUrl(t, clinic));
       assert.equal(page.status, 200);
       assert.match(page.body, /<h1>Manage Users<\/h1>/);
@@ -137,7 +158,9 @@ for (const dialect of testDialects()) {
       assert.match(page.body, /<strong>1<\/strong> of 3 seats used/);
       assert.match(page.body.split(`data-email="${email}"`)[1]!.split("</tr>")[0]!, />Removed<.*Restore/s);
       const events = (await auditTrail(t, clinic)).filter((e) => e.action === "member.remove");
-      assert.deepEqual(events, [{ action: "member.remove", actor: admin.user.id, target: email, detail: { from: "active", to: "deactivated" } }]);
+      assert.deepEqual(events, [
+        { action: "member.remove", actor: admin.user.id, target: email, detail: { from: "active", to: "deactivated" } },
+      ]);
     });
 
     test("removing a removed member changes nothing and says so", async () => {
@@ -162,7 +185,9 @@ for (const dialect of testDialects()) {
       assert.equal(await seatsUsed(t, clinic), 2);
       await signedIn(t, clinic, email);
       const events = (await auditTrail(t, clinic)).filter((e) => e.action === "member.restore");
-      assert.deepEqual(events, [{ action: "member.restore", actor: admin.user.id, target: email, detail: { from: "deactivated", to: "active" } }]);
+      assert.deepEqual(events, [
+        { action: "member.restore", actor: admin.user.id, target: email, detail: { from: "deactivated", to: "active" } },
+      ]);
     });
 
     test("refuses to restore a member when no seat is free, in words", async () => {
@@ -234,7 +259,10 @@ for (const dialect of testDialects()) {
       assert.equal(page.status, 403);
       assert.match(page.body, /Only clinic admins can open this page/);
       const dashboard = await provider.get(t.clinicUrl(clinic.subdomain, "/dashboard"));
-      const res = await provider.postForm(usersUrl(t, clinic, "/remove"), { _csrf: csrfFrom(dashboard.body), email: `boss@${clinic.subdomain}.example` });
+      const res = await provider.postForm(usersUrl(t, clinic, "/remove"), {
+        _csrf: csrfFrom(dashboard.body),
+        email: `boss@${clinic.subdomain}.example`,
+      });
       assert.equal(res.status, 403);
       assert.equal((await membershipOf(t, `boss@${clinic.subdomain}.example`)).status, "active");
     });
@@ -401,7 +429,10 @@ for (const dialect of testDialects()) {
       assert.equal((await t.client().get(first.link)).status, 404);
       assert.equal((await t.client().get(second)).status, 200);
       const events = (await auditTrail(t, clinic)).filter((e) => e.action === "invitation.resend");
-      assert.deepEqual(events.map((e) => [e.actor, e.target]), [[admin.user.id, email]]);
+      assert.deepEqual(
+        events.map((e) => [e.actor, e.target]),
+        [[admin.user.id, email]],
+      );
     });
 
     test("an invitee cannot be restored around their invitation, and a member cannot be re-invited", async () => {
@@ -439,7 +470,9 @@ for (const dialect of testDialects()) {
       const email = `race@${clinic.subdomain}.example`;
       const csrf = csrfFrom((await client.get(usersUrl(t, clinic))).body);
       const results = await Promise.all(
-        Array.from({ length: 6 }, () => client.postForm(usersUrl(t, clinic, "/invite"), { _csrf: csrf, email, name: "Racy Rae", role: "provider" })),
+        Array.from({ length: 6 }, () =>
+          client.postForm(usersUrl(t, clinic, "/invite"), { _csrf: csrf, email, name: "Racy Rae", role: "provider" }),
+        ),
       );
       assert.deepEqual(results.map((r) => r.status).sort(), [200, 409, 409, 409, 409, 409]);
       const invitations = await t.db.selectFrom("invitations").select("user_id").where("clinic_id", "=", clinic.id).execute();
@@ -463,7 +496,13 @@ for (const dialect of testDialects()) {
       const member = await membershipOf(t, email);
       assert.deepEqual([member.status, member.password_hash], ["active", null]);
       const { requestId } = await startLogin(t, invitee, clinic);
-      const response = await saml.idp.buildResponse({ spEntityId: saml.sp.entityId, acsUrl: saml.sp.acsUrl, email, inResponseTo: requestId, attributes: { email } });
+      const response = await saml.idp.buildResponse({
+        spEntityId: saml.sp.entityId,
+        acsUrl: saml.sp.acsUrl,
+        email,
+        inResponseTo: requestId,
+        attributes: { email },
+      });
       const acs = await postToAcs(t, invitee, clinic.subdomain, response);
       assert.equal(acs.status, 303, acs.body);
       assert.equal((await invitee.get(t.clinicUrl(clinic.subdomain, "/api/v1/session"))).json().email, email);
@@ -511,7 +550,8 @@ for (const dialect of testDialects()) {
     before(async () => (t = await startApp(dialect)));
     after(() => t.close());
 
-    const usersApi = (clinic: Clinic, email?: string) => t.main(`/api/v1/clinics/${clinic.subdomain}/users${email ? `/${encodeURIComponent(email)}` : ""}`);
+    const usersApi = (clinic: Clinic, email?: string) =>
+      t.main(`/api/v1/clinics/${clinic.subdomain}/users${email ? `/${encodeURIComponent(email)}` : ""}`);
     const patch = (clinic: Clinic, email: string, body: unknown) => t.client().postJson(usersApi(clinic, email), body, t.operator, "PATCH");
 
     async function clinicWithTwo(seats = 3) {
@@ -530,7 +570,15 @@ for (const dialect of testDialects()) {
       assert.equal(res.status, 200);
       const body = res.json();
       assert.deepEqual([body.seats, body.seatsUsed], [3, 2]);
-      assert.deepEqual(body.users[0], { email: admin, name: "Ada Admin", role: "admin", status: "active", roomName: null, lastSignInAt: null, lastSignInMethod: null });
+      assert.deepEqual(body.users[0], {
+        email: admin,
+        name: "Ada Admin",
+        role: "admin",
+        status: "active",
+        roomName: null,
+        lastSignInAt: null,
+        lastSignInMethod: null,
+      });
       assert.equal(body.users[1].roomName, `pat-${clinic.subdomain}`);
       assert.equal(body.users[1].lastSignInMethod, "password");
       assert.match(body.users[1].lastSignInAt, /^\d{4}-\d\d-\d\dT/);
@@ -598,7 +646,9 @@ for (const dialect of testDialects()) {
       const foreign = await patch(clinic, other.provider, { status: "deactivated" });
       assert.equal(foreign.status, 404);
       assert.equal((await membershipOf(t, other.provider)).status, "active");
-      const noClinic = await t.client().postJson(t.main("/api/v1/clinics/no-such-clinic/users/a%40b.org"), { role: "admin" }, t.operator, "PATCH");
+      const noClinic = await t
+        .client()
+        .postJson(t.main("/api/v1/clinics/no-such-clinic/users/a%40b.org"), { role: "admin" }, t.operator, "PATCH");
       assert.equal(noClinic.json().error, "clinic_not_found");
     });
 
@@ -618,7 +668,12 @@ for (const dialect of testDialects()) {
       const { clinic, provider } = await clinicWithTwo();
       assert.equal((await t.client().get(usersApi(clinic))).status, 401);
       assert.equal((await t.client().postJson(usersApi(clinic, provider), { status: "deactivated" }, {}, "PATCH")).status, 401);
-      const form = await t.client().send("PATCH", usersApi(clinic, provider), "status=deactivated", { "content-type": "application/x-www-form-urlencoded", ...t.operator });
+      const form = await t
+        .client()
+        .send("PATCH", usersApi(clinic, provider), "status=deactivated", {
+          "content-type": "application/x-www-form-urlencoded",
+          ...t.operator,
+        });
       assert.equal(form.status, 415);
       assert.equal((await membershipOf(t, provider)).status, "active");
     });
@@ -637,7 +692,11 @@ for (const dialect of testDialects()) {
 describe("invitation links stay out of the logs", () => {
   test("the log mailer names the invitee and nothing else", async () => {
     const lines: string[] = [];
-    await new LogInvitationMailer({ info: (m) => lines.push(m) }).sendInvitation("ann@example.org", "Acme", "http://acme.localhost/invitations/SECRET");
+    await new LogInvitationMailer({ info: (m) => lines.push(m) }).sendInvitation(
+      "ann@example.org",
+      "Acme",
+      "http://acme.localhost/invitations/SECRET",
+    );
     assert.deepEqual(lines, ["invitation created for ann@example.org"]);
   });
 
@@ -652,7 +711,11 @@ describe("invitation links stay out of the logs", () => {
     const app = await buildApp({ config, db, logger: { level: "info", stream }, signInRateLimitPerMinute: 1000 });
     await app.listen({ host: "127.0.0.1", port });
     try {
-      const t = { db, client: () => new HttpClient(port), clinicUrl: (s: string, p = "/") => `http://${s}.localhost:${port}${p}` } as unknown as TestApp;
+      const t = {
+        db,
+        client: () => new HttpClient(port),
+        clinicUrl: (s: string, p = "/") => `http://${s}.localhost:${port}${p}`,
+      } as unknown as TestApp;
       const { clinic, client } = await clinicWithAdmin(t);
       const { link, token } = await invite(client, t, clinic, `logged@${clinic.subdomain}.example`);
       const invitee = t.client();

@@ -16,7 +16,11 @@ for (const dialect of testDialects()) {
       const page = await client.get(t.main("/sign-in"));
       const statuses = [];
       for (let i = 0; i < 4; i++) {
-        const res = await client.postForm(t.main("/sign-in"), { _csrf: csrfFrom(page.body), email: `ip${i}@example.org`, password: "wrong password!!" });
+        const res = await client.postForm(t.main("/sign-in"), {
+          _csrf: csrfFrom(page.body),
+          email: `ip${i}@example.org`,
+          password: "wrong password!!",
+        });
         statuses.push(res.status);
       }
       assert.deepEqual(statuses, [401, 401, 401, 429]);
@@ -34,7 +38,8 @@ for (const dialect of testDialects()) {
       await givenMember(t, clinic, { email: "other@example.org" });
       const client = t.client();
       const page = await client.get(t.main("/sign-in"));
-      const post = (email: string, password: string) => client.postForm(t.main("/sign-in"), { _csrf: csrfFrom(page.body), email, password });
+      const post = (email: string, password: string) =>
+        client.postForm(t.main("/sign-in"), { _csrf: csrfFrom(page.body), email, password });
       for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) assert.equal((await post("locked@example.org", "wrong password!!")).status, 401);
       const locked = await post("locked@example.org", PASSWORD);
       assert.equal(locked.status, 429);

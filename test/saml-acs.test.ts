@@ -30,7 +30,13 @@ for (const dialect of testDialects()) {
         const { requestId, location, authnRequest } = await startLogin(t, client, s.clinic, "/dashboard?tab=room");
         assert.ok(location.startsWith(s.idp.ssoUrl));
         assert.match(authnRequest, /Format="urn:oasis:names:tc:SAML:1\.1:nameid-format:emailAddress"/);
-        const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email.toUpperCase(), inResponseTo: requestId, signing });
+        const response = await s.idp.buildResponse({
+          spEntityId: s.sp.entityId,
+          acsUrl: s.sp.acsUrl,
+          email: s.email.toUpperCase(),
+          inResponseTo: requestId,
+          signing,
+        });
         const acs = await postToAcs(t, client, s.clinic.subdomain, response);
         assert.equal(acs.status, 303);
         assert.equal(acs.location, "/dashboard?tab=room");
@@ -50,7 +56,12 @@ for (const dialect of testDialects()) {
       assert.ok(page.body.includes(`action="${s.idp.ssoUrl}"`));
       const request = Buffer.from(/name="SAMLRequest" value="([^"]+)"/.exec(page.body)![1]!, "base64").toString("utf8");
       const requestId = /ID="([^"]+)"/.exec(request)![1]!;
-      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email, inResponseTo: requestId });
+      const response = await s.idp.buildResponse({
+        spEntityId: s.sp.entityId,
+        acsUrl: s.sp.acsUrl,
+        email: s.email,
+        inResponseTo: requestId,
+      });
       assert.equal((await postToAcs(t, client, s.clinic.subdomain, response)).status, 303);
     });
 
@@ -88,7 +99,12 @@ for (const dialect of testDialects()) {
       const s = await givenSamlClinic();
       const client = t.client();
       const { requestId } = await startLogin(t, client, s.clinic);
-      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email, inResponseTo: requestId });
+      const response = await s.idp.buildResponse({
+        spEntityId: s.sp.entityId,
+        acsUrl: s.sp.acsUrl,
+        email: s.email,
+        inResponseTo: requestId,
+      });
       assert.equal((await postToAcs(t, client, s.clinic.subdomain, response)).status, 303);
       const replay = await postToAcs(t, t.client(), s.clinic.subdomain, response);
       assert.equal(replay.status, 403);
@@ -106,7 +122,12 @@ for (const dialect of testDialects()) {
 
     test("rejects a response to a request we never sent (foreign InResponseTo)", async () => {
       const s = await givenSamlClinic();
-      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email, inResponseTo: "_made_up_request" });
+      const response = await s.idp.buildResponse({
+        spEntityId: s.sp.entityId,
+        acsUrl: s.sp.acsUrl,
+        email: s.email,
+        inResponseTo: "_made_up_request",
+      });
       assert.equal((await postToAcs(t, t.client(), s.clinic.subdomain, response)).status, 403);
       assert.equal((await latestSsoEvent(t, s.clinic.subdomain)).code, "unknown_request");
     });
@@ -115,7 +136,12 @@ for (const dialect of testDialects()) {
       const a = await givenSamlClinic();
       const b = await givenSamlClinic();
       const { requestId } = await startLogin(t, t.client(), a.clinic);
-      const response = await b.idp.buildResponse({ spEntityId: b.sp.entityId, acsUrl: b.sp.acsUrl, email: b.email, inResponseTo: requestId });
+      const response = await b.idp.buildResponse({
+        spEntityId: b.sp.entityId,
+        acsUrl: b.sp.acsUrl,
+        email: b.email,
+        inResponseTo: requestId,
+      });
       assert.equal((await postToAcs(t, t.client(), b.clinic.subdomain, response)).status, 403);
       assert.equal((await latestSsoEvent(t, b.clinic.subdomain)).code, "request_for_other_clinic");
     });
@@ -125,7 +151,13 @@ for (const dialect of testDialects()) {
       const { requestId } = await startLogin(t, t.client(), s.clinic);
       t.advanceClock(11 * 60_000);
       try {
-        const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email, inResponseTo: requestId, now: new Date(Date.now() + 11 * 60_000) });
+        const response = await s.idp.buildResponse({
+          spEntityId: s.sp.entityId,
+          acsUrl: s.sp.acsUrl,
+          email: s.email,
+          inResponseTo: requestId,
+          now: new Date(Date.now() + 11 * 60_000),
+        });
         assert.equal((await postToAcs(t, t.client(), s.clinic.subdomain, response)).status, 403);
         assert.equal((await latestSsoEvent(t, s.clinic.subdomain)).code, "request_expired");
       } finally {
@@ -185,7 +217,14 @@ for (const dialect of testDialects()) {
           const s = await givenSamlClinic();
           const client = t.client();
           const { requestId } = await startLogin(t, client, s.clinic);
-          const response = await attack.build({ idp: s.idp, attackerIdp, sp: s.sp, email: s.email, now: new Date(), inResponseTo: requestId });
+          const response = await attack.build({
+            idp: s.idp,
+            attackerIdp,
+            sp: s.sp,
+            email: s.email,
+            now: new Date(),
+            inResponseTo: requestId,
+          });
           const res = await postToAcs(t, client, s.clinic.subdomain, response);
           assert.equal(res.status, 403);
           assert.doesNotMatch(res.body, /<saml|Assertion|    at /, "the page never echoes XML or a stack trace");

@@ -11,7 +11,12 @@ function pemBody(pem: string): string {
 }
 
 function idpMetadata(entityId: string, ssoUrl: string, certificates: string[]): string {
-  const keys = certificates.map((c) => `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${pemBody(c)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`).join("");
+  const keys = certificates
+    .map(
+      (c) =>
+        `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${pemBody(c)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`,
+    )
+    .join("");
   return `<?xml version="1.0" encoding="UTF-8"?><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${entityId}"><md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">${keys}<md:KeyDescriptor use="encryption"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${pemBody(certificates[0]!)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${ssoUrl}/post"/><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${ssoUrl}"/></md:IDPSSODescriptor></md:EntityDescriptor>`;
 }
 
@@ -27,7 +32,8 @@ for (const dialect of testDialects()) {
       idp = await createTestIdp({ entityId: "http://www.okta.com/exk1test", ssoUrl: "https://acme.okta.example/app/sso/saml" });
       nextIdp = await createTestIdp({ entityId: "http://www.okta.com/exk1test" });
       metadataServer = createServer((req, res) => {
-        if (req.url === "/metadata.xml") return res.end(idpMetadata(idp.entityId, idp.ssoUrl, [idp.certificatePem, nextIdp.certificatePem]));
+        if (req.url === "/metadata.xml")
+          return res.end(idpMetadata(idp.entityId, idp.ssoUrl, [idp.certificatePem, nextIdp.certificatePem]));
         if (req.url === "/huge") return res.end("<x>".padEnd(2_000_000, " "));
         res.statusCode = 404;
         res.end();
@@ -40,11 +46,17 @@ for (const dialect of testDialects()) {
       await t.close();
     });
 
-    const put = (subdomain: string, body: unknown) => t.client().postJson(t.main(`/api/v1/clinics/${subdomain}/sso/saml`), body, t.operator, "PUT");
+    const put = (subdomain: string, body: unknown) =>
+      t.client().postJson(t.main(`/api/v1/clinics/${subdomain}/sso/saml`), body, t.operator, "PUT");
 
     test("configured by SSO URL and certificate, GET answers every value of the contract", async () => {
       const clinic = await givenClinic(t);
-      const res = await put(clinic.subdomain, { idpEntityId: idp.entityId, idpSsoUrl: idp.ssoUrl, idpCertificates: [idp.certificatePem], preset: "okta" });
+      const res = await put(clinic.subdomain, {
+        idpEntityId: idp.entityId,
+        idpSsoUrl: idp.ssoUrl,
+        idpCertificates: [idp.certificatePem],
+        preset: "okta",
+      });
       assert.equal(res.status, 200);
       const got = (await t.client().get(t.main(`/api/v1/clinics/${clinic.subdomain}/sso/saml`), t.operator)).json();
       const origin = t.clinicUrl(clinic.subdomain, "").replace(/\/$/, "");
@@ -66,13 +78,20 @@ for (const dialect of testDialects()) {
 
     test("accepts a certificate as base64 DER without PEM headers (Entra's Certificate (Base64))", async () => {
       const clinic = await givenClinic(t);
-      const res = await put(clinic.subdomain, { idpEntityId: idp.entityId, idpSsoUrl: idp.ssoUrl, idpCertificates: [pemBody(idp.certificatePem)] });
+      const res = await put(clinic.subdomain, {
+        idpEntityId: idp.entityId,
+        idpSsoUrl: idp.ssoUrl,
+        idpCertificates: [pemBody(idp.certificatePem)],
+      });
       assert.equal(res.status, 200);
     });
 
     test("configured from pasted metadata XML: redirect binding preferred, both rollover certificates trusted", async () => {
       const clinic = await givenClinic(t);
-      const res = await put(clinic.subdomain, { metadataXml: idpMetadata(idp.entityId, idp.ssoUrl, [idp.certificatePem, nextIdp.certificatePem]), preset: "entra" });
+      const res = await put(clinic.subdomain, {
+        metadataXml: idpMetadata(idp.entityId, idp.ssoUrl, [idp.certificatePem, nextIdp.certificatePem]),
+        preset: "entra",
+      });
       assert.equal(res.status, 200);
       assert.equal(res.json().idp.ssoUrl, idp.ssoUrl);
       assert.equal(res.json().idp.certificates.length, 2);
@@ -96,18 +115,30 @@ for (const dialect of testDialects()) {
 
     test("a certificate that does not parse, or a private key, is refused saying exactly that", async () => {
       const clinic = await givenClinic(t);
-      const bad = await put(clinic.subdomain, { idpEntityId: idp.entityId, idpSsoUrl: idp.ssoUrl, idpCertificates: ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"] });
+      const bad = await put(clinic.subdomain, {
+        idpEntityId: idp.entityId,
+        idpSsoUrl: idp.ssoUrl,
+        idpCertificates: ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"],
+      });
       assert.equal(bad.status, 400);
       assert.match(bad.json().message, /idpCertificates\.0: the certificate could not be read as X\.509/);
-      const key = await put(clinic.subdomain, { idpEntityId: idp.entityId, idpSsoUrl: idp.ssoUrl, idpCertificates: ["-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"] });
+      const key = await put(clinic.subdomain, {
+        idpEntityId: idp.entityId,
+        idpSsoUrl: idp.ssoUrl,
+        idpCertificates: ["-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"],
+      });
       assert.match(key.json().message, /this is a private key, not a certificate/);
     });
 
     test("bad metadata is refused with what is wrong, and a DOCTYPE never reaches a parser", async () => {
       const clinic = await givenClinic(t);
-      const notIdp = await put(clinic.subdomain, { metadataXml: `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"><md:SPSSODescriptor/></md:EntityDescriptor>` });
+      const notIdp = await put(clinic.subdomain, {
+        metadataXml: `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"><md:SPSSODescriptor/></md:EntityDescriptor>`,
+      });
       assert.match(notIdp.json().message, /no EntityDescriptor with an IDPSSODescriptor/);
-      const xxe = await put(clinic.subdomain, { metadataXml: `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>` });
+      const xxe = await put(clinic.subdomain, {
+        metadataXml: `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>`,
+      });
       assert.match(xxe.json().message, /DOCTYPE or ENTITY/);
       const broken = await put(clinic.subdomain, { metadataXml: "<md:EntityDescriptor" });
       assert.equal(broken.status, 400);
@@ -126,8 +157,16 @@ for (const dialect of testDialects()) {
     test("a certificate expiring within 30 days is flagged", async () => {
       const clinic = await givenClinic(t);
       const notAfterDate = new Date(Date.now() + 10 * 86_400_000);
-      const shortLived = await generate([{ name: "commonName", value: "expiring.idp.test" }], { keySize: 2048, algorithm: "sha256", notAfterDate });
-      const res = await put(clinic.subdomain, { idpEntityId: idp.entityId, idpSsoUrl: idp.ssoUrl, idpCertificates: [shortLived.cert, idp.certificatePem] });
+      const shortLived = await generate([{ name: "commonName", value: "expiring.idp.test" }], {
+        keySize: 2048,
+        algorithm: "sha256",
+        notAfterDate,
+      });
+      const res = await put(clinic.subdomain, {
+        idpEntityId: idp.entityId,
+        idpSsoUrl: idp.ssoUrl,
+        idpCertificates: [shortLived.cert, idp.certificatePem],
+      });
       assert.equal(res.status, 200, res.body);
       const [soon, fine] = res.json().idp.certificates;
       assert.deepEqual([soon.expiringSoon, fine.expiringSoon], [true, false]);
@@ -137,7 +176,9 @@ for (const dialect of testDialects()) {
     test("PATCH changes only the flags it names", async () => {
       const clinic = await givenClinic(t);
       await put(clinic.subdomain, { idpEntityId: idp.entityId, idpSsoUrl: idp.ssoUrl, idpCertificates: [idp.certificatePem] });
-      const res = await t.client().postJson(t.main(`/api/v1/clinics/${clinic.subdomain}/sso/saml`), { allowIdpInitiated: false }, t.operator, "PATCH");
+      const res = await t
+        .client()
+        .postJson(t.main(`/api/v1/clinics/${clinic.subdomain}/sso/saml`), { allowIdpInitiated: false }, t.operator, "PATCH");
       assert.equal(res.status, 200);
       assert.deepEqual([res.json().enabled, res.json().allowIdpInitiated, res.json().idp.entityId], [true, false, idp.entityId]);
       const empty = await t.client().postJson(t.main(`/api/v1/clinics/${clinic.subdomain}/sso/saml`), {}, t.operator, "PATCH");
@@ -152,7 +193,10 @@ for (const dialect of testDialects()) {
       assert.match(res.body, new RegExp(`entityID="${t.clinicUrl(clinic.subdomain, "/saml/metadata")}"`));
       assert.match(res.body, /<SPSSODescriptor[^>]*WantAssertionsSigned="true"/);
       assert.match(res.body, /<NameIDFormat>urn:oasis:names:tc:SAML:1\.1:nameid-format:emailAddress<\/NameIDFormat>/);
-      assert.match(res.body, new RegExp(`Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${t.clinicUrl(clinic.subdomain, "/saml/acs")}"`));
+      assert.match(
+        res.body,
+        new RegExp(`Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${t.clinicUrl(clinic.subdomain, "/saml/acs")}"`),
+      );
     });
   });
 
@@ -165,7 +209,14 @@ for (const dialect of testDialects()) {
       const idp = await createTestIdp();
       const clinic = await givenClinic(t);
       const url = t.main(`/api/v1/clinics/${clinic.subdomain}/sso/saml`);
-      const sso = await t.client().postJson(url, { idpEntityId: idp.entityId, idpSsoUrl: "http://idp.example/sso", idpCertificates: [idp.certificatePem] }, t.operator, "PUT");
+      const sso = await t
+        .client()
+        .postJson(
+          url,
+          { idpEntityId: idp.entityId, idpSsoUrl: "http://idp.example/sso", idpCertificates: [idp.certificatePem] },
+          t.operator,
+          "PUT",
+        );
       assert.equal(sso.status, 400);
       assert.match(sso.json().message, /must start with https:\/\//);
       const metadata = await t.client().postJson(url, { metadataUrl: "http://idp.example/metadata" }, t.operator, "PUT");
@@ -174,10 +225,24 @@ for (const dialect of testDialects()) {
 
     test("a metadata URL on a private or local address is refused (no SSRF)", async () => {
       const clinic = await givenClinic(t);
-      const res = await t.client().postJson(t.main(`/api/v1/clinics/${clinic.subdomain}/sso/saml`), { metadataUrl: "https://127.0.0.1:9/metadata" }, t.operator, "PUT");
+      const res = await t
+        .client()
+        .postJson(
+          t.main(`/api/v1/clinics/${clinic.subdomain}/sso/saml`),
+          { metadataUrl: "https://127.0.0.1:9/metadata" },
+          t.operator,
+          "PUT",
+        );
       assert.equal(res.status, 400);
       assert.match(res.json().message, /private or local address/);
-      const byName = await t.client().postJson(t.main(`/api/v1/clinics/${clinic.subdomain}/sso/saml`), { metadataUrl: "https://localhost:9/metadata" }, t.operator, "PUT");
+      const byName = await t
+        .client()
+        .postJson(
+          t.main(`/api/v1/clinics/${clinic.subdomain}/sso/saml`),
+          { metadataUrl: "https://localhost:9/metadata" },
+          t.operator,
+          "PUT",
+        );
       assert.match(byName.json().message, /private or local address/, "a name that resolves to loopback is refused too");
     });
   });

@@ -8,7 +8,10 @@ import { HttpClient } from "./support/http-client.js";
 
 const ENTRY = ["--import", "tsx", "src/main.ts"];
 
-function runMain(env: Record<string, string>, until?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string; kill(): void }> {
+function runMain(
+  env: Record<string, string>,
+  until?: RegExp,
+): Promise<{ code: number | null; stdout: string; stderr: string; kill(): void }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ENTRY, { env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "silent", ...env } });
     let stdout = "";
@@ -50,7 +53,11 @@ test("the default start seeds the demo clinic, prints its admin password, and se
     assert.equal(page.status, 200);
     assert.match(page.body, /Sign in to Demo Family Clinic/);
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
-    const signIn = await client.postForm(`http://demo.localhost:${port}/sign-in`, { _csrf: csrf, email: "admin@demo-clinic.test", password });
+    const signIn = await client.postForm(`http://demo.localhost:${port}/sign-in`, {
+      _csrf: csrf,
+      email: "admin@demo-clinic.test",
+      password,
+    });
     assert.equal(signIn.location, "/dashboard");
   } finally {
     run.kill();

@@ -137,7 +137,10 @@ for (const dialect of testDialects()) {
       assert.equal(await findRoomForUser(t.db, user.id), null);
       assert.equal((await findRoomByName(t.db, "dr-lee"))?.userId, owner.user.id);
       const failures = (await listAuditEvents(t.db, clinic.id)).filter((e) => e.action === "room.choose" && e.outcome === "failure");
-      assert.deepEqual(failures.map((e) => [e.actor, e.target, e.detail.reason]), [[user.id, "dr-lee", "room_name_taken"]]);
+      assert.deepEqual(
+        failures.map((e) => [e.actor, e.target, e.detail.reason]),
+        [[user.id, "dr-lee", "room_name_taken"]],
+      );
     });
 
     test("a person who already has a room is sent to the dashboard, and cannot change it here", async () => {
@@ -149,7 +152,10 @@ for (const dialect of testDialects()) {
       assert.equal(page.status, 303);
       assert.equal(page.location, "/dashboard");
       const dashboard = await client.get(t.clinicUrl(clinic.subdomain, "/dashboard"));
-      const post = await client.postForm(t.clinicUrl(clinic.subdomain, "/welcome"), { _csrf: csrfFrom(dashboard.body), roomName: "kim-park-new" });
+      const post = await client.postForm(t.clinicUrl(clinic.subdomain, "/welcome"), {
+        _csrf: csrfFrom(dashboard.body),
+        roomName: "kim-park-new",
+      });
       assert.equal(post.status, 303);
       assert.equal(post.location, "/dashboard");
       assert.equal((await findRoomForUser(t.db, member.user.id))?.name, "kim-park");
@@ -160,7 +166,8 @@ for (const dialect of testDialects()) {
       const clinic = await givenClinic(t);
       const { client, user } = await signedInWithoutRoom(clinic, "double@example.org", "Jo Double");
       const page = await client.get(t.clinicUrl(clinic.subdomain, "/welcome"));
-      const submit = () => client.postForm(t.clinicUrl(clinic.subdomain, "/welcome"), { _csrf: csrfFrom(page.body), roomName: "jo-double" });
+      const submit = () =>
+        client.postForm(t.clinicUrl(clinic.subdomain, "/welcome"), { _csrf: csrfFrom(page.body), roomName: "jo-double" });
       const [first, second] = await Promise.all([submit(), submit()]);
       const third = await submit();
       for (const res of [first, second, third]) {

@@ -47,6 +47,11 @@ export async function countSeatsUsed(db: Db, clinicId: string): Promise<number> 
  * Returns the clinic's seat count as it stands under the lock.
  */
 export async function lockClinicSeats(trx: Db, clinicId: string): Promise<number> {
-  const row = await trx.updateTable("clinics").set({ seats: sql`seats` }).where("id", "=", clinicId).returning("seats").executeTakeFirstOrThrow();
+  const row = await trx
+    .updateTable("clinics")
+    .set({ seats: sql`seats` })
+    .where("id", "=", clinicId)
+    .returning("seats")
+    .executeTakeFirstOrThrow();
   return Number(row.seats);
 }

@@ -57,7 +57,7 @@ export function describeDatabase(url: string): string {
 
 export class DatabaseUnreachableError extends Error {
   constructor(where: string, cause: unknown) {
-    const why = cause instanceof Error ? (cause as NodeJS.ErrnoException).code ?? cause.message : String(cause);
+    const why = cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : String(cause);
     super(`Cannot reach the database at ${where}: ${why}`);
   }
 }

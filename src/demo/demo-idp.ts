@@ -20,7 +20,13 @@ import type { SamlConnection } from "../sso/saml/connection.js";
 import { saveSamlConnection } from "../sso/saml/connection.queries.js";
 import { NAMEID_EMAIL } from "../sso/saml/presets.js";
 import { serviceProviderUrls, type ServiceProviderUrls } from "../sso/saml/service-provider.js";
-import { findClinicConnectedToIdp, findDemoIdpKey, insertDemoIdpKey, listClinicsConnectedToIdp, type DemoIdpKey } from "./demo-idp.queries.js";
+import {
+  findClinicConnectedToIdp,
+  findDemoIdpKey,
+  insertDemoIdpKey,
+  listClinicsConnectedToIdp,
+  type DemoIdpKey,
+} from "./demo-idp.queries.js";
 import { DEMO_ADMIN_EMAIL } from "./seed-demo.js";
 
 export type { DemoIdpKey } from "./demo-idp.queries.js";
@@ -38,9 +44,27 @@ export interface DemoPerson {
 
 export const DEMO_PEOPLE: readonly DemoPerson[] = Object.freeze([
   { email: DEMO_ADMIN_EMAIL, firstName: "Dana", lastName: "Admin", displayName: "Dana Admin", note: "The demo clinic's admin (seeded)." },
-  { email: "provider@demo-clinic.test", firstName: "Priya", lastName: "Provider", displayName: "Dr. Priya Provider", note: "A provider of the demo clinic (seeded)." },
-  { email: "noah@demo-clinic.test", firstName: "Noah", lastName: "Newcomer", displayName: "Noah Newcomer", note: "Not a member yet: just-in-time provisioning creates the account, if the clinic turned it on." },
-  { email: "grace@demo-clinic.test", firstName: "Grace", lastName: "Lin", displayName: "Dr. Grace Lin", note: "Not a member yet: just-in-time provisioning creates the account, if the clinic turned it on." },
+  {
+    email: "provider@demo-clinic.test",
+    firstName: "Priya",
+    lastName: "Provider",
+    displayName: "Dr. Priya Provider",
+    note: "A provider of the demo clinic (seeded).",
+  },
+  {
+    email: "noah@demo-clinic.test",
+    firstName: "Noah",
+    lastName: "Newcomer",
+    displayName: "Noah Newcomer",
+    note: "Not a member yet: just-in-time provisioning creates the account, if the clinic turned it on.",
+  },
+  {
+    email: "grace@demo-clinic.test",
+    firstName: "Grace",
+    lastName: "Lin",
+    displayName: "Dr. Grace Lin",
+    note: "Not a member yet: just-in-time provisioning creates the account, if the clinic turned it on.",
+  },
 ]);
 
 // An AuthnRequest is about 1 KB; these bounds are far above any real one and far below harm.
@@ -110,7 +134,7 @@ export interface DemoIdp {
 // samlify's default template has no AuthnStatement (an SP may require one) and takes no XML through tags.
 const RESPONSE_TEMPLATE =
   '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{ID}" Version="2.0" IssueInstant="{IssueInstant}" Destination="{Destination}" InResponseTo="{InResponseTo}">' +
-  "<saml:Issuer>{Issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value=\"{StatusCode}\"/></samlp:Status>" +
+  '<saml:Issuer>{Issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="{StatusCode}"/></samlp:Status>' +
   '<saml:Assertion xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xs="http://www.w3.org/2001/XMLSchema" ID="{AssertionID}" Version="2.0" IssueInstant="{IssueInstant}">' +
   "<saml:Issuer>{Issuer}</saml:Issuer>" +
   '<saml:Subject><saml:NameID Format="{NameIDFormat}">{NameID}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">' +
@@ -174,8 +198,10 @@ export function createDemoIdp(config: Config, key: DemoIdpKey): DemoIdp {
       const request = (extract.request ?? {}) as Record<string, unknown>;
       const { id, destination, assertionConsumerServiceUrl: acsUrl } = request;
       // Two Issuer elements or two IDs come back as arrays: not a request any SP sends.
-      if (typeof id !== "string" || id === "" || typeof extract.issuer !== "string" || extract.issuer === "") return err("malformed_request");
-      if ((acsUrl !== undefined && typeof acsUrl !== "string") || (destination !== undefined && typeof destination !== "string")) return err("malformed_request");
+      if (typeof id !== "string" || id === "" || typeof extract.issuer !== "string" || extract.issuer === "")
+        return err("malformed_request");
+      if ((acsUrl !== undefined && typeof acsUrl !== "string") || (destination !== undefined && typeof destination !== "string"))
+        return err("malformed_request");
       return ok({ id, issuer: extract.issuer, acsUrl: acsUrl ?? null, destination: destination ?? null });
     },
 
@@ -209,10 +235,16 @@ export function createDemoIdp(config: Config, key: DemoIdpKey): DemoIdp {
         wantAssertionsSigned: true,
         wantMessageSigned: true,
       });
-      const { context } = await idp.createLoginResponse(target, { extract: { request: { id: inResponseTo ?? "" } } }, "post", { email: person.email }, {
-        // samlify escapes every tag value for XML, so no name or address can inject markup.
-        customTagReplacement: (template) => ({ id: tags.ID, context: SamlLib.replaceTagsByValue(template, tags) }),
-      });
+      const { context } = await idp.createLoginResponse(
+        target,
+        { extract: { request: { id: inResponseTo ?? "" } } },
+        "post",
+        { email: person.email },
+        {
+          // samlify escapes every tag value for XML, so no name or address can inject markup.
+          customTagReplacement: (template) => ({ id: tags.ID, context: SamlLib.replaceTagsByValue(template, tags) }),
+        },
+      );
       return context;
     },
   };
@@ -233,7 +265,14 @@ function inflateWithinLimit(samlRequest: string): Result<string, "request_too_la
   }
 }
 
-const SCHEMA_FILES = ["saml-schema-protocol-2.0.xsd", "saml-schema-assertion-2.0.xsd", "xmldsig-core-schema.xsd", "xenc-schema.xsd", "XMLSchema.dtd", "datatypes.dtd"];
+const SCHEMA_FILES = [
+  "saml-schema-protocol-2.0.xsd",
+  "saml-schema-assertion-2.0.xsd",
+  "xmldsig-core-schema.xsd",
+  "xenc-schema.xsd",
+  "XMLSchema.dtd",
+  "datatypes.dtd",
+];
 
 /**
  * libxml2's xmllint (WebAssembly, in a worker with a memory cap) against the SAML 2.0 schemas that
@@ -245,7 +284,12 @@ function createSamlSchemaValidator(): { validate(xml: string): Promise<string> }
   const [schema, ...preload] = SCHEMA_FILES.map((fileName) => ({ fileName, contents: readFileSync(join(directory, fileName), "utf8") }));
   return {
     async validate(xml) {
-      const result = await validateXML({ xml: [{ fileName: "message.xml", contents: xml }], extension: "schema", schema: [schema!], preload }).catch(() => null);
+      const result = await validateXML({
+        xml: [{ fileName: "message.xml", contents: xml }],
+        extension: "schema",
+        schema: [schema!],
+        preload,
+      }).catch(() => null);
       if (!result?.valid) throw new Error("ERR_SCHEMA_VALIDATION");
       return "SUCCESS_VALIDATE_XML";
     },
@@ -268,12 +312,7 @@ export async function connectClinicToDemoIdp(db: Db, clinicId: string, idp: Demo
 }
 
 export type DemoSsoRefusal =
-  | "request_too_large"
-  | "relay_state_too_long"
-  | "malformed_request"
-  | "wrong_destination"
-  | "unknown_service_provider"
-  | "acs_mismatch";
+  "request_too_large" | "relay_state_too_long" | "malformed_request" | "wrong_destination" | "unknown_service_provider" | "acs_mismatch";
 
 /** One sign-in the demo IdP is about to answer. */
 export interface DemoSignIn {

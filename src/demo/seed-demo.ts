@@ -29,11 +29,31 @@ export async function seedDemo(db: Db): Promise<DemoSeed> {
   const existing = await findUserByEmail(db, DEMO_ADMIN_EMAIL);
   const by = { actor: "system", ip: null };
   if (!existing) {
-    await addClinicMember(db, clinic, { email: DEMO_ADMIN_EMAIL, name: "Dana Admin", role: "admin", password: adminPassword, roomName: "dana-admin" }, by);
-    await addClinicMember(db, clinic, { email: "provider@demo-clinic.test", name: "Dr. Priya Provider", role: "provider", roomName: "dr-priya" }, by);
+    await addClinicMember(
+      db,
+      clinic,
+      { email: DEMO_ADMIN_EMAIL, name: "Dana Admin", role: "admin", password: adminPassword, roomName: "dana-admin" },
+      by,
+    );
+    await addClinicMember(
+      db,
+      clinic,
+      { email: "provider@demo-clinic.test", name: "Dr. Priya Provider", role: "provider", roomName: "dr-priya" },
+      by,
+    );
   } else {
-    await db.updateTable("users").set({ password_hash: await hashPassword(adminPassword) }).where("id", "=", existing.id).execute();
-    await recordAuditEvent(db, { ...by, clinicId: clinic.id, action: "demo.reset_admin_password", target: DEMO_ADMIN_EMAIL, outcome: "success" });
+    await db
+      .updateTable("users")
+      .set({ password_hash: await hashPassword(adminPassword) })
+      .where("id", "=", existing.id)
+      .execute();
+    await recordAuditEvent(db, {
+      ...by,
+      clinicId: clinic.id,
+      action: "demo.reset_admin_password",
+      target: DEMO_ADMIN_EMAIL,
+      outcome: "success",
+    });
   }
   return { clinic, adminEmail: DEMO_ADMIN_EMAIL, adminPassword };
 }

@@ -15,7 +15,8 @@ export interface VerifiedIdentity {
   lastName: string | null;
 }
 
-export type ResolveMemberError = "not_provisioned" | "member_of_other_clinic" | "member_deactivated" | "member_not_active" | "seat_limit_reached";
+export type ResolveMemberError =
+  "not_provisioned" | "member_of_other_clinic" | "member_deactivated" | "member_not_active" | "seat_limit_reached";
 
 export interface ResolvedMember {
   user: User;
@@ -81,7 +82,14 @@ export async function provisionMemberJustInTime(
       if ((await countSeatsUsed(trx, clinic.id)) >= seats) throw new SeatsFull();
       await trx.insertInto("users").values(user).execute();
       await trx.insertInto("memberships").values(membership).execute();
-      await recordAuditEvent(trx, { actor: "system", clinicId: clinic.id, action: "member.jit_provision", target: user.email, ip, outcome: "success" });
+      await recordAuditEvent(trx, {
+        actor: "system",
+        clinicId: clinic.id,
+        action: "member.jit_provision",
+        target: user.email,
+        ip,
+        outcome: "success",
+      });
     });
   } catch (error) {
     if (error instanceof SeatsFull) return err("seat_limit_reached");

@@ -25,7 +25,10 @@ for (const dialect of testDialects()) {
     /** A user row, with a room when one is named: rooms are all these functions look at. */
     async function givenUser(roomName?: string): Promise<{ id: string }> {
       const id = newId();
-      await db.insertInto("users").values({ id, email: `${id}@example.org`, name: "Test Person", password_hash: null, created_at: nowIso() }).execute();
+      await db
+        .insertInto("users")
+        .values({ id, email: `${id}@example.org`, name: "Test Person", password_hash: null, created_at: nowIso() })
+        .execute();
       if (roomName) await db.insertInto("rooms").values({ id: newId(), name: roomName, user_id: id, created_at: nowIso() }).execute();
       return { id };
     }
@@ -118,10 +121,17 @@ for (const dialect of testDialects()) {
       await givenUser("busy-room");
       const user = await givenUser();
       const clinicId = newId();
-      assert.deepEqual(await chooseRoomName(db, user, clinicId, "BUSY-ROOM", null), { ok: false, error: "room_name_taken", message: "is taken" });
+      assert.deepEqual(await chooseRoomName(db, user, clinicId, "BUSY-ROOM", null), {
+        ok: false,
+        error: "room_name_taken",
+        message: "is taken",
+      });
       assert.equal(await findRoomForUser(db, user.id), null);
       const events = await listAuditEvents(db, clinicId);
-      assert.deepEqual(events.map((e) => [e.outcome, e.target, e.detail.reason]), [["failure", "busy-room", "room_name_taken"]]);
+      assert.deepEqual(
+        events.map((e) => [e.outcome, e.target, e.detail.reason]),
+        [["failure", "busy-room", "room_name_taken"]],
+      );
     });
 
     test("choose: asking again for the same room succeeds; asking for another is refused", async () => {
@@ -145,7 +155,10 @@ for (const dialect of testDialects()) {
       const ids = results.map((r) => (r.ok ? r.value.id : r.error));
       assert.equal(new Set(ids).size, 1, JSON.stringify(ids));
       const rooms = await db.selectFrom("rooms").select("id").where("user_id", "=", user.id).execute();
-      assert.deepEqual(rooms.map((r) => r.id), [ids[0]]);
+      assert.deepEqual(
+        rooms.map((r) => r.id),
+        [ids[0]],
+      );
     });
 
     test("choose: two people racing for one name: exactly one wins", async () => {

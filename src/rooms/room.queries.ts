@@ -15,11 +15,7 @@ export async function findRoomForUser(db: Db, userId: string): Promise<Room | nu
 }
 
 /** Gives a user their room; the unique index settles two people (or two clicks) asking for one name at once. */
-export async function createRoom(
-  db: Db,
-  userId: string,
-  name: string,
-): Promise<Result<Room, "room_name_taken" | "user_has_room">> {
+export async function createRoom(db: Db, userId: string, name: string): Promise<Result<Room, "room_name_taken" | "user_has_room">> {
   const existing = await findRoomForUser(db, userId);
   if (existing) return err("user_has_room");
   const row = { id: newId(), name: name.toLowerCase(), user_id: userId, created_at: nowIso() };

@@ -82,7 +82,11 @@ export async function validateSession(
     return null;
   }
   if (now.getTime() - new Date(row.last_seen_at).getTime() > TOUCH_INTERVAL_MS) {
-    await db.updateTable("sessions").set({ last_seen_at: nowIso(now) }).where("id", "=", id).execute();
+    await db
+      .updateTable("sessions")
+      .set({ last_seen_at: nowIso(now) })
+      .where("id", "=", id)
+      .execute();
   }
   const session: Session = {
     id,

@@ -56,7 +56,13 @@ export async function signInWithPassword(
   if (membership) await recordSignIn(db, user.id, "password", nowIso(now));
   await recordAuditEvent(
     db,
-    { ...audit, actor: user.id, clinicId: input.clinicId ?? membership?.clinicId ?? null, outcome: "success", detail: { site: input.clinicId ? "clinic" : "main" } },
+    {
+      ...audit,
+      actor: user.id,
+      clinicId: input.clinicId ?? membership?.clinicId ?? null,
+      outcome: "success",
+      detail: { site: input.clinicId ? "clinic" : "main" },
+    },
     now,
   );
   const { passwordHash: _, ...publicUser } = user;

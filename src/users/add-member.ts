@@ -32,12 +32,7 @@ class Refusal extends Error {
 }
 
 /** Creates a user, their membership (taking a seat) and optionally their room, all or nothing, with its audit event. */
-export async function addClinicMember(
-  db: Db,
-  clinic: Clinic,
-  input: NewMember,
-  by: Actor,
-): Promise<Result<Member, AddMemberError>> {
+export async function addClinicMember(db: Db, clinic: Clinic, input: NewMember, by: Actor): Promise<Result<Member, AddMemberError>> {
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
   const now = nowIso();
   const user = { id: newId(), email: input.email.toLowerCase(), name: input.name, password_hash: passwordHash, created_at: now };

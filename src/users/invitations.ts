@@ -71,7 +71,14 @@ export async function resendInvitation(
   return ok({ member, link });
 }
 
-async function issueInvitation(db: Db, clinic: Clinic, user: User, action: string, by: Actor, delivery: InvitationDelivery): Promise<string> {
+async function issueInvitation(
+  db: Db,
+  clinic: Clinic,
+  user: User,
+  action: string,
+  by: Actor,
+  delivery: InvitationDelivery,
+): Promise<string> {
   const token = newSecret();
   const now = delivery.now ?? new Date();
   const expiresAt = nowIso(new Date(now.getTime() + INVITATION_LIFETIME_MS));
@@ -97,7 +104,12 @@ export interface CheckedInvitation extends PendingInvitation {
 }
 
 /** Who an invitation link is for, if it can still be accepted on this clinic's host. */
-export async function checkInvitation(db: Db, clinic: Clinic, token: string, now: Date = new Date()): Promise<Result<CheckedInvitation, InvitationError>> {
+export async function checkInvitation(
+  db: Db,
+  clinic: Clinic,
+  token: string,
+  now: Date = new Date(),
+): Promise<Result<CheckedInvitation, InvitationError>> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return err("invitation_not_found");
   const tokenHash = sha256Hex(token);
   const invitation = await findInvitationByTokenHash(db, tokenHash);
@@ -148,7 +160,15 @@ export async function acceptInvitation(
       if (passwordHash !== null) await trx.updateTable("users").set({ password_hash: passwordHash }).where("id", "=", userId).execute();
       await recordAuditEvent(
         trx,
-        { actor: userId, clinicId: clinic.id, action: "invitation.accept", target: email, ip: input.ip, outcome: "success", detail: { signInWith: passwordHash ? "password" : "sso" } },
+        {
+          actor: userId,
+          clinicId: clinic.id,
+          action: "invitation.accept",
+          target: email,
+          ip: input.ip,
+          outcome: "success",
+          detail: { signInWith: passwordHash ? "password" : "sso" },
+        },
         now,
       );
     });

@@ -80,8 +80,15 @@ export async function updateMember(
 }
 
 /** Removes a person from the clinic: status deactivated, seat freed, signed out everywhere at once. Repeating it is a no-op. */
-export function removeMember(db: Db, clinic: Clinic, email: string, by: Actor): Promise<Result<ChangedMember, "member_not_found" | "last_admin">> {
-  return updateMember(db, clinic, email, { status: "deactivated" }, by) as Promise<Result<ChangedMember, "member_not_found" | "last_admin">>;
+export function removeMember(
+  db: Db,
+  clinic: Clinic,
+  email: string,
+  by: Actor,
+): Promise<Result<ChangedMember, "member_not_found" | "last_admin">> {
+  return updateMember(db, clinic, email, { status: "deactivated" }, by) as Promise<
+    Result<ChangedMember, "member_not_found" | "last_admin">
+  >;
 }
 
 /** Gives a removed person their access back; needs a free seat. Restoring an active member is a no-op. */
@@ -96,6 +103,12 @@ export function restoreMember(
   >;
 }
 
-export function changeMemberRole(db: Db, clinic: Clinic, email: string, role: Role, by: Actor): Promise<Result<ChangedMember, "member_not_found" | "last_admin">> {
+export function changeMemberRole(
+  db: Db,
+  clinic: Clinic,
+  email: string,
+  role: Role,
+  by: Actor,
+): Promise<Result<ChangedMember, "member_not_found" | "last_admin">> {
   return updateMember(db, clinic, email, { role }, by) as Promise<Result<ChangedMember, "member_not_found" | "last_admin">>;
 }

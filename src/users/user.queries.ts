@@ -36,11 +36,7 @@ export async function listMembers(db: Db, clinicId: string): Promise<Member[]> {
 }
 
 export async function recordSignIn(db: Db, userId: string, method: string, at: string): Promise<void> {
-  await db
-    .updateTable("memberships")
-    .set({ last_sign_in_at: at, last_sign_in_method: method })
-    .where("user_id", "=", userId)
-    .execute();
+  await db.updateTable("memberships").set({ last_sign_in_at: at, last_sign_in_method: method }).where("user_id", "=", userId).execute();
 }
 
 export type { Role };

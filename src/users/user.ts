@@ -59,7 +59,4 @@ export const personNameSchema = z
 
 export const roleSchema = z.enum(["admin", "provider"], { error: "must be admin or provider" });
 
-export const passwordSchema = z
-  .string()
-  .min(12, "must be at least 12 characters")
-  .max(256, "must be at most 256 characters");
+export const passwordSchema = z.string().min(12, "must be at least 12 characters").max(256, "must be at most 256 characters");

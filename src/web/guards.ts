@@ -7,7 +7,10 @@ import { notFound, sendProblem } from "./problems.js";
  * The signed-in active admin of this clinic host, or null after answering: a redirect to sign-in for
  * anonymous visitors, a 403 page for members who are not admins.
  */
-export async function requireClinicAdmin(request: FastifyRequest, reply: FastifyReply): Promise<{ clinic: Clinic; auth: ValidSession } | null> {
+export async function requireClinicAdmin(
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<{ clinic: Clinic; auth: ValidSession } | null> {
   const clinic = request.clinic;
   if (!clinic) {
     await sendProblem(request, reply, notFound);

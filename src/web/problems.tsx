@@ -33,13 +33,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
   const ref = reference ?? (problem.status >= 500 ? newReference() : undefined);
   return sendPage(
     reply,
-    <ErrorPage
-      title={problem.title}
-      message={problem.message}
-      reference={ref}
-      next={problem.next}
-      brand={request.clinic?.name}
-    />,
+    <ErrorPage title={problem.title} message={problem.message} reference={ref} next={problem.next} brand={request.clinic?.name} />,
     problem.status,
   );
 }
@@ -79,7 +73,10 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   const known = knownProblem(error);
   if (known) return sendProblem(request, reply, known);
   const reference = newReference();
-  request.log.error({ reference, err: { type: error.name, code: error.code, message: error.message, stack: error.stack } }, "unexpected error");
+  request.log.error(
+    { reference, err: { type: error.name, code: error.code, message: error.message, stack: error.stack } },
+    "unexpected error",
+  );
   return sendProblem(
     request,
     reply,
@@ -96,9 +93,19 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
 function knownProblem(error: FastifyError): Problem | null {
   switch (error.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return { status: 413, code: "body_too_large", title: "Too much data", message: "The request body is larger than this endpoint accepts." };
+      return {
+        status: 413,
+        code: "body_too_large",
+        title: "Too much data",
+        message: "The request body is larger than this endpoint accepts.",
+      };
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return { status: 415, code: "unsupported_media_type", title: "Unsupported format", message: "Send application/json (API) or a form (pages)." };
+      return {
+        status: 415,
+        code: "unsupported_media_type",
+        title: "Unsupported format",
+        message: "Send application/json (API) or a form (pages).",
+      };
     case "FST_ERR_CTP_INVALID_JSON_BODY":
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
@@ -114,7 +121,12 @@ function knownProblem(error: FastifyError): Problem | null {
       };
   }
   if (error.statusCode === 429) {
-    return { status: 429, code: "rate_limited", title: "Too many attempts", message: "Too many attempts from your network. Wait a minute and try again." };
+    return {
+      status: 429,
+      code: "rate_limited",
+      title: "Too many attempts",
+      message: "Too many attempts from your network. Wait a minute and try again.",
+    };
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     return { status: error.statusCode, code: "bad_request", title: "Request refused", message: "The request could not be understood." };

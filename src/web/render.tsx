@@ -30,14 +30,18 @@ export function Layout({ title, brand, signedInAs, children }: LayoutProps): VNo
         <script src="/assets/app.js" defer />
       </head>
       <body>
-        <a class="skip" href="#main">Skip to content</a>
+        <a class="skip" href="#main">
+          Skip to content
+        </a>
         <header class="top">
           <span class="brand">{brand ?? "ClinicRooms"}</span>
           {signedInAs && (
             <form method="post" action="/sign-out" class="inline">
               <input type="hidden" name="_csrf" value={signedInAs.csrfToken} />
               <span class="who">{signedInAs.name}</span>
-              <button type="submit" class="link">Sign out</button>
+              <button type="submit" class="link">
+                Sign out
+              </button>
             </form>
           )}
         </header>

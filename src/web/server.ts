@@ -74,13 +74,23 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   app.addHook("onRequest", async (request, reply) => {
     const site = siteForHost(request.host, ctx.config.baseDomain);
     if (site.kind === "unknown") {
-      return sendProblem(request, reply, { ...notFound, code: "unknown_host", message: "This address is not served here.", next: undefined });
+      return sendProblem(request, reply, {
+        ...notFound,
+        code: "unknown_host",
+        message: "This address is not served here.",
+        next: undefined,
+      });
     }
     if (request.url.startsWith("/assets/")) return;
     if (site.kind === "clinic") {
       request.clinic = await findClinicBySubdomain(ctx.db, site.subdomain);
       if (!request.clinic) {
-        return sendProblem(request, reply, { ...notFound, code: "clinic_not_found", message: "There is no clinic at this address. Check the spelling of your clinic's link.", next: undefined });
+        return sendProblem(request, reply, {
+          ...notFound,
+          code: "clinic_not_found",
+          message: "There is no clinic at this address. Check the spelling of your clinic's link.",
+          next: undefined,
+        });
       }
     }
     const token = readSessionToken(request, ctx.config);

@@ -29,19 +29,19 @@ describe("foundation pages in Chromium", { skip: browserSkipReason() }, () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForURL(t.main("/account"));
     await screenshot(page, "main-account");
-    assert.match(await page.textContent("h1") ?? "", /Hello, Dr. Ana Rivera/);
+    assert.match((await page.textContent("h1")) ?? "", /Hello, Dr. Ana Rivera/);
 
     await page.getByRole("link", { name: "Go to your clinic dashboard" }).click();
     await page.waitForURL(/\/sign-in\?returnTo=%2Fdashboard$/);
     assert.equal(new URL(page.url()).hostname, `${clinic.subdomain}.localhost`);
     await screenshot(page, "clinic-sign-in");
-    assert.match(await page.textContent("h1") ?? "", /Sign in to Riverside Telehealth/);
+    assert.match((await page.textContent("h1")) ?? "", /Sign in to Riverside Telehealth/);
     await page.getByLabel("Email").fill("rivera@riverside.org");
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForURL(t.clinicUrl(clinic.subdomain, "/dashboard"));
     await screenshot(page, "clinic-dashboard");
-    assert.match(await page.textContent("main") ?? "", new RegExp(`${t.main(`/rivera-${clinic.subdomain}`)}`));
+    assert.match((await page.textContent("main")) ?? "", new RegExp(`${t.main(`/rivera-${clinic.subdomain}`)}`));
 
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(t.clinicUrl(clinic.subdomain, "/sign-in"));
@@ -59,7 +59,7 @@ describe("foundation pages in Chromium", { skip: browserSkipReason() }, () => {
     await page.getByLabel("Password").fill("not the password");
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("alert").waitFor();
-    assert.match(await page.getByRole("alert").textContent() ?? "", /do not match an account/);
+    assert.match((await page.getByRole("alert").textContent()) ?? "", /do not match an account/);
     await screenshot(page, "clinic-sign-in-error");
     await page.close();
   });

@@ -27,7 +27,12 @@ describe("Manage Users in Chromium", { skip: browserSkipReason() }, () => {
 
   test("an admin removes a provider: the seat is freed and the provider is signed out", async () => {
     const clinic = await givenClinic(t, 3, "Bayview Family Practice");
-    await givenMember(t, clinic, { email: "okafor@bayview.org", name: "Dr. Chidi Okafor", role: "admin", roomName: `okafor-${clinic.subdomain}` });
+    await givenMember(t, clinic, {
+      email: "okafor@bayview.org",
+      name: "Dr. Chidi Okafor",
+      role: "admin",
+      roomName: `okafor-${clinic.subdomain}`,
+    });
     await givenMember(t, clinic, { email: "lindqvist@bayview.org", name: "Dr. Elsa Lindqvist", roomName: `lindqvist-${clinic.subdomain}` });
 
     const providerContext = await browser.newContext();

@@ -27,7 +27,8 @@ describe("choosing a room name in Chromium", { skip: browserSkipReason() }, () =
     page.on("pageerror", (error) => scriptErrors.push(error.message));
     page.on("console", (message) => {
       // The site has no favicon; that 404 is not this page's concern.
-      if (message.type() === "error" && !message.location().url.endsWith("/favicon.ico")) scriptErrors.push(`${message.text()} ${message.location().url}`);
+      if (message.type() === "error" && !message.location().url.endsWith("/favicon.ico"))
+        scriptErrors.push(`${message.text()} ${message.location().url}`);
     });
 
     await page.goto(t.clinicUrl(clinic.subdomain, "/sign-in"));

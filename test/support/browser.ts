@@ -11,7 +11,8 @@ export const SCREENSHOT_DIR = join(process.cwd(), "test-output", "screenshots");
  */
 export function browserSkipReason(): string | false {
   if (existsSync(CHROMIUM_PATH)) return false;
-  if (process.env.REQUIRE_BROWSER === "1") throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM_PATH} is missing: apt-get install -y chromium`);
+  if (process.env.REQUIRE_BROWSER === "1")
+    throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM_PATH} is missing: apt-get install -y chromium`);
   return `Debian's Chromium is not installed at ${CHROMIUM_PATH} (apt-get install -y chromium)`;
 }
 
@@ -20,7 +21,16 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM_PATH,
     headless: true,
     // The machine has no network beyond loopback: keep Chromium from phoning home.
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
   });
 }
 

@@ -85,8 +85,11 @@ export class HttpClient {
       const eq = pair!.indexOf("=");
       const name = pair!.slice(0, eq);
       const value = pair!.slice(eq + 1);
-      if (attributes.some((a) => /^domain=/i.test(a))) throw new Error(`cookie ${name} has a Domain attribute: it would leak to other hosts`);
-      const expired = attributes.some((a) => /^max-age=0$/i.test(a) || (/^expires=/i.test(a) && new Date(a.slice(8)).getTime() < Date.now()));
+      if (attributes.some((a) => /^domain=/i.test(a)))
+        throw new Error(`cookie ${name} has a Domain attribute: it would leak to other hosts`);
+      const expired = attributes.some(
+        (a) => /^max-age=0$/i.test(a) || (/^expires=/i.test(a) && new Date(a.slice(8)).getTime() < Date.now()),
+      );
       if (expired || value === "") this.jarFor(host).delete(name);
       else this.jarFor(host).set(name, value);
     }

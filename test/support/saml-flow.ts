@@ -27,7 +27,12 @@ export async function connectTestIdp(t: TestApp, clinic: Clinic, flags: Record<s
 }
 
 /** Starts an SP-initiated sign-in like the SSO button does and returns the AuthnRequest's ID and RelayState. */
-export async function startLogin(t: TestApp, client: HttpClient, clinic: Clinic, returnTo = "/dashboard"): Promise<{ requestId: string; relayState: string; authnRequest: string; location: string }> {
+export async function startLogin(
+  t: TestApp,
+  client: HttpClient,
+  clinic: Clinic,
+  returnTo = "/dashboard",
+): Promise<{ requestId: string; relayState: string; authnRequest: string; location: string }> {
   const res = await client.get(t.clinicUrl(clinic.subdomain, `/saml/login?returnTo=${encodeURIComponent(returnTo)}`));
   if (res.status !== 302 || !res.location) throw new Error(`login did not redirect: ${res.status}`);
   const url = new URL(res.location);
@@ -36,11 +41,23 @@ export async function startLogin(t: TestApp, client: HttpClient, clinic: Clinic,
   return { requestId, relayState: url.searchParams.get("RelayState") ?? "", authnRequest, location: res.location };
 }
 
-export function postToAcs(t: TestApp, client: HttpClient, subdomain: string, samlResponse: string, relayState?: string): Promise<HttpResponse> {
-  return client.postForm(t.clinicUrl(subdomain, "/saml/acs"), { SAMLResponse: samlResponse, ...(relayState !== undefined ? { RelayState: relayState } : {}) });
+export function postToAcs(
+  t: TestApp,
+  client: HttpClient,
+  subdomain: string,
+  samlResponse: string,
+  relayState?: string,
+): Promise<HttpResponse> {
+  return client.postForm(t.clinicUrl(subdomain, "/saml/acs"), {
+    SAMLResponse: samlResponse,
+    ...(relayState !== undefined ? { RelayState: relayState } : {}),
+  });
 }
 
-export async function latestSsoEvent(t: TestApp, subdomain: string): Promise<{ outcome: string; code: string; reason: string; reference: string; email: string | null }> {
+export async function latestSsoEvent(
+  t: TestApp,
+  subdomain: string,
+): Promise<{ outcome: string; code: string; reason: string; reference: string; email: string | null }> {
   const res = await t.client().get(t.main(`/api/v1/clinics/${subdomain}/sso/saml/events?limit=1`), t.operator);
   return res.json().events[0];
 }

@@ -22,7 +22,8 @@ export function parseCertificate(input: string): Result<TrustedCertificate, stri
   if (/-----BEGIN (RSA |ENCRYPTED )?PRIVATE KEY-----/.test(text)) {
     return err("this is a private key, not a certificate: send only the IdP's public X.509 certificate, and replace the key you exposed");
   }
-  const pemBody = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(text)?.[1] ?? (text.includes("-----") ? null : text);
+  const pemBody =
+    /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(text)?.[1] ?? (text.includes("-----") ? null : text);
   if (pemBody === null) return err("the text is not a PEM certificate (expected -----BEGIN CERTIFICATE-----)");
   const base64 = pemBody.replace(/\s+/g, "");
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) return err("the certificate is not valid base64");

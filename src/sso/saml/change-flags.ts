@@ -23,7 +23,14 @@ export async function changeSamlFlags(
   if (flags.enforceSso === true && !connection.enforceSso && !connection.lastSuccessAt) return err("enforce_before_first_sign_in");
   await db.transaction().execute(async (trx) => {
     await updateSamlConnectionFlags(trx, clinic.id, flags);
-    await recordAuditEvent(trx, { ...by, clinicId: clinic.id, action: "sso.saml.flags", target: clinic.subdomain, outcome: "success", detail: { ...flags } });
+    await recordAuditEvent(trx, {
+      ...by,
+      clinicId: clinic.id,
+      action: "sso.saml.flags",
+      target: clinic.subdomain,
+      outcome: "success",
+      detail: { ...flags },
+    });
   });
   return ok((await findSamlConnection(db, clinic.id))!);
 }

@@ -39,10 +39,22 @@ export async function configureSamlConnection(
   if (!settings.ok) return settings;
   // Whatever the source, people's browsers are sent to this URL: it must be https (http only in development).
   const ssoUrl = checkSsoUrl(settings.value.idpSsoUrl, policy);
-  if (!ssoUrl.ok) return { ok: false, error: { field: "idpSsoUrl" in input.source ? "idpSsoUrl" : Object.keys(input.source)[0]!, message: `the IdP SSO URL ${ssoUrl.error}` } };
+  if (!ssoUrl.ok)
+    return {
+      ok: false,
+      error: {
+        field: "idpSsoUrl" in input.source ? "idpSsoUrl" : Object.keys(input.source)[0]!,
+        message: `the IdP SSO URL ${ssoUrl.error}`,
+      },
+    };
   const sourceLabel = "metadataUrl" in input.source ? input.source.metadataUrl : "metadataXml" in input.source ? "metadata_xml" : "manual";
   const connection = await db.transaction().execute(async (trx) => {
-    const saved = await saveSamlConnection(trx, clinic.id, { ...settings.value, preset: input.preset, source: sourceLabel, flags: input.flags });
+    const saved = await saveSamlConnection(trx, clinic.id, {
+      ...settings.value,
+      preset: input.preset,
+      source: sourceLabel,
+      flags: input.flags,
+    });
     await recordAuditEvent(trx, {
       ...by,
       clinicId: clinic.id,
@@ -56,7 +68,10 @@ export async function configureSamlConnection(
   return ok(connection);
 }
 
-async function readIdpSettings(source: IdpSource, policy: FetchPolicy): Promise<Result<IdpSettings, never> | { ok: false; error: ConfigureError }> {
+async function readIdpSettings(
+  source: IdpSource,
+  policy: FetchPolicy,
+): Promise<Result<IdpSettings, never> | { ok: false; error: ConfigureError }> {
   if ("metadataXml" in source) {
     const parsed = parseIdpMetadata(source.metadataXml);
     return parsed.ok ? parsed : { ok: false, error: { field: "metadataXml", message: parsed.error } };

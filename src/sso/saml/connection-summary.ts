@@ -6,7 +6,12 @@ import { NAMEID_EMAIL, PRESETS } from "./presets.js";
 import { serviceProviderUrls } from "./service-provider.js";
 
 /** Everything an IdP admin types in, and the connection's state: the operator API's answer and the setup page's data. */
-export function describeSamlConnection(config: Pick<Config, "scheme" | "baseDomain" | "publicPort">, clinic: Clinic, connection: SamlConnection | null, now: Date) {
+export function describeSamlConnection(
+  config: Pick<Config, "scheme" | "baseDomain" | "publicPort">,
+  clinic: Clinic,
+  connection: SamlConnection | null,
+  now: Date,
+) {
   const sp = serviceProviderUrls(config, clinic.subdomain);
   return {
     acsUrl: sp.acsUrl,

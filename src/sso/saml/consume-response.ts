@@ -105,23 +105,56 @@ async function signIn(
   const token = await createSession(db, { userId: user.id, clinicId: clinic.id, authMethod: "saml" }, policy, now);
   await recordSignIn(db, user.id, "saml", nowIso(now));
   await recordSamlSuccess(db, clinic.id, nowIso(now));
-  await recordAuditEvent(db, { actor: user.id, clinicId: clinic.id, action: "sign_in.saml", target: user.email, ip: input.ip, outcome: "success", detail: { idpInitiated: assertion.inResponseTo === null } }, now);
+  await recordAuditEvent(
+    db,
+    {
+      actor: user.id,
+      clinicId: clinic.id,
+      action: "sign_in.saml",
+      target: user.email,
+      ip: input.ip,
+      outcome: "success",
+      detail: { idpInitiated: assertion.inResponseTo === null },
+    },
+    now,
+  );
   return { ok: true, value: { token, email: user.email, returnTo: request.value, provisioned: created } };
 }
 
 /** Marks our AuthnRequest answered (once), or accepts an unsolicited response if the clinic allows it. */
-async function answerRequest(db: Db, clinic: Clinic, connection: SamlConnection, inResponseTo: string | null, now: Date): Promise<Step<string | null>> {
+async function answerRequest(
+  db: Db,
+  clinic: Clinic,
+  connection: SamlConnection,
+  inResponseTo: string | null,
+  now: Date,
+): Promise<Step<string | null>> {
   if (inResponseTo === null) {
     // IdP-initiated responses have no InResponseTo: only allowed when the connection says so.
     if (!connection.allowIdpInitiated) {
-      return { ok: false, code: "unsolicited_not_allowed", reason: "The response answers no request (IdP-initiated) and this clinic only accepts sign-ins started from its sign-in page" };
+      return {
+        ok: false,
+        code: "unsolicited_not_allowed",
+        reason: "The response answers no request (IdP-initiated) and this clinic only accepts sign-ins started from its sign-in page",
+      };
     }
     return { ok: true, value: null };
   }
   const row = await db.selectFrom("saml_requests").selectAll().where("id", "=", inResponseTo).executeTakeFirst();
-  if (!row) return { ok: false, code: "unknown_request", reason: `InResponseTo ${JSON.stringify(inResponseTo.slice(0, 80))} matches no sign-in request we sent` };
-  if (row.clinic_id !== clinic.id) return { ok: false, code: "request_for_other_clinic", reason: "InResponseTo names a sign-in request made for another clinic" };
-  if (row.expires_at <= nowIso(now)) return { ok: false, code: "request_expired", reason: `The sign-in request expired at ${row.expires_at} (requests are valid for 10 minutes)` };
+  if (!row)
+    return {
+      ok: false,
+      code: "unknown_request",
+      reason: `InResponseTo ${JSON.stringify(inResponseTo.slice(0, 80))} matches no sign-in request we sent`,
+    };
+  if (row.clinic_id !== clinic.id)
+    return { ok: false, code: "request_for_other_clinic", reason: "InResponseTo names a sign-in request made for another clinic" };
+  if (row.expires_at <= nowIso(now))
+    return {
+      ok: false,
+      code: "request_expired",
+      reason: `The sign-in request expired at ${row.expires_at} (requests are valid for 10 minutes)`,
+    };
   const consumed = await db
     .updateTable("saml_requests")
     .set({ consumed_at: nowIso(now) })
@@ -129,7 +162,8 @@ async function answerRequest(db: Db, clinic: Clinic, connection: SamlConnection,
     .where("consumed_at", "is", null)
     .executeTakeFirst();
   // Zero rows: another response (or another app instance) answered this request first.
-  if (Number(consumed.numUpdatedRows) !== 1) return { ok: false, code: "request_already_used", reason: "The sign-in request was already answered once" };
+  if (Number(consumed.numUpdatedRows) !== 1)
+    return { ok: false, code: "request_already_used", reason: "The sign-in request was already answered once" };
   return { ok: true, value: row.return_to };
 }
 
@@ -137,10 +171,17 @@ async function answerRequest(db: Db, clinic: Clinic, connection: SamlConnection,
 async function rememberAssertion(db: Db, clinic: Clinic, assertion: VerifiedAssertion, now: Date): Promise<Step<null>> {
   await db.deleteFrom("saml_assertions_seen").where("expires_at", "<", nowIso(now)).execute();
   try {
-    await db.insertInto("saml_assertions_seen").values({ clinic_id: clinic.id, assertion_id: assertion.assertionId, expires_at: nowIso(assertion.notOnOrAfter) }).execute();
+    await db
+      .insertInto("saml_assertions_seen")
+      .values({ clinic_id: clinic.id, assertion_id: assertion.assertionId, expires_at: nowIso(assertion.notOnOrAfter) })
+      .execute();
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
-    return { ok: false, code: "assertion_replayed", reason: `Assertion ${JSON.stringify(assertion.assertionId.slice(0, 80))} was already used to sign in (replay)` };
+    return {
+      ok: false,
+      code: "assertion_replayed",
+      reason: `Assertion ${JSON.stringify(assertion.assertionId.slice(0, 80))} was already used to sign in (replay)`,
+    };
   }
   return { ok: true, value: null };
 }

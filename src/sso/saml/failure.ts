@@ -3,28 +3,28 @@
  * log and in support conversations); the reason is one technical sentence for the clinic's admins.
  */
 export type SamlFailureCode =
-  | 'response_too_large'
-  | 'malformed_response'
-  | 'doctype_forbidden'
-  | 'nesting_too_deep'
-  | 'unsigned'
-  | 'invalid_signature'
-  | 'weak_signature_algorithm'
-  | 'assertion_count'
-  | 'encrypted_assertion_unsupported'
-  | 'status_not_success'
-  | 'wrong_issuer'
-  | 'wrong_audience'
-  | 'wrong_destination'
-  | 'wrong_recipient'
-  | 'not_yet_valid'
-  | 'expired'
-  | 'subject_confirmation_expired'
-  | 'no_bearer_confirmation'
-  | 'in_response_to_mismatch'
-  | 'comment_in_value'
-  | 'no_email'
-  | 'assertion_rejected';
+  | "response_too_large"
+  | "malformed_response"
+  | "doctype_forbidden"
+  | "nesting_too_deep"
+  | "unsigned"
+  | "invalid_signature"
+  | "weak_signature_algorithm"
+  | "assertion_count"
+  | "encrypted_assertion_unsupported"
+  | "status_not_success"
+  | "wrong_issuer"
+  | "wrong_audience"
+  | "wrong_destination"
+  | "wrong_recipient"
+  | "not_yet_valid"
+  | "expired"
+  | "subject_confirmation_expired"
+  | "no_bearer_confirmation"
+  | "in_response_to_mismatch"
+  | "comment_in_value"
+  | "no_email"
+  | "assertion_rejected";
 
 export interface SamlFailure {
   code: SamlFailureCode;
@@ -45,7 +45,7 @@ const MAX_QUOTED_LENGTH = 200;
  * angle brackets replaced, so a reason can never carry markup (or a whole assertion) into the event log.
  */
 export function quoteValue(value: string | null | undefined): string {
-  if (value === null || value === undefined) return '(missing)';
+  if (value === null || value === undefined) return "(missing)";
   const shortened = value.length > MAX_QUOTED_LENGTH ? `${value.slice(0, MAX_QUOTED_LENGTH)}…` : value;
-  return JSON.stringify(shortened).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
+  return JSON.stringify(shortened).replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
 }

@@ -15,10 +15,26 @@ export interface FetchPolicy {
 
 // A metadata URL is typed by someone outside our network: it must not reach our own hosts (SSRF).
 const PRIVATE = new BlockList();
-for (const [net, prefix] of [["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12], ["192.168.0.0", 16], ["224.0.0.0", 4], ["240.0.0.0", 4]] as const) {
+for (const [net, prefix] of [
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.168.0.0", 16],
+  ["224.0.0.0", 4],
+  ["240.0.0.0", 4],
+] as const) {
   PRIVATE.addSubnet(net, prefix, "ipv4");
 }
-for (const [net, prefix] of [["::", 128], ["::1", 128], ["fc00::", 7], ["fe80::", 10], ["::ffff:0:0", 96]] as const) {
+for (const [net, prefix] of [
+  ["::", 128],
+  ["::1", 128],
+  ["fc00::", 7],
+  ["fe80::", 10],
+  ["::ffff:0:0", 96],
+] as const) {
   PRIVATE.addSubnet(net, prefix, "ipv6");
 }
 
@@ -65,7 +81,11 @@ function checkUrl(url: URL, policy: FetchPolicy): Result<null, string> {
 
 function get(url: URL, policy: FetchPolicy): Promise<Result<{ status: number; location: string | null; body: string }, string>> {
   return new Promise((resolve) => {
-    const lookup = (hostname: string, options: object, callback: (e: Error | null, address: string | LookupAddress[], family?: number) => void) =>
+    const lookup = (
+      hostname: string,
+      options: object,
+      callback: (e: Error | null, address: string | LookupAddress[], family?: number) => void,
+    ) =>
       dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
         if (error) return callback(error, []);
         const usable = policy.allowInsecure ? addresses : addresses.filter((a) => !isPrivateAddress(a.address));
@@ -73,21 +93,29 @@ function get(url: URL, policy: FetchPolicy): Promise<Result<{ status: number; lo
         return callback(null, usable);
       });
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-    const request = send(url, { method: "GET", lookup, headers: { accept: "application/samlmetadata+xml, application/xml, text/xml" } }, (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on("data", (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_METADATA_BYTES) {
-          request.destroy();
-          resolve(err("the metadata URL returned more than 1 MB"));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on("end", () => resolve(ok({ status: res.statusCode ?? 0, location: res.headers.location ?? null, body: Buffer.concat(chunks).toString("utf8") })));
-      res.on("error", () => resolve(err("the metadata download was interrupted")));
-    });
+    const request = send(
+      url,
+      { method: "GET", lookup, headers: { accept: "application/samlmetadata+xml, application/xml, text/xml" } },
+      (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_METADATA_BYTES) {
+            request.destroy();
+            resolve(err("the metadata URL returned more than 1 MB"));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on("end", () =>
+          resolve(
+            ok({ status: res.statusCode ?? 0, location: res.headers.location ?? null, body: Buffer.concat(chunks).toString("utf8") }),
+          ),
+        );
+        res.on("error", () => resolve(err("the metadata download was interrupted")));
+      },
+    );
     const timer = setTimeout(() => {
       request.destroy();
       resolve(err(`the metadata URL did not answer within ${METADATA_TIMEOUT_MS / 1000} seconds`));
@@ -95,11 +123,15 @@ function get(url: URL, policy: FetchPolicy): Promise<Result<{ status: number; lo
     request.on("close", () => clearTimeout(timer));
     request.on("error", (error: NodeJS.ErrnoException) => {
       const why =
-        error.code === "EPRIVATE" ? "its host resolves to a private or local address" :
-        error.code === "ENOTFOUND" ? "its host name does not resolve" :
-        error.code === "ECONNREFUSED" ? "the connection was refused" :
-        error.code?.startsWith("ERR_TLS") || error.code?.includes("CERT") ? "its TLS certificate is not valid" :
-        "the connection failed";
+        error.code === "EPRIVATE"
+          ? "its host resolves to a private or local address"
+          : error.code === "ENOTFOUND"
+            ? "its host name does not resolve"
+            : error.code === "ECONNREFUSED"
+              ? "the connection was refused"
+              : error.code?.startsWith("ERR_TLS") || error.code?.includes("CERT")
+                ? "its TLS certificate is not valid"
+                : "the connection failed";
       resolve(err(`the metadata URL could not be fetched: ${why}`));
     });
     request.end();

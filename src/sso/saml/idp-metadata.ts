@@ -20,10 +20,11 @@ export function parseIdpMetadata(xml: string): Result<IdpSettings, string> {
   if (!guarded.ok) return err(`the metadata was refused: ${guarded.error.reason.replace(/^SAMLResponse/, "it")}`);
   const doc = parseXmlDocument(guarded.value);
   if (!doc) return err("the metadata is not well-formed XML");
-  const idps = descendantElements(doc.documentElement!, (e) => isNamed(e, MD_NS, "EntityDescriptor")).filter((e) =>
-    descendantElements(e, (d) => isNamed(d, MD_NS, "IDPSSODescriptor")).length > 0,
+  const idps = descendantElements(doc.documentElement!, (e) => isNamed(e, MD_NS, "EntityDescriptor")).filter(
+    (e) => descendantElements(e, (d) => isNamed(d, MD_NS, "IDPSSODescriptor")).length > 0,
   );
-  if (idps.length === 0) return err("the metadata has no EntityDescriptor with an IDPSSODescriptor: is it the identity provider's metadata?");
+  if (idps.length === 0)
+    return err("the metadata has no EntityDescriptor with an IDPSSODescriptor: is it the identity provider's metadata?");
   if (idps.length > 1) return err(`the metadata describes ${idps.length} identity providers; paste the one for this clinic`);
   const entity = idps[0]!;
   const entityId = attributeOrNull(entity, "entityID")?.trim();
@@ -58,7 +59,8 @@ function signingCertificates(descriptor: Element): Result<TrustedCertificate[], 
       found.set(parsed.value.fingerprintSha256, parsed.value);
     }
   }
-  if (found.size === 0) return err("the metadata lists no signing certificate (KeyDescriptor use=\"signing\" with an X509Certificate)");
-  if (found.size > MAX_TRUSTED_CERTIFICATES) return err(`the metadata lists ${found.size} signing certificates; at most ${MAX_TRUSTED_CERTIFICATES} are trusted at once`);
+  if (found.size === 0) return err('the metadata lists no signing certificate (KeyDescriptor use="signing" with an X509Certificate)');
+  if (found.size > MAX_TRUSTED_CERTIFICATES)
+    return err(`the metadata lists ${found.size} signing certificates; at most ${MAX_TRUSTED_CERTIFICATES} are trusted at once`);
   return ok([...found.values()]);
 }

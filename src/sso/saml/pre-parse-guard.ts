@@ -1,4 +1,4 @@
-import { samlFailure, type SamlResult } from './failure.js';
+import { samlFailure, type SamlResult } from "./failure.js";
 
 /** Largest decoded SAMLResponse we read. Real responses are 4–30 KiB; 256 KiB leaves room for big groups claims. */
 export const MAX_DECODED_RESPONSE_BYTES = 256 * 1024;
@@ -24,58 +24,52 @@ export function decodeAndGuardSamlResponse(samlResponse: string): SamlResult<str
   if (samlResponse.length > MAX_POSTED_CHARS) {
     return tooLarge(`the posted field is ${samlResponse.length} characters long`);
   }
-  const base64 = samlResponse.replace(/\s+/g, '');
-  if (base64.length === 0) return samlFailure('malformed_response', 'SAMLResponse is empty');
+  const base64 = samlResponse.replace(/\s+/g, "");
+  if (base64.length === 0) return samlFailure("malformed_response", "SAMLResponse is empty");
   const decodedBytes = decodedLengthOf(base64);
   if (decodedBytes > MAX_DECODED_RESPONSE_BYTES) return tooLarge(`it decodes to ${decodedBytes} bytes`);
   if (base64.length % 4 !== 0 || !BASE64.test(base64)) {
-    return samlFailure('malformed_response', 'SAMLResponse is not valid base64');
+    return samlFailure("malformed_response", "SAMLResponse is not valid base64");
   }
-  const text = decodeUtf8(Buffer.from(base64, 'base64'));
-  if (text === null) return samlFailure('malformed_response', 'SAMLResponse does not decode to UTF-8 text');
+  const text = decodeUtf8(Buffer.from(base64, "base64"));
+  if (text === null) return samlFailure("malformed_response", "SAMLResponse does not decode to UTF-8 text");
   return guardXmlText(text);
 }
 
 /** The checks on decoded text (control characters, XML start, no DTD, bounded nesting); also guards IdP metadata. */
 export function guardXmlText(text: string): SamlResult<string> {
-  const xml = text.replace(/^\uFEFF/, '');
+  const xml = text.replace(/^\uFEFF/, "");
   if (NON_XML_CONTROL_CHARACTER.test(xml)) {
-    return samlFailure('malformed_response', 'SAMLResponse contains control characters that XML does not allow');
+    return samlFailure("malformed_response", "SAMLResponse contains control characters that XML does not allow");
   }
-  if (!xml.trimStart().startsWith('<')) {
-    return samlFailure('malformed_response', 'SAMLResponse does not decode to an XML document');
+  if (!xml.trimStart().startsWith("<")) {
+    return samlFailure("malformed_response", "SAMLResponse does not decode to an XML document");
   }
   if (DTD_MARKUP.test(xml)) {
     return samlFailure(
-      'doctype_forbidden',
-      'SAMLResponse contains a DOCTYPE or ENTITY declaration; DTDs are refused (XXE and entity expansion)',
+      "doctype_forbidden",
+      "SAMLResponse contains a DOCTYPE or ENTITY declaration; DTDs are refused (XXE and entity expansion)",
     );
   }
   const depth = deepestElementNesting(xml, MAX_ELEMENT_DEPTH);
   if (depth > MAX_ELEMENT_DEPTH) {
-    return samlFailure(
-      'nesting_too_deep',
-      `SAMLResponse nests elements deeper than ${MAX_ELEMENT_DEPTH} levels; refused before parsing`,
-    );
+    return samlFailure("nesting_too_deep", `SAMLResponse nests elements deeper than ${MAX_ELEMENT_DEPTH} levels; refused before parsing`);
   }
   return { ok: true, value: xml };
 }
 
 function tooLarge(detail: string) {
-  return samlFailure(
-    'response_too_large',
-    `SAMLResponse is larger than the ${MAX_DECODED_RESPONSE_BYTES}-byte limit: ${detail}`,
-  );
+  return samlFailure("response_too_large", `SAMLResponse is larger than the ${MAX_DECODED_RESPONSE_BYTES}-byte limit: ${detail}`);
 }
 
 function decodedLengthOf(base64: string): number {
-  const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
+  const padding = base64.endsWith("==") ? 2 : base64.endsWith("=") ? 1 : 0;
   return Math.floor((base64.length * 3) / 4) - padding;
 }
 
 function decodeUtf8(bytes: Buffer): string | null {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     return null;
   }
@@ -91,7 +85,7 @@ export function deepestElementNesting(xml: string, limit: number): number {
   let depth = 0;
   let i = 0;
   while (i < xml.length) {
-    const open = xml.indexOf('<', i);
+    const open = xml.indexOf("<", i);
     if (open === -1) break;
     const skipTo = endOfNonElementMarkup(xml, open);
     if (skipTo !== null) {
@@ -100,7 +94,7 @@ export function deepestElementNesting(xml: string, limit: number): number {
       continue;
     }
     if (xml.charCodeAt(open + 1) === SLASH) {
-      const close = xml.indexOf('>', open + 2);
+      const close = xml.indexOf(">", open + 2);
       if (close === -1) break;
       depth -= 1;
       i = close + 1;
@@ -126,10 +120,10 @@ const SINGLE_QUOTE = 0x27;
 /** For `<!--`, `<![CDATA[`, `<?` and other `<!` markup: the index after it (-1 if unterminated); else null. */
 function endOfNonElementMarkup(xml: string, open: number): number | null {
   const terminators: Array<[string, string]> = [
-    ['<!--', '-->'],
-    ['<![CDATA[', ']]>'],
-    ['<?', '?>'],
-    ['<!', '>'],
+    ["<!--", "-->"],
+    ["<![CDATA[", "]]>"],
+    ["<?", "?>"],
+    ["<!", ">"],
   ];
   for (const [start, end] of terminators) {
     if (xml.startsWith(start, open)) {

@@ -20,20 +20,31 @@ export interface PresetSettings {
   requestedNameIdFormat: string;
 }
 
-const common = { email: ["email", "mail", EMAILADDRESS_CLAIM], firstName: ["firstName", "given_name", "givenName", GIVENNAME_CLAIM], lastName: ["lastName", "family_name", "sn", "surname", SURNAME_CLAIM] };
+const common = {
+  email: ["email", "mail", EMAILADDRESS_CLAIM],
+  firstName: ["firstName", "given_name", "givenName", GIVENNAME_CLAIM],
+  lastName: ["lastName", "family_name", "sn", "surname", SURNAME_CLAIM],
+};
 
 export const PRESETS: Record<IdpPreset, PresetSettings> = {
   okta: { label: "Okta", attributeNames: common, requestedNameIdFormat: NAMEID_EMAIL },
   // Entra sends claim URIs by default; user.mail is empty for users without a mailbox, so admins map the UPN there.
   entra: {
     label: "Microsoft Entra ID",
-    attributeNames: { ...common, email: [EMAILADDRESS_CLAIM, "email", "mail", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"] },
+    attributeNames: {
+      ...common,
+      email: [EMAILADDRESS_CLAIM, "email", "mail", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"],
+    },
     requestedNameIdFormat: NAMEID_UNSPECIFIED,
   },
   // Auth0 prefixes unmapped claims with http://schema.auth0.com/ unless mapUnknownClaimsAsIs is on.
   auth0: {
     label: "Auth0",
-    attributeNames: { email: [EMAILADDRESS_CLAIM, "email", "http://schema.auth0.com/email"], firstName: [GIVENNAME_CLAIM, "given_name", "http://schema.auth0.com/given_name"], lastName: [SURNAME_CLAIM, "family_name", "http://schema.auth0.com/family_name"] },
+    attributeNames: {
+      email: [EMAILADDRESS_CLAIM, "email", "http://schema.auth0.com/email"],
+      firstName: [GIVENNAME_CLAIM, "given_name", "http://schema.auth0.com/given_name"],
+      lastName: [SURNAME_CLAIM, "family_name", "http://schema.auth0.com/family_name"],
+    },
     requestedNameIdFormat: NAMEID_UNSPECIFIED,
   },
   google: { label: "Google Workspace", attributeNames: common, requestedNameIdFormat: NAMEID_UNSPECIFIED },

@@ -1,8 +1,8 @@
-import { DOMParser, onErrorStopParsing, type Document, type DOMParserOptions, type Element, type Node } from '@xmldom/xmldom';
+import { DOMParser, onErrorStopParsing, type Document, type DOMParserOptions, type Element, type Node } from "@xmldom/xmldom";
 
-export const SAML_PROTOCOL_NS = 'urn:oasis:names:tc:SAML:2.0:protocol';
-export const SAML_ASSERTION_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
-export const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
+export const SAML_PROTOCOL_NS = "urn:oasis:names:tc:SAML:2.0:protocol";
+export const SAML_ASSERTION_NS = "urn:oasis:names:tc:SAML:2.0:assertion";
+export const XMLDSIG_NS = "http://www.w3.org/2000/09/xmldsig#";
 
 const ELEMENT_NODE = 1;
 const PROCESSING_INSTRUCTION_NODE = 7;
@@ -14,7 +14,7 @@ export function parseXmlDocument(xml: string): Document | null {
     // Errors stop parsing: a half-read document must never be checked as if it were whole.
     // (A named options object: samlify's bundled xmldom 0.8 typings augment this module with an older Options.)
     const options: DOMParserOptions = { onError: onErrorStopParsing };
-    const doc = new DOMParser(options).parseFromString(xml, 'text/xml');
+    const doc = new DOMParser(options).parseFromString(xml, "text/xml");
     return doc.documentElement ? doc : null;
   } catch {
     return null;
@@ -58,7 +58,7 @@ export function descendantElements(root: Element, matches: (element: Element) =>
 
 /** Whole text of an element, every text node concatenated (a comment inside cannot cut it short). */
 export function fullText(element: Element): string {
-  return element.textContent ?? '';
+  return element.textContent ?? "";
 }
 
 export function attributeOrNull(element: Element, name: string): string | null {

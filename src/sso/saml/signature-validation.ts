@@ -1,4 +1,4 @@
-import { SAML, ValidateInResponseTo, type CacheProvider, type SamlConfig } from '@node-saml/node-saml';
+import { SAML, ValidateInResponseTo, type CacheProvider, type SamlConfig } from "@node-saml/node-saml";
 
 export interface SignatureValidationInput {
   /** The exact text that passed our pre-parse guard; node-saml gets these bytes and no others. */
@@ -13,33 +13,31 @@ export interface SignatureValidationInput {
 
 export type SignatureValidationOutcome =
   /** node-saml verified a signature covering the assertion and accepted it. */
-  | { kind: 'accepted'; verifiedAssertionXml: string }
+  | { kind: "accepted"; verifiedAssertionXml: string }
   /** The signature was valid, then one of node-saml's own condition checks (audience, time) refused it. */
-  | { kind: 'refused_after_signature'; verifiedAssertionXml: string; message: string }
+  | { kind: "refused_after_signature"; verifiedAssertionXml: string; message: string }
   /** No valid signature from the trusted certificates covers the assertion. */
-  | { kind: 'signature_refused'; message: string };
+  | { kind: "signature_refused"; message: string };
 
 /**
  * Runs node-saml's signature validation. The assertion XML it hands back is the one the valid signature
  * covers (canonicalised bytes from xml-crypto): callers read every value from it, never from the posted tree.
  */
-export async function validateSignatureWithNodeSaml(
-  input: SignatureValidationInput,
-): Promise<SignatureValidationOutcome> {
+export async function validateSignatureWithNodeSaml(input: SignatureValidationInput): Promise<SignatureValidationOutcome> {
   const saml = new SamlJudgedAtInjectedTime(nodeSamlOptions(input), input.now.getTime());
   try {
-    await saml.validatePostResponseAsync({ SAMLResponse: Buffer.from(input.xml, 'utf8').toString('base64') });
+    await saml.validatePostResponseAsync({ SAMLResponse: Buffer.from(input.xml, "utf8").toString("base64") });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (saml.verifiedAssertionXml === null) return { kind: 'signature_refused', message };
-    return { kind: 'refused_after_signature', verifiedAssertionXml: saml.verifiedAssertionXml, message };
+    if (saml.verifiedAssertionXml === null) return { kind: "signature_refused", message };
+    return { kind: "refused_after_signature", verifiedAssertionXml: saml.verifiedAssertionXml, message };
   }
   if (saml.verifiedAssertionXml === null) {
     // node-saml returns without an assertion only for LogoutResponse/NoPassive shapes, which the structure
     // checks have already refused; treat reaching here as an unsigned message rather than trusting it.
-    return { kind: 'signature_refused', message: 'node-saml returned no signed assertion' };
+    return { kind: "signature_refused", message: "node-saml returned no signed assertion" };
   }
-  return { kind: 'accepted', verifiedAssertionXml: saml.verifiedAssertionXml };
+  return { kind: "accepted", verifiedAssertionXml: saml.verifiedAssertionXml };
 }
 
 function nodeSamlOptions(input: SignatureValidationInput): SamlConfig {
@@ -71,14 +69,14 @@ function nodeSamlOptions(input: SignatureValidationInput): SamlConfig {
     // Encrypted assertions are refused before node-saml runs, so there is no decryption key to give.
     decryptionPvk: undefined,
     // node-saml's default is SHA-1; this instance signs nothing, but no copy of this config should inherit it.
-    signatureAlgorithm: 'sha256',
+    signatureAlgorithm: "sha256",
   };
 }
 
 const requestCacheThatMustNotBeUsed: CacheProvider = {
-  saveAsync: () => Promise.reject(new Error('node-saml request cache must not be used')),
-  getAsync: () => Promise.reject(new Error('node-saml request cache must not be used')),
-  removeAsync: () => Promise.reject(new Error('node-saml request cache must not be used')),
+  saveAsync: () => Promise.reject(new Error("node-saml request cache must not be used")),
+  getAsync: () => Promise.reject(new Error("node-saml request cache must not be used")),
+  removeAsync: () => Promise.reject(new Error("node-saml request cache must not be used")),
 };
 
 /**
@@ -108,7 +106,7 @@ class SamlJudgedAtInjectedTime extends SAML {
     xml: string,
     samlResponseXml: string,
     inResponseTo: string | null,
-  ): ReturnType<SAML['processValidlySignedAssertionAsync']> {
+  ): ReturnType<SAML["processValidlySignedAssertionAsync"]> {
     this.verifiedAssertionXml = xml;
     return super.processValidlySignedAssertionAsync(xml, samlResponseXml, inResponseTo);
   }

@@ -13,11 +13,21 @@ export interface SsoEvent {
 }
 
 export async function recordSsoEvent(db: Db, clinicId: string, event: SsoEvent): Promise<void> {
-  await db.insertInto("sso_events").values({ id: newId(), clinic_id: clinicId, ...event }).execute();
+  await db
+    .insertInto("sso_events")
+    .values({ id: newId(), clinic_id: clinicId, ...event })
+    .execute();
 }
 
-export async function listSsoEvents(db: Db, clinicId: string, options: { limit: number; outcome?: "success" | "failure" }): Promise<SsoEvent[]> {
-  let query = db.selectFrom("sso_events").select(["at", "outcome", "code", "reason", "email", "reference", "ip"]).where("clinic_id", "=", clinicId);
+export async function listSsoEvents(
+  db: Db,
+  clinicId: string,
+  options: { limit: number; outcome?: "success" | "failure" },
+): Promise<SsoEvent[]> {
+  let query = db
+    .selectFrom("sso_events")
+    .select(["at", "outcome", "code", "reason", "email", "reference", "ip"])
+    .where("clinic_id", "=", clinicId);
   if (options.outcome) query = query.where("outcome", "=", options.outcome);
   return query.orderBy("at", "desc").limit(options.limit).execute();
 }

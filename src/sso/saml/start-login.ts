@@ -10,8 +10,7 @@ import type { ServiceProviderUrls } from "./service-provider.js";
 export const REQUEST_LIFETIME_MS = 10 * 60_000;
 
 export type SamlLoginStart =
-  | { binding: "redirect"; url: string }
-  | { binding: "post"; action: string; fields: { SAMLRequest: string; RelayState: string } };
+  { binding: "redirect"; url: string } | { binding: "post"; action: string; fields: { SAMLRequest: string; RelayState: string } };
 
 /**
  * Starts an SP-initiated sign-in: records the AuthnRequest ID in the shared database (so any app instance can

@@ -1,4 +1,4 @@
-import type { Element } from '@xmldom/xmldom';
+import type { Element } from "@xmldom/xmldom";
 import {
   checkAudience,
   checkBearerConfirmation,
@@ -7,16 +7,16 @@ import {
   checkInResponseTo,
   checkIssuers,
   type Clock,
-} from './assertion-rules.js';
-import { checkNoCommentInValues, readIdentity, type AttributeNames } from './assertion-identity.js';
-import { quoteValue, samlFailure, type SamlFailure, type SamlResult } from './failure.js';
-import { decodeAndGuardSamlResponse } from './pre-parse-guard.js';
-import { checkResponseStructure, type PostedResponse } from './response-structure.js';
-import { SAML_ASSERTION_NS, isNamed, parseXmlDocument } from './saml-xml.js';
-import { validateSignatureWithNodeSaml } from './signature-validation.js';
+} from "./assertion-rules.js";
+import { checkNoCommentInValues, readIdentity, type AttributeNames } from "./assertion-identity.js";
+import { quoteValue, samlFailure, type SamlFailure, type SamlResult } from "./failure.js";
+import { decodeAndGuardSamlResponse } from "./pre-parse-guard.js";
+import { checkResponseStructure, type PostedResponse } from "./response-structure.js";
+import { SAML_ASSERTION_NS, isNamed, parseXmlDocument } from "./saml-xml.js";
+import { validateSignatureWithNodeSaml } from "./signature-validation.js";
 
-export type { AttributeNames } from './assertion-identity.js';
-export type { SamlFailure, SamlFailureCode } from './failure.js';
+export type { AttributeNames } from "./assertion-identity.js";
+export type { SamlFailure, SamlFailureCode } from "./failure.js";
 
 export interface SamlTrust {
   idpEntityId: string;
@@ -69,7 +69,7 @@ export async function verifySamlResponse(
   const guarded = decodeAndGuardSamlResponse(input.samlResponse);
   if (!guarded.ok) return guarded;
   const doc = parseXmlDocument(guarded.value);
-  if (doc === null) return samlFailure('malformed_response', 'SAMLResponse is not well-formed XML');
+  if (doc === null) return samlFailure("malformed_response", "SAMLResponse is not well-formed XML");
   const posted = checkResponseStructure(doc);
   if (!posted.ok) return posted;
 
@@ -82,21 +82,21 @@ export async function verifySamlResponse(
     now: input.now,
     clockSkewMs: input.clockSkewMs,
   });
-  if (signature.kind === 'signature_refused') {
+  if (signature.kind === "signature_refused") {
     return samlFailure(
-      'invalid_signature',
+      "invalid_signature",
       `No valid signature by the connection's certificates covers the assertion (node-saml: ${quoteValue(signature.message)})`,
     );
   }
   const verifiedAssertion = parseVerifiedAssertion(signature.verifiedAssertionXml);
   if (verifiedAssertion === null) {
-    return samlFailure('assertion_rejected', 'The signed assertion returned by node-saml could not be read');
+    return samlFailure("assertion_rejected", "The signed assertion returned by node-saml could not be read");
   }
   const checked = checkSignedAssertion(posted.value, verifiedAssertion, input);
   if (!checked.ok) return checked;
-  if (signature.kind === 'refused_after_signature') {
+  if (signature.kind === "refused_after_signature") {
     // node-saml refused for a reason our own checks did not find: still a refusal.
-    return samlFailure('assertion_rejected', `node-saml refused the signed assertion: ${quoteValue(signature.message)}`);
+    return samlFailure("assertion_rejected", `node-saml refused the signed assertion: ${quoteValue(signature.message)}`);
   }
   return checked;
 }
@@ -105,11 +105,7 @@ export async function verifySamlResponse(
  * Every rule node-saml 5.1 leaves out. Values come from `signed` (the bytes the valid signature covers);
  * `posted` supplies Response-level attributes and the comment check (canonical bytes carry no comments).
  */
-function checkSignedAssertion(
-  posted: PostedResponse,
-  signed: Element,
-  input: VerifySamlResponseInput,
-): SamlResult<VerifiedAssertion> {
+function checkSignedAssertion(posted: PostedResponse, signed: Element, input: VerifySamlResponseInput): SamlResult<VerifiedAssertion> {
   const clock: Clock = { nowMs: input.now.getTime(), clockSkewMs: input.clockSkewMs };
   const issuer = checkIssuers(posted.response, signed, input.trust.idpEntityId);
   if (!issuer.ok) return issuer;
@@ -127,8 +123,8 @@ function checkSignedAssertion(
   if (!comments.ok) return comments;
   const identity = readIdentity(signed, input.attributeNames);
   if (!identity.ok) return identity;
-  const assertionId = signed.getAttribute('ID');
-  if (!assertionId) return samlFailure('malformed_response', 'The assertion has no ID');
+  const assertionId = signed.getAttribute("ID");
+  if (!assertionId) return samlFailure("malformed_response", "The assertion has no ID");
   // Until the earliest NotOnOrAfter, plus the skew we grant, the assertion could still be accepted.
   const lastAcceptedMs = Math.min(conditions.value ?? Infinity, bearer.value.notOnOrAfterMs) + input.clockSkewMs;
   return {
@@ -145,7 +141,7 @@ function checkSignedAssertion(
 
 function parseVerifiedAssertion(xml: string): Element | null {
   const root = parseXmlDocument(xml)?.documentElement ?? null;
-  return root !== null && isNamed(root, SAML_ASSERTION_NS, 'Assertion') ? root : null;
+  return root !== null && isNamed(root, SAML_ASSERTION_NS, "Assertion") ? root : null;
 }
 
 // Wrong settings are bugs in the caller, not failures of the message: throw.
@@ -155,6 +151,6 @@ function assertUsableSettings(input: VerifySamlResponseInput): void {
     // node-saml treats -1 as "skip every time check": never let a negative value through.
     throw new RangeError(`clockSkewMs must be between 0 and ${MAX_CLOCK_SKEW_MS}, got ${clockSkewMs}`);
   }
-  if (Number.isNaN(now.getTime())) throw new RangeError('now is not a valid Date');
-  if (trust.certificates.length === 0) throw new RangeError('the connection has no IdP certificate to trust');
+  if (Number.isNaN(now.getTime())) throw new RangeError("now is not a valid Date");
+  if (trust.certificates.length === 0) throw new RangeError("the connection has no IdP certificate to trust");
 }

@@ -8,9 +8,9 @@ const BRAND = "Demo identity provider · development only";
 function DevelopmentOnly(): VNode {
   return (
     <Alert kind="info">
-      <strong>Demo identity provider — development only.</strong> It lets anyone sign in as any of the demo people
-      below, and it is never available when ClinicRooms runs with NODE_ENV=production. A real clinic would see its
-      own Okta, Microsoft Entra ID or Auth0 sign-in here instead.
+      <strong>Demo identity provider — development only.</strong> It lets anyone sign in as any of the demo people below, and it is never
+      available when ClinicRooms runs with NODE_ENV=production. A real clinic would see its own Okta, Microsoft Entra ID or Auth0 sign-in
+      here instead.
     </Alert>
   );
 }
@@ -62,8 +62,8 @@ export function DemoIdpLoginPage(p: DemoIdpLoginPageProps): VNode {
       <DevelopmentOnly />
       <h1>{title}</h1>
       <p>
-        {p.clinicName} asked the identity provider who you are. Choose a demo person: the provider answers with a
-        signed SAML response, and {p.clinicName} decides whether to let that person in.
+        {p.clinicName} asked the identity provider who you are. Choose a demo person: the provider answers with a signed SAML response, and{" "}
+        {p.clinicName} decides whether to let that person in.
       </p>
       {p.error && <Alert kind="error">{p.error}</Alert>}
       <form method="post" action="/demo-idp/sso">
@@ -99,8 +99,8 @@ export function DemoIdpAppsPage(p: DemoIdpAppsPageProps): VNode {
       <DevelopmentOnly />
       <h1>Your apps</h1>
       <p>
-        Like a tile on an Okta or Microsoft dashboard: choosing a clinic here signs you in without the clinic asking
-        first (IdP-initiated sign-in), and lands on its dashboard.
+        Like a tile on an Okta or Microsoft dashboard: choosing a clinic here signs you in without the clinic asking first (IdP-initiated
+        sign-in), and lands on its dashboard.
       </p>
       {p.error && <Alert kind="error">{p.error}</Alert>}
       {p.apps.length === 0 && <p>No clinic is connected to the demo identity provider yet.</p>}

@@ -6,7 +6,9 @@ export function HomePage(): VNode {
     <Layout title="Welcome">
       <h1>ClinicRooms</h1>
       <p>Secure waiting rooms and video visits for telehealth clinics.</p>
-      <p>Clinic staff usually sign in at their clinic's own address, such as <code>yourclinic.</code> followed by this site's address.</p>
+      <p>
+        Clinic staff usually sign in at their clinic's own address, such as <code>yourclinic.</code> followed by this site's address.
+      </p>
       <a class="button" href="/sign-in">
         Sign in with email and password
       </a>

@@ -41,7 +41,15 @@ export function InvitationPage(p: InvitationPageProps): VNode {
           <input type="hidden" name="method" value="password" />
           <input type="email" name="username" autocomplete="username" value={p.email} hidden readonly />
           <label for="password">Choose a password</label>
-          <input id="password" name="password" type="password" autocomplete="new-password" minlength={12} required aria-describedby="password-help" />
+          <input
+            id="password"
+            name="password"
+            type="password"
+            autocomplete="new-password"
+            minlength={12}
+            required
+            aria-describedby="password-help"
+          />
           <p id="password-help" class="small muted">
             At least 12 characters. A few unrelated words make a strong password that is easy to remember.
           </p>

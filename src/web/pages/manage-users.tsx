@@ -44,7 +44,14 @@ function lastSignIn(m: ManagedMember): string {
   return m.lastSignInMethod ? `${when} ${METHOD_LABELS[m.lastSignInMethod] ?? `with ${m.lastSignInMethod}`}` : when;
 }
 
-function ActionForm(p: { csrfToken: string; action: string; email: string; label: string; extra?: Record<string, string>; kind?: string }): VNode {
+function ActionForm(p: {
+  csrfToken: string;
+  action: string;
+  email: string;
+  label: string;
+  extra?: Record<string, string>;
+  kind?: string;
+}): VNode {
   return (
     <form method="post" action={`/settings/users/${p.action}`} class="inline">
       <input type="hidden" name="_csrf" value={p.csrfToken} />
@@ -99,9 +106,7 @@ export function ManageUsersPage(p: ManageUsersPageProps): VNode {
       {p.error && <Alert kind="error">{p.error}</Alert>}
       {p.invitation && (
         <Alert kind="success">
-          <p>
-            Invitation created for {p.invitation.email}. Send them this link: it works once, for 7 days, and is shown only now.
-          </p>
+          <p>Invitation created for {p.invitation.email}. Send them this link: it works once, for 7 days, and is shown only now.</p>
           <div class="copy-row">
             <code id="invitation-link">{p.invitation.link}</code>
             <button type="button" class="secondary" data-copy="invitation-link">
@@ -154,11 +159,33 @@ export function ManageUsersPage(p: ManageUsersPageProps): VNode {
       <form method="post" action="/settings/users/invite" novalidate>
         <input type="hidden" name="_csrf" value={p.csrfToken} />
         <label for="invite-email">Email</label>
-        <input id="invite-email" name="email" type="email" required value={invite.email} aria-describedby={invite.errors.email ? "invite-email-error" : undefined} />
-        {invite.errors.email && <p id="invite-email-error" class="small alert-error">Email {invite.errors.email}</p>}
+        <input
+          id="invite-email"
+          name="email"
+          type="email"
+          required
+          value={invite.email}
+          aria-describedby={invite.errors.email ? "invite-email-error" : undefined}
+        />
+        {invite.errors.email && (
+          <p id="invite-email-error" class="small alert-error">
+            Email {invite.errors.email}
+          </p>
+        )}
         <label for="invite-name">Name</label>
-        <input id="invite-name" name="name" type="text" required value={invite.name} aria-describedby={invite.errors.name ? "invite-name-error" : undefined} />
-        {invite.errors.name && <p id="invite-name-error" class="small alert-error">Name {invite.errors.name}</p>}
+        <input
+          id="invite-name"
+          name="name"
+          type="text"
+          required
+          value={invite.name}
+          aria-describedby={invite.errors.name ? "invite-name-error" : undefined}
+        />
+        {invite.errors.name && (
+          <p id="invite-name-error" class="small alert-error">
+            Name {invite.errors.name}
+          </p>
+        )}
         <label for="invite-role">Role</label>
         <select id="invite-role" name="role">
           <option value="provider" selected={invite.role !== "admin"}>

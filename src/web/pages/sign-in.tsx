@@ -42,8 +42,8 @@ export function SignInPage(p: SignInPageProps): VNode {
       )}
       {!passwordAllowed && (
         <p class="muted small">
-          Your clinic signs you in through its identity provider. If you cannot use it, you can still sign in with
-          your email and password on the main site.
+          Your clinic signs you in through its identity provider. If you cannot use it, you can still sign in with your email and password
+          on the main site.
         </p>
       )}
     </Layout>

@@ -82,23 +82,39 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
         </dl>
       ) : (
         <Alert kind="info">
-          Single sign-on is not connected yet. Set up the app in your identity provider with the values below, then send
-          your support contact the IdP's Single Sign-On URL and its X.509 certificate (or its metadata URL).
+          Single sign-on is not connected yet. Set up the app in your identity provider with the values below, then send your support
+          contact the IdP's Single Sign-On URL and its X.509 certificate (or its metadata URL).
         </Alert>
       )}
 
       {sso.idp && (
         <>
           <h2>Settings</h2>
-          <FlagForm csrfToken={p.csrfToken} flag="jitProvisioning" on={sso.jitProvisioning} label="Just-in-time provisioning" help="People assigned to the app in your IdP get an account at their first sign-in, taking a free seat, and choose their room name." />
-          <FlagForm csrfToken={p.csrfToken} flag="allowIdpInitiated" on={sso.allowIdpInitiated} label="Sign-in from the IdP's app dashboard" help="Lets people start from the Okta / Microsoft My Apps / Auth0 dashboard; they land on the clinic dashboard." />
+          <FlagForm
+            csrfToken={p.csrfToken}
+            flag="jitProvisioning"
+            on={sso.jitProvisioning}
+            label="Just-in-time provisioning"
+            help="People assigned to the app in your IdP get an account at their first sign-in, taking a free seat, and choose their room name."
+          />
+          <FlagForm
+            csrfToken={p.csrfToken}
+            flag="allowIdpInitiated"
+            on={sso.allowIdpInitiated}
+            label="Sign-in from the IdP's app dashboard"
+            help="Lets people start from the Okta / Microsoft My Apps / Auth0 dashboard; they land on the clinic dashboard."
+          />
           <FlagForm
             csrfToken={p.csrfToken}
             flag="enforceSso"
             on={sso.enforceSso}
             label="Require single sign-on"
             help="The clinic sign-in page offers only single sign-on. Existing users can still sign in with email and password on the main site."
-            disabledReason={!sso.enforceSso && !sso.lastSuccessfulSignInAt ? "Available after the first successful single sign-on, so a connection that has never worked cannot lock your clinic out." : null}
+            disabledReason={
+              !sso.enforceSso && !sso.lastSuccessfulSignInAt
+                ? "Available after the first successful single sign-on, so a connection that has never worked cannot lock your clinic out."
+                : null
+            }
           />
         </>
       )}
@@ -106,9 +122,19 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
       <h2>Values for your identity provider</h2>
       <CopyValue id="acs-url" label="Single sign on URL (ACS URL)" value={sso.acsUrl} hint="Also the Recipient URL and Destination URL." />
       <CopyValue id="sp-entity-id" label="Audience URI (SP Entity ID)" value={sso.spEntityId} />
-      <CopyValue id="relay-state" label="Default RelayState" value={sso.defaultRelayState} hint="Your clinic dashboard: where sign-ins from the IdP's app dashboard land." />
+      <CopyValue
+        id="relay-state"
+        label="Default RelayState"
+        value={sso.defaultRelayState}
+        hint="Your clinic dashboard: where sign-ins from the IdP's app dashboard land."
+      />
       <CopyValue id="name-id-format" label="Name ID format" value="EmailAddress" hint={sso.nameIdFormat} />
-      <CopyValue id="attribute-email" label="Attribute statement" value="email" hint="Name format Unspecified, value: the user's email (Okta: user.email)." />
+      <CopyValue
+        id="attribute-email"
+        label="Attribute statement"
+        value="email"
+        hint="Name format Unspecified, value: the user's email (Okta: user.email)."
+      />
       <CopyValue id="sp-metadata" label="Our SAML metadata (for IdPs that import it)" value={sso.spMetadataUrl} />
       <CopyValue id="sign-in-page" label="Your clinic sign-in page" value={sso.signInPageUrl} />
 
@@ -116,22 +142,42 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
       <details class="steps">
         <summary>Okta</summary>
         <ol>
-          <li>Applications → Create App Integration → SAML 2.0. Set an App name and logo; under App visibility check both "Do not display application icon" options. Next.</li>
+          <li>
+            Applications → Create App Integration → SAML 2.0. Set an App name and logo; under App visibility check both "Do not display
+            application icon" options. Next.
+          </li>
           <li>Single sign on URL: the ACS URL above; check "Use this for Recipient URL and Destination URL".</li>
           <li>Audience URI (SP Entity ID): the value above. Default RelayState: your clinic dashboard above.</li>
           <li>Name ID format: EmailAddress. Application username: Email.</li>
-          <li>Attribute Statements: Name <code>email</code>, Name format Unspecified, Value <code>user.email</code>. Next, Finish.</li>
+          <li>
+            Attribute Statements: Name <code>email</code>, Name format Unspecified, Value <code>user.email</code>. Next, Finish.
+          </li>
           <li>Assignments: assign the people (or groups) who should sign in.</li>
-          <li>Sign On tab → View SAML setup instructions: send us the Identity Provider Single Sign-On URL and the X.509 certificate (download the .cert file), or the "Metadata URL".</li>
+          <li>
+            Sign On tab → View SAML setup instructions: send us the Identity Provider Single Sign-On URL and the X.509 certificate (download
+            the .cert file), or the "Metadata URL".
+          </li>
         </ol>
       </details>
       <details class="steps">
         <summary>Microsoft Entra ID</summary>
         <ol>
-          <li>Enterprise applications → New application → Create your own application → "Integrate any other application you don't find in the gallery".</li>
-          <li>Single sign-on → SAML. Basic SAML Configuration: Identifier (Entity ID) = Audience URI above; Reply URL (Assertion Consumer Service URL) = ACS URL above; Relay State = Default RelayState above; Sign on URL = your clinic sign-in page.</li>
-          <li>Attributes &amp; Claims: Unique User Identifier (Name ID) = <code>user.mail</code> with format Email address. If some people have no mailbox (user.mail empty), use <code>user.userprincipalname</code>. Keep the default emailaddress claim.</li>
-          <li>SAML Certificates: leave signing option "Sign SAML assertion" and SHA-256. Send us the "App Federation Metadata Url" (it covers certificate rollovers), or the Login URL, the Microsoft Entra Identifier and the Certificate (Base64).</li>
+          <li>
+            Enterprise applications → New application → Create your own application → "Integrate any other application you don't find in the
+            gallery".
+          </li>
+          <li>
+            Single sign-on → SAML. Basic SAML Configuration: Identifier (Entity ID) = Audience URI above; Reply URL (Assertion Consumer
+            Service URL) = ACS URL above; Relay State = Default RelayState above; Sign on URL = your clinic sign-in page.
+          </li>
+          <li>
+            Attributes &amp; Claims: Unique User Identifier (Name ID) = <code>user.mail</code> with format Email address. If some people
+            have no mailbox (user.mail empty), use <code>user.userprincipalname</code>. Keep the default emailaddress claim.
+          </li>
+          <li>
+            SAML Certificates: leave signing option "Sign SAML assertion" and SHA-256. Send us the "App Federation Metadata Url" (it covers
+            certificate rollovers), or the Login URL, the Microsoft Entra Identifier and the Certificate (Base64).
+          </li>
           <li>Users and groups: assign the people who should sign in.</li>
         </ol>
       </details>
@@ -141,7 +187,8 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
           <li>Applications → Create Application (Regular Web Application) → Addons → SAML2 Web App.</li>
           <li>Application Callback URL: the ACS URL above.</li>
           <li>
-            Settings (JSON): <code>{`"audience": "${sso.spEntityId}", "recipient": "${sso.acsUrl}", "destination": "${sso.acsUrl}", "nameIdentifierFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress", "signatureAlgorithm": "rsa-sha256", "digestAlgorithm": "sha256"`}</code>
+            Settings (JSON):{" "}
+            <code>{`"audience": "${sso.spEntityId}", "recipient": "${sso.acsUrl}", "destination": "${sso.acsUrl}", "nameIdentifierFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress", "signatureAlgorithm": "rsa-sha256", "digestAlgorithm": "sha256"`}</code>
           </li>
           <li>Auth0 signs with SHA-1 by default, which we refuse: the two SHA-256 settings above are required.</li>
           <li>Usage tab: send us the Identity Provider Login URL and the certificate (or the metadata URL).</li>
@@ -150,8 +197,14 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
       <details class="steps">
         <summary>Google Workspace</summary>
         <ol>
-          <li>Apps → Web and mobile apps → Add custom SAML app. ACS URL and Entity ID: the values above; Start URL: Default RelayState; Name ID format EMAIL, Name ID Basic Information → Primary email.</li>
-          <li>Turn User access on for the organisational units that should sign in; otherwise Google shows "app_not_configured_for_user" and nothing reaches us.</li>
+          <li>
+            Apps → Web and mobile apps → Add custom SAML app. ACS URL and Entity ID: the values above; Start URL: Default RelayState; Name
+            ID format EMAIL, Name ID Basic Information → Primary email.
+          </li>
+          <li>
+            Turn User access on for the organisational units that should sign in; otherwise Google shows "app_not_configured_for_user" and
+            nothing reaches us.
+          </li>
         </ol>
       </details>
 

@@ -38,14 +38,16 @@ const REFUSALS: Record<DemoSsoRefusal, Problem> = {
     status: 400,
     code: "demo_idp_malformed_request",
     title: "Unreadable sign-in request",
-    message: "This is not a SAML sign-in request (AuthnRequest) the demo identity provider can read. Start again from your clinic's sign-in page.",
+    message:
+      "This is not a SAML sign-in request (AuthnRequest) the demo identity provider can read. Start again from your clinic's sign-in page.",
     next: START_OVER,
   },
   wrong_destination: {
     status: 400,
     code: "demo_idp_wrong_destination",
     title: "Sign-in request for another provider",
-    message: "This sign-in request is addressed to a different identity provider: its Destination is not the demo identity provider's SSO URL.",
+    message:
+      "This sign-in request is addressed to a different identity provider: its Destination is not the demo identity provider's SSO URL.",
     next: START_OVER,
   },
   unknown_service_provider: {
@@ -79,7 +81,9 @@ const CHOOSE_A_PERSON = "Choose one of the demo people to sign in as.";
 /** The demo IdP (development only): metadata, SP-initiated login, app dashboard. Never registered in production. */
 export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp: DemoIdp): void {
   // Main site only: on a clinic host the IdP would look like part of that clinic.
-  const onMainSiteOnly = { onRequest: async (request: FastifyRequest, reply: FastifyReply) => (request.clinic ? sendProblem(request, reply, notFound) : undefined) };
+  const onMainSiteOnly = {
+    onRequest: async (request: FastifyRequest, reply: FastifyReply) => (request.clinic ? sendProblem(request, reply, notFound) : undefined),
+  };
   const withCsrf = { ...onMainSiteOnly, preHandler: app.csrfProtection };
 
   app.get("/demo-idp/metadata", onMainSiteOnly, async (_request, reply) =>
@@ -91,7 +95,13 @@ export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp
     const signIn = await readDemoSignInRequest(ctx.db, ctx.config, idp, { samlRequest: query.SAMLRequest, relayState: query.RelayState });
     if (!signIn.ok) return sendProblem(request, reply, REFUSALS[signIn.error]);
     const { clinic, sp, relayState } = signIn.value;
-    const page = { clinicName: clinic.name, spEntityId: sp.entityId, people: DEMO_PEOPLE, samlRequest: String(query.SAMLRequest), relayState };
+    const page = {
+      clinicName: clinic.name,
+      spEntityId: sp.entityId,
+      people: DEMO_PEOPLE,
+      samlRequest: String(query.SAMLRequest),
+      relayState,
+    };
     return sendPage(reply, <DemoIdpLoginPage {...page} csrfToken={csrfToken(reply)} />);
   });
 
@@ -103,7 +113,13 @@ export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp
     const answer = await answerDemoSignIn(idp, signIn.value, fields.person, ctx.clock());
     if (!answer.ok) {
       const { clinic, sp, relayState } = signIn.value;
-      const page = { clinicName: clinic.name, spEntityId: sp.entityId, people: DEMO_PEOPLE, samlRequest: String(fields.SAMLRequest), relayState };
+      const page = {
+        clinicName: clinic.name,
+        spEntityId: sp.entityId,
+        people: DEMO_PEOPLE,
+        samlRequest: String(fields.SAMLRequest),
+        relayState,
+      };
       return sendPage(reply, <DemoIdpLoginPage {...page} csrfToken={csrfToken(reply)} error={CHOOSE_A_PERSON} />, 400);
     }
     return sendAutoPost(reply, answer.value);
@@ -115,7 +131,11 @@ export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp
       clinicName: clinic.name,
       dashboardUrl: sp.defaultRelayState,
     }));
-    return sendPage(reply, <DemoIdpAppsPage apps={apps} people={DEMO_PEOPLE} csrfToken={csrfToken(reply)} error={error} />, error ? 400 : 200);
+    return sendPage(
+      reply,
+      <DemoIdpAppsPage apps={apps} people={DEMO_PEOPLE} csrfToken={csrfToken(reply)} error={error} />,
+      error ? 400 : 200,
+    );
   }
 
   app.get("/demo-idp/apps", onMainSiteOnly, async (_request, reply) => sendApps(reply));

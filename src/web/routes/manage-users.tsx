@@ -29,7 +29,10 @@ const REFUSALS: Record<string, { status: number; say: (email: string) => string 
   seat_limit_reached: { status: 422, say: () => "No free seat: remove someone or add seats." },
   invitation_pending: { status: 409, say: (e) => `${e} has not accepted their invitation yet: resend it instead.` },
   not_invited: { status: 409, say: (e) => `${e} has already joined or was removed, so there is no invitation to resend.` },
-  email_taken: { status: 409, say: () => "That email already has an account, here or at another clinic. If they were removed, restore them from the list." },
+  email_taken: {
+    status: 409,
+    say: () => "That email already has an account, here or at another clinic. If they were removed, restore them from the list.",
+  },
 };
 
 // The flash message after a redirect: the query carries a code and the email, never free text.
@@ -79,10 +82,18 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
   async function renderUsers(
     reply: FastifyReply,
     admin: Admin,
-    extra: { notice?: string | undefined; error?: string | undefined; invitation?: { email: string; link: string }; invite?: InviteForm } = {},
+    extra: {
+      notice?: string | undefined;
+      error?: string | undefined;
+      invitation?: { email: string; link: string };
+      invite?: InviteForm;
+    } = {},
     status = 200,
   ) {
-    const [members, seatsUsed] = await Promise.all([listMembersWithRooms(ctx.db, admin.clinic.id), countSeatsUsed(ctx.db, admin.clinic.id)]);
+    const [members, seatsUsed] = await Promise.all([
+      listMembersWithRooms(ctx.db, admin.clinic.id),
+      countSeatsUsed(ctx.db, admin.clinic.id),
+    ]);
     return sendPage(
       reply,
       <ManageUsersPage
@@ -147,7 +158,13 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     const email = normalizeEmail(fields.email ?? "");
     const role = roleSchema.safeParse(fields.role);
     if (!role.success) return renderUsers(reply, admin, { error: "Choose admin or provider." }, 400);
-    return afterChange(reply, admin, email, await changeMemberRole(ctx.db, admin.clinic, email, role.data, actorOf(request, admin)), role.data);
+    return afterChange(
+      reply,
+      admin,
+      email,
+      await changeMemberRole(ctx.db, admin.clinic, email, role.data, actorOf(request, admin)),
+      role.data,
+    );
   });
 
   app.post("/settings/users/invite", { preHandler: app.csrfProtection }, async (request, reply) => {
@@ -178,7 +195,14 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     return renderUsers(reply, admin, { invitation: { email, link: resent.value.link } });
   });
 
-  async function renderInvitation(request: FastifyRequest, reply: FastifyReply, invitee: { name: string; email: string }, token: string, error?: string, status = 200) {
+  async function renderInvitation(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    invitee: { name: string; email: string },
+    token: string,
+    error?: string,
+    status = 200,
+  ) {
     const clinic = request.clinic!;
     const sso = await ssoSignInOptions(ctx.db, clinic.id);
     return sendPage(
@@ -229,7 +253,14 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
           const fields = formFields(request);
           const withSso = fields.method === "sso";
           if (withSso && !(await ssoSignInOptions(ctx.db, clinic.id)).enabled) {
-            return renderInvitation(request, reply, checked.value, token, "Your clinic has no single sign-on: choose a password instead.", 400);
+            return renderInvitation(
+              request,
+              reply,
+              checked.value,
+              token,
+              "Your clinic has no single sign-on: choose a password instead.",
+              400,
+            );
           }
           const password = withSso ? null : passwordSchema.safeParse(fields.password ?? "");
           if (password && !password.success) {

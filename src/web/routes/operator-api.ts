@@ -29,12 +29,22 @@ const unauthorized: Problem = {
   title: "Unauthorized",
   message: "Send the operator token as 'Authorization: Bearer <token>'.",
 };
-const notJson: Problem = { status: 415, code: "unsupported_media_type", title: "Unsupported format", message: "Send the body as application/json." };
+const notJson: Problem = {
+  status: 415,
+  code: "unsupported_media_type",
+  title: "Unsupported format",
+  message: "Send the body as application/json.",
+};
 const noSuchClinic: Problem = { ...notFound, code: "clinic_not_found", message: "No clinic has that subdomain." };
 
 export const ADD_MEMBER_PROBLEMS: Record<"email_taken" | "seat_limit_reached" | "room_name_taken", Problem> = {
   email_taken: { status: 409, code: "email_taken", title: "Email in use", message: "That email already belongs to a user of a clinic." },
-  seat_limit_reached: { status: 422, code: "seat_limit_reached", title: "No free seat", message: "The clinic has no free seat. Free one or add seats first." },
+  seat_limit_reached: {
+    status: 422,
+    code: "seat_limit_reached",
+    title: "No free seat",
+    message: "The clinic has no free seat. Free one or add seats first.",
+  },
   room_name_taken: { status: 409, code: "room_name_taken", title: "Room name taken", message: "That room name is already taken." },
 };
 
@@ -73,7 +83,12 @@ export function registerOperatorApi(app: FastifyInstance, ctx: WebContext): void
       if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
       const created = await createClinic(ctx.db, input.data);
       if (!created.ok) {
-        return sendProblem(request, reply, { status: 409, code: "subdomain_taken", title: "Subdomain taken", message: `The subdomain ${input.data.subdomain} is already taken.` });
+        return sendProblem(request, reply, {
+          status: 409,
+          code: "subdomain_taken",
+          title: "Subdomain taken",
+          message: `The subdomain ${input.data.subdomain} is already taken.`,
+        });
       }
       return reply.status(201).send(await clinicJson(ctx, created.value));
     });

@@ -46,7 +46,10 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
       {
         clinic: async (request, reply) => {
           const sp = serviceProviderUrls(ctx.config, request.clinic!.subdomain);
-          return reply.header("content-type", "application/samlmetadata+xml; charset=utf-8").header("content-disposition", `inline; filename="${request.clinic!.subdomain}-sp-metadata.xml"`).send(serviceProviderMetadata(sp));
+          return reply
+            .header("content-type", "application/samlmetadata+xml; charset=utf-8")
+            .header("content-disposition", `inline; filename="${request.clinic!.subdomain}-sp-metadata.xml"`)
+            .send(serviceProviderMetadata(sp));
         },
       },
       sendNotFound,
@@ -64,7 +67,10 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
           const returnTo = safeReturnPath((request.query as Record<string, unknown>).returnTo) ?? "/dashboard";
           const start = await startSamlLogin(ctx.db, connection, serviceProviderUrls(ctx.config, clinic.subdomain), returnTo, ctx.clock());
           if (start.binding === "redirect") return reply.header("cache-control", "no-store").redirect(start.url, 302);
-          return sendPage(reply, <AutoPostPage title="Continue to your identity provider" action={start.action} fields={start.fields} brand={clinic.name} />);
+          return sendPage(
+            reply,
+            <AutoPostPage title="Continue to your identity provider" action={start.action} fields={start.fields} brand={clinic.name} />,
+          );
         },
       },
       sendNotFound,
@@ -82,7 +88,12 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
           const samlResponse = typeof body.SAMLResponse === "string" ? body.SAMLResponse : "";
           const sp = serviceProviderUrls(ctx.config, clinic.subdomain);
           const connection = await findSamlConnection(ctx.db, clinic.id);
-          const result = await consumeSamlResponse(ctx.db, { clinic, connection, sp, samlResponse, ip: clientIp(request) }, ctx.sessionPolicy, ctx.clock());
+          const result = await consumeSamlResponse(
+            ctx.db,
+            { clinic, connection, sp, samlResponse, ip: clientIp(request) },
+            ctx.sessionPolicy,
+            ctx.clock(),
+          );
           if (!result.ok) {
             const { code, reference } = result.error;
             request.log.warn({ clinic: clinic.subdomain, code, reference }, "saml sign-in refused");
@@ -90,7 +101,13 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
             return sendProblem(
               request,
               reply,
-              { status: 403, code, title: explained.title, message: explained.message, next: { href: "/sign-in", label: "Back to sign-in" } },
+              {
+                status: 403,
+                code,
+                title: explained.title,
+                message: explained.message,
+                next: { href: "/sign-in", label: "Back to sign-in" },
+              },
               reference,
             );
           }

@@ -8,7 +8,12 @@ import { sendProblem } from "../problems.js";
 export function registerSessionApi(app: FastifyInstance, ctx: WebContext): void {
   app.get("/api/v1/session", async (request, reply) => {
     if (!request.auth) {
-      return sendProblem(request, reply, { status: 401, code: "no_session", title: "Not signed in", message: "No valid session for this host." });
+      return sendProblem(request, reply, {
+        status: 401,
+        code: "no_session",
+        title: "Not signed in",
+        message: "No valid session for this host.",
+      });
     }
     const { user, membership, session } = request.auth;
     const [clinic, room] = await Promise.all([

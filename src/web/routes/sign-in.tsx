@@ -22,7 +22,12 @@ const SIGN_IN_ERRORS = {
 export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rateLimitPerMinute: number): void {
   const sendNotFound = async (request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, notFound);
 
-  async function renderSignIn(request: FastifyRequest, reply: FastifyReply, extra: { error?: string; email?: string; returnTo?: string | null }, status = 200) {
+  async function renderSignIn(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    extra: { error?: string; email?: string; returnTo?: string | null },
+    status = 200,
+  ) {
     const clinic = request.clinic;
     const sso = clinic ? await ssoSignInOptions(ctx.db, clinic.id) : null;
     const ssoStartUrl = sso?.enabled ? `/saml/login${extra.returnTo ? `?returnTo=${encodeURIComponent(extra.returnTo)}` : ""}` : null;
@@ -61,11 +66,21 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
       const clinicId = request.clinic?.id ?? null;
       // Once a clinic enforces SSO its own page takes no passwords; the main site still does (the fallback).
       if (clinicId && (await ssoSignInOptions(ctx.db, clinicId)).enforced) {
-        return renderSignIn(request, reply, { error: "Your clinic signs you in with single sign-on. Use the button below.", returnTo }, 403);
+        return renderSignIn(
+          request,
+          reply,
+          { error: "Your clinic signs you in with single sign-on. Use the button below.", returnTo },
+          403,
+        );
       }
       const result = await signInWithPassword(ctx.db, { email, password, clinicId, ip: clientIp(request) }, ctx.sessionPolicy, ctx.clock());
       if (!result.ok) {
-        return renderSignIn(request, reply, { error: SIGN_IN_ERRORS[result.error], email, returnTo }, result.error === "too_many_attempts" ? 429 : 401);
+        return renderSignIn(
+          request,
+          reply,
+          { error: SIGN_IN_ERRORS[result.error], email, returnTo },
+          result.error === "too_many_attempts" ? 429 : 401,
+        );
       }
       // Session fixation: whatever session the browser had before is ended; the new token replaces it.
       const previous = readSessionToken(request, ctx.config);
@@ -96,7 +111,9 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
               userName={user.name}
               email={user.email}
               csrfToken={csrfToken(reply)}
-              clinic={clinic && { name: clinic.name, dashboardUrl: `${clinicOrigin(ctx.config, clinic.subdomain)}/sign-in?returnTo=%2Fdashboard` }}
+              clinic={
+                clinic && { name: clinic.name, dashboardUrl: `${clinicOrigin(ctx.config, clinic.subdomain)}/sign-in?returnTo=%2Fdashboard` }
+              }
             />,
           );
         },

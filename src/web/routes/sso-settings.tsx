@@ -39,9 +39,17 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
     if (!flag || (fields.value !== "on" && fields.value !== "off")) {
       return renderSettings(reply, admin.clinic, admin.auth.user.name, { error: "That setting does not exist." }, 400);
     }
-    const changed = await changeSamlFlags(ctx.db, admin.clinic, { [flag]: fields.value === "on" }, { actor: admin.auth.user.id, ip: clientIp(request) });
+    const changed = await changeSamlFlags(
+      ctx.db,
+      admin.clinic,
+      { [flag]: fields.value === "on" },
+      { actor: admin.auth.user.id, ip: clientIp(request) },
+    );
     if (!changed.ok) {
-      const error = changed.error === "not_configured" ? "Single sign-on is not connected yet." : "Single sign-on can be required only after the first successful single sign-on.";
+      const error =
+        changed.error === "not_configured"
+          ? "Single sign-on is not connected yet."
+          : "Single sign-on can be required only after the first successful single sign-on.";
       return renderSettings(reply, admin.clinic, admin.auth.user.name, { error }, 409);
     }
     return reply.redirect(`/settings/sso?changed=${flag}&value=${fields.value}`, 303);

@@ -18,14 +18,24 @@ const PatchBody = z
 const noSuchClinic: Problem = { ...notFound, code: "clinic_not_found", message: "No clinic has that subdomain." };
 
 export const MANAGE_MEMBER_PROBLEMS: Record<ManageMemberError, Problem> = {
-  member_not_found: { status: 404, code: "member_not_found", title: "No such member", message: "This clinic has no member with that email." },
+  member_not_found: {
+    status: 404,
+    code: "member_not_found",
+    title: "No such member",
+    message: "This clinic has no member with that email.",
+  },
   last_admin: {
     status: 409,
     code: "last_admin",
     title: "Last admin",
     message: "This is the clinic's last active admin: make someone else admin first.",
   },
-  seat_limit_reached: { status: 422, code: "seat_limit_reached", title: "No free seat", message: "The clinic has no free seat. Free one or add seats first." },
+  seat_limit_reached: {
+    status: 422,
+    code: "seat_limit_reached",
+    title: "No free seat",
+    message: "The clinic has no free seat. Free one or add seats first.",
+  },
   invitation_pending: {
     status: 409,
     code: "invitation_pending",
@@ -60,7 +70,10 @@ export function registerUsersApi(api: FastifyInstance, ctx: WebContext): void {
     if (!clinic) return sendProblem(request, reply, noSuchClinic);
     const input = PatchBody.safeParse(request.body);
     if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
-    const updated = await updateMember(ctx.db, clinic, normalizeEmail(request.params.email), input.data, { actor: "operator", ip: clientIp(request) });
+    const updated = await updateMember(ctx.db, clinic, normalizeEmail(request.params.email), input.data, {
+      actor: "operator",
+      ip: clientIp(request),
+    });
     if (!updated.ok) return sendProblem(request, reply, MANAGE_MEMBER_PROBLEMS[updated.error]);
     return reply.send(memberJson(updated.value.member));
   });
