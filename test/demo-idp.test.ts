@@ -1,16 +1,14 @@
 import assert from "node:assert/strict";
 import { X509Certificate, createPrivateKey } from "node:crypto";
-import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { deflateRawSync } from "node:zlib";
 import { SAML, ValidateInResponseTo } from "@node-saml/node-saml";
 import { DOMParser, type Element } from "@xmldom/xmldom";
-import type { FastifyInstance } from "fastify";
 import type { Clinic } from "../src/clinics/clinic.js";
 import { createClinic } from "../src/clinics/clinic.queries.js";
-import { loadConfig, type Config } from "../src/config.js";
+import { loadConfig } from "../src/config.js";
 import { migrateToLatest } from "../src/db/migrate.js";
-import { openDatabase, type Db, type Dialect } from "../src/db/open.js";
+import { openDatabase, type Dialect } from "../src/db/open.js";
 import {
   connectClinicToDemoIdp,
   createDemoIdp,
@@ -19,17 +17,13 @@ import {
   type DemoIdp,
   type DemoIdpKey,
 } from "../src/demo/demo-idp.js";
-import { clinicOrigin, mainOrigin } from "../src/hosts.js";
 import { findSamlConnection, updateSamlConnectionFlags } from "../src/sso/saml/connection.queries.js";
 import { NAMEID_EMAIL, PRESETS } from "../src/sso/saml/presets.js";
 import { serviceProviderUrls, type ServiceProviderUrls } from "../src/sso/saml/service-provider.js";
 import { verifySamlResponse } from "../src/sso/saml/verify-response.js";
 import { addClinicMember } from "../src/users/add-member.js";
-import type { WebContext } from "../src/web/context.js";
-import { registerDemoIdpRoutes } from "../src/web/routes/demo-idp.js";
-import { buildServer } from "../src/web/server.js";
 import { createTestDatabase, testDialects } from "./support/databases.js";
-import { OPERATOR_TOKEN, uniqueSubdomain } from "./support/harness.js";
+import { OPERATOR_TOKEN, startTestApp, uniqueSubdomain, type TestApp } from "./support/harness.js";
 import { HttpClient, csrfFrom, type HttpResponse } from "./support/http-client.js";
 
 const DSIG_NS = "http://www.w3.org/2000/09/xmldsig#";
@@ -38,69 +32,28 @@ const ASSERTION_NS = "urn:oasis:names:tc:SAML:2.0:assertion";
 const RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
 const SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256";
 
-interface DemoIdpTestApp {
-  config: Config;
-  db: Db;
+interface DemoIdpTestApp extends TestApp {
   idp: DemoIdp;
-  /** What two concurrent ensureDemoIdpKey calls returned on the fresh database. */
-  racedKeys: [DemoIdpKey, DemoIdpKey];
-  client(): HttpClient;
-  main(path: string): string;
-  clinicUrl(subdomain: string, path: string): string;
-  close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-/** The real HTTP layer with the demo IdP routes added before listen, as main.ts wires it, on a fresh database. */
+/** The real app with the demo IdP routes, as main.ts wires it, on a fresh database. */
 async function startAppWithDemoIdp(dialect: Dialect): Promise<DemoIdpTestApp> {
+  const t = await startTestApp(dialect, { withDemoIdp: true });
+  return { ...t, idp: t.demoIdp! };
+}
+
+/** Two starts racing on one fresh database: what each ensureDemoIdpKey call came away with. */
+async function raceForDemoIdpKey(dialect: Dialect): Promise<{ keys: DemoIdpKey[]; again: DemoIdpKey }> {
   const database = await createTestDatabase(dialect);
-  const port = await freePort();
-  const config = loadConfig({
-    NODE_ENV: "test",
-    DATABASE_URL: database.url,
-    PORT: String(port),
-    OPERATOR_TOKEN,
-    DEMO: "0",
-    LOG_LEVEL: "silent",
-  });
-  const { db } = await openDatabase(config.databaseUrl);
-  await migrateToLatest(db);
-  // Two starts racing on one fresh database: both must come away with the same key.
-  const racedKeys = await Promise.all([ensureDemoIdpKey(db), ensureDemoIdpKey(db)]);
-  const idp = createDemoIdp(config, racedKeys[0]);
-  const ctx: WebContext = {
-    config,
-    db,
-    clock: () => new Date(),
-    sessionPolicy: { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours },
-    invitationMailer: { sendInvitation: async () => undefined },
-  };
-  const app: FastifyInstance = await buildServer(ctx, { logger: false, signInRateLimitPerMinute: 1000 });
-  registerDemoIdpRoutes(app, ctx, idp);
-  await app.listen({ host: "127.0.0.1", port });
-  return {
-    config,
-    db,
-    idp,
-    racedKeys,
-    client: () => new HttpClient(port),
-    main: (path) => `${mainOrigin(config)}${path}`,
-    clinicUrl: (subdomain, path) => `${clinicOrigin(config, subdomain)}${path}`,
-    close: async () => {
-      await app.close();
-      await db.destroy();
-      await database.drop();
-    },
-  };
+  const { db } = await openDatabase(database.url);
+  try {
+    await migrateToLatest(db);
+    const keys = await Promise.all([ensureDemoIdpKey(db), ensureDemoIdpKey(db)]);
+    return { keys, again: await ensureDemoIdpKey(db) };
+  } finally {
+    await db.destroy();
+    await database.drop();
+  }
 }
 
 async function givenClinic(t: DemoIdpTestApp, name: string): Promise<{ clinic: Clinic; sp: ServiceProviderUrls }> {
@@ -256,11 +209,12 @@ for (const dialect of testDialects()) {
     after(() => t.close());
 
     test("makes its key once and reuses it, even when two starts race", async () => {
-      const [first, second] = t.racedKeys;
+      const { keys, again } = await raceForDemoIdpKey(dialect);
+      const [first, second] = keys as [DemoIdpKey, DemoIdpKey];
       assert.equal(first.certificatePem, second.certificatePem);
       assert.equal(first.privateKeyPem, second.privateKeyPem);
-      assert.deepEqual(await ensureDemoIdpKey(t.db), first);
-      assert.equal(t.idp.certificatePem, first.certificatePem);
+      assert.deepEqual(again, first);
+      assert.equal(t.idp.certificatePem, (await ensureDemoIdpKey(t.db)).certificatePem);
       const certificate = new X509Certificate(first.certificatePem);
       assert.equal(certificate.publicKey.asymmetricKeyDetails?.modulusLength, 2048);
       assert.ok(certificate.checkPrivateKey(createPrivateKey(first.privateKeyPem)));

@@ -1,25 +1,13 @@
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { buildApp } from "../src/app.js";
 import type { Clinic } from "../src/clinics/clinic.js";
-import { loadConfig } from "../src/config.js";
-import { migrateToLatest } from "../src/db/migrate.js";
-import { openDatabase, type Dialect } from "../src/db/open.js";
+import type { Dialect } from "../src/db/open.js";
 import { sha256Hex } from "../src/ids.js";
 import { LogInvitationMailer } from "../src/users/invitation-mailer.js";
-import { createTestDatabase, testDialects } from "./support/databases.js";
+import { testDialects } from "./support/databases.js";
 import { HttpClient, csrfFrom, type HttpResponse } from "./support/http-client.js";
-import {
-  OPERATOR_TOKEN,
-  PASSWORD,
-  givenClinic,
-  givenMember,
-  signInWithPasswordForm,
-  startTestApp,
-  type TestApp,
-} from "./support/harness.js";
+import { PASSWORD, givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
 import { connectTestIdp, postToAcs, startLogin } from "./support/saml-flow.js";
 
 async function startApp(dialect: Dialect): Promise<TestApp> {
@@ -668,12 +656,10 @@ for (const dialect of testDialects()) {
       const { clinic, provider } = await clinicWithTwo();
       assert.equal((await t.client().get(usersApi(clinic))).status, 401);
       assert.equal((await t.client().postJson(usersApi(clinic, provider), { status: "deactivated" }, {}, "PATCH")).status, 401);
-      const form = await t
-        .client()
-        .send("PATCH", usersApi(clinic, provider), "status=deactivated", {
-          "content-type": "application/x-www-form-urlencoded",
-          ...t.operator,
-        });
+      const form = await t.client().send("PATCH", usersApi(clinic, provider), "status=deactivated", {
+        "content-type": "application/x-www-form-urlencoded",
+        ...t.operator,
+      });
       assert.equal(form.status, 415);
       assert.equal((await membershipOf(t, provider)).status, "active");
     });
@@ -703,19 +689,8 @@ describe("invitation links stay out of the logs", () => {
   test("inviting, opening and accepting a link log no token, even with the default request serializer", async () => {
     const logs: string[] = [];
     const stream = new Writable({ write: (chunk, _enc, done) => (logs.push(String(chunk)), done()) });
-    const database = await createTestDatabase("sqlite");
-    const port = await freePort();
-    const config = loadConfig({ NODE_ENV: "test", DATABASE_URL: database.url, PORT: String(port), OPERATOR_TOKEN, DEMO: "0" });
-    const { db } = await openDatabase(config.databaseUrl);
-    await migrateToLatest(db);
-    const app = await buildApp({ config, db, logger: { level: "info", stream }, signInRateLimitPerMinute: 1000 });
-    await app.listen({ host: "127.0.0.1", port });
+    const t = await startTestApp("sqlite", { logger: { level: "info", stream } });
     try {
-      const t = {
-        db,
-        client: () => new HttpClient(port),
-        clinicUrl: (s: string, p = "/") => `http://${s}.localhost:${port}${p}`,
-      } as unknown as TestApp;
       const { clinic, client } = await clinicWithAdmin(t);
       const { link, token } = await invite(client, t, clinic, `logged@${clinic.subdomain}.example`);
       const invitee = t.client();
@@ -728,19 +703,7 @@ describe("invitation links stay out of the logs", () => {
       assert.match(all, /\/settings\/users\/invite/);
       assert.ok(!all.includes(token), "the token reached a log line");
     } finally {
-      await app.close();
-      await db.destroy();
-      await database.drop();
+      await t.close();
     }
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}

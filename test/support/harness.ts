@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import { buildApp } from "../../src/app.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import type { Clinic } from "../../src/clinics/clinic.js";
@@ -32,7 +32,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, "127.0.0.1", () => {
@@ -45,7 +46,13 @@ async function freePort(): Promise<number> {
 /** Starts the real app over real HTTP on 127.0.0.1 against a fresh database of the given dialect. */
 export async function startTestApp(
   dialect: Dialect,
-  options: { env?: Record<string, string>; signInRateLimitPerMinute?: number; withDemoIdp?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    signInRateLimitPerMinute?: number;
+    withDemoIdp?: boolean;
+    /** Fastify logger options; silent unless a test reads the log. */
+    logger?: FastifyServerOptions["logger"];
+  } = {},
 ): Promise<TestApp> {
   const database: TestDatabase = await createTestDatabase(dialect);
   const port = await freePort();
@@ -69,7 +76,7 @@ export async function startTestApp(
     demoIdp,
     config,
     db,
-    logger: false,
+    logger: options.logger ?? false,
     clock: () => new Date(Date.now() + offsetMs),
     signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 1000,
   });
