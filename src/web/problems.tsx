@@ -74,7 +74,8 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   if (known) return sendProblem(request, reply, known);
   const reference = newReference();
   request.log.error(
-    { reference, err: { type: error.name, code: error.code, message: error.message, stack: error.stack } },
+    // No stack trace, even in the log: the reference and the error's type and message find the fault.
+    { reference, err: { type: error.name, code: error.code, message: error.message } },
     "unexpected error",
   );
   return sendProblem(
