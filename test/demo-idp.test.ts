@@ -9,14 +9,9 @@ import { createClinic } from "../src/clinics/clinic.queries.js";
 import { loadConfig } from "../src/config.js";
 import { migrateToLatest } from "../src/db/migrate.js";
 import { openDatabase, type Dialect } from "../src/db/open.js";
-import {
-  connectClinicToDemoIdp,
-  createDemoIdp,
-  DEMO_PEOPLE,
-  ensureDemoIdpKey,
-  type DemoIdp,
-  type DemoIdpKey,
-} from "../src/demo/demo-idp.js";
+import { createDemoIdp, ensureDemoIdpKey, type DemoIdp, type DemoIdpKey } from "../src/demo/demo-idp.js";
+import { connectClinicToDemoIdp } from "../src/demo/demo-idp-sign-in.js";
+import { DEMO_PEOPLE } from "../src/demo/demo-people.js";
 import { findSamlConnection, updateSamlConnectionFlags } from "../src/sso/saml/connection.queries.js";
 import { NAMEID_EMAIL, PRESETS } from "../src/sso/saml/presets.js";
 import { serviceProviderUrls, type ServiceProviderUrls } from "../src/sso/saml/service-provider.js";

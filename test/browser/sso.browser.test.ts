@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { connectClinicToDemoIdp } from "../../src/demo/demo-idp.js";
+import { connectClinicToDemoIdp } from "../../src/demo/demo-idp-sign-in.js";
 import { browserSkipReason, launchChromium, screenshot } from "../support/browser.js";
 import { PASSWORD, givenClinic, givenMember, startTestApp, type TestApp } from "../support/harness.js";
 

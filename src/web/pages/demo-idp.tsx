@@ -1,5 +1,5 @@
 import type { VNode } from "preact";
-import type { DemoPerson } from "../../demo/demo-idp.js";
+import type { DemoPerson } from "../../demo/demo-people.js";
 import { Alert, Layout } from "../render.js";
 
 // Shown top left on every demo IdP page, so nobody takes it for a part of ClinicRooms or a real provider.

@@ -1,15 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { MAX_RELAY_STATE_CHARS, type DemoIdp } from "../../demo/demo-idp.js";
 import {
-  DEMO_PEOPLE,
-  MAX_RELAY_STATE_CHARS,
   answerDemoSignIn,
   listDemoIdpApps,
   readDemoSignInRequest,
   startDemoIdpInitiatedSignIn,
-  type DemoIdp,
   type DemoSignInAnswer,
   type DemoSsoRefusal,
-} from "../../demo/demo-idp.js";
+} from "../../demo/demo-idp-sign-in.js";
+import { DEMO_PEOPLE } from "../../demo/demo-people.js";
 import type { WebContext } from "../context.js";
 import { csrfToken, formFields } from "../forms.js";
 import { AutoPostPage } from "../pages/auto-post.js";
