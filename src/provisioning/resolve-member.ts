@@ -64,7 +64,13 @@ export async function provisionMemberJustInTime(
   ip: string | null,
 ): Promise<Result<ResolvedMember, "seat_limit_reached" | "email_taken">> {
   const now = nowIso();
-  const name = [identity.firstName, identity.lastName].filter(Boolean).join(" ").trim() || identity.email.split("@")[0]!;
+  // Names come from the IdP's attributes: drop control characters and keep them to the length we store.
+  const given = [identity.firstName, identity.lastName]
+    .filter(Boolean)
+    .join(" ")
+    .replace(/[\u0000-\u001f\u007f]/g, "")
+    .trim();
+  const name = given || identity.email.split("@")[0]!;
   const user = { id: newId(), email: identity.email, name: name.slice(0, 200), password_hash: null, created_at: now };
   const membership = {
     id: newId(),
