@@ -165,6 +165,19 @@ for (const dialect of testDialects()) {
       }
     });
 
+    test("requests long past their expiry are pruned when new sign-ins start", async () => {
+      const s = await givenSamlClinic();
+      const { requestId: old } = await startLogin(t, t.client(), s.clinic);
+      t.advanceClock(2 * 3_600_000);
+      try {
+        const { requestId: fresh } = await startLogin(t, t.client(), s.clinic);
+        const ids = (await t.db.selectFrom("saml_requests").select("id").where("id", "in", [old, fresh]).execute()).map((r) => r.id);
+        assert.deepEqual(ids, [fresh]);
+      } finally {
+        t.advanceClock(-2 * 3_600_000);
+      }
+    });
+
     test("an assertion sent to clinic A's ACS never creates a session on clinic B (cross-clinic post)", async () => {
       const a = await givenSamlClinic();
       const b = await givenSamlClinic();

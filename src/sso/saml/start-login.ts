@@ -46,6 +46,11 @@ export async function startSamlLogin(
     // Entra ID does not fully support signed AuthnRequests; no IdP in our presets needs them.
     privateKey: undefined,
   });
+  // Requests an hour past their expiry can no longer even be diagnosed usefully: keep the table small.
+  await db
+    .deleteFrom("saml_requests")
+    .where("expires_at", "<", nowIso(new Date(now.getTime() - 3_600_000)))
+    .execute();
   await db
     .insertInto("saml_requests")
     .values({
