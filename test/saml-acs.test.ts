@@ -109,6 +109,10 @@ for (const dialect of testDialects()) {
       const replay = await postToAcs(t, t.client(), s.clinic.subdomain, response);
       assert.equal(replay.status, 403);
       assert.match((await latestSsoEvent(t, s.clinic.subdomain)).code, /request_already_used|assertion_replayed/);
+      // A second, freshly signed answer (new assertion ID) to the same request: the request store alone refuses it.
+      const second = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email, inResponseTo: requestId });
+      assert.equal((await postToAcs(t, t.client(), s.clinic.subdomain, second)).status, 403);
+      assert.equal((await latestSsoEvent(t, s.clinic.subdomain)).code, "request_already_used");
     });
 
     test("rejects a replayed IdP-initiated assertion (replay cache)", async () => {
@@ -187,6 +191,28 @@ for (const dialect of testDialects()) {
       assert.equal(res.status, 403);
       assert.match((await latestSsoEvent(t, b.clinic.subdomain)).code, /invalid_signature|wrong_issuer|wrong_audience/);
       assert.equal((await client.get(t.clinicUrl(b.clinic.subdomain, "/api/v1/session"))).status, 401);
+    });
+
+    test("two clinics trusting one IdP (one Google Workspace key): A's assertion is still refused at B's ACS", async () => {
+      const a = await givenSamlClinic();
+      const b = await givenClinic(t, 5, "Sister Clinic");
+      await givenMember(t, b, { email: a.email.replace("@", "+b@") });
+      const shared = await t
+        .client()
+        .postJson(
+          t.main(`/api/v1/clinics/${b.subdomain}/sso/saml`),
+          { idpEntityId: a.idp.entityId, idpSsoUrl: a.idp.ssoUrl, idpCertificates: [a.idp.certificatePem] },
+          t.operator,
+          "PUT",
+        );
+      assert.equal(shared.status, 200);
+      const client = t.client();
+      const forA = await a.idp.buildResponse({ spEntityId: a.sp.entityId, acsUrl: a.sp.acsUrl, email: a.email });
+      const res = await postToAcs(t, client, b.subdomain, forA);
+      assert.equal(res.status, 403);
+      // The signature is valid for B too: what stops it is that it was addressed to A.
+      assert.equal((await latestSsoEvent(t, b.subdomain)).code, "wrong_destination");
+      assert.equal((await client.get(t.clinicUrl(b.subdomain, "/api/v1/session"))).status, 401);
     });
 
     test("never signs in or takes over an account that belongs to another clinic", async () => {
