@@ -1,5 +1,5 @@
 import type { Db } from "../db/open.js";
-import { type Membership, type Role, type User, rowToMembership, rowToUser } from "./user.js";
+import { type Membership, type User, rowToMembership, rowToUser } from "./user.js";
 
 export interface Member {
   user: User;
@@ -20,23 +20,6 @@ export async function findMembershipOfUser(db: Db, userId: string): Promise<Memb
   return row ? rowToMembership(row) : null;
 }
 
-export async function listMembers(db: Db, clinicId: string): Promise<Member[]> {
-  const rows = await db
-    .selectFrom("memberships")
-    .innerJoin("users", "users.id", "memberships.user_id")
-    .selectAll("memberships")
-    .select(["users.email", "users.name", "users.password_hash", "users.created_at as user_created_at"])
-    .where("memberships.clinic_id", "=", clinicId)
-    .orderBy("users.email")
-    .execute();
-  return rows.map((r) => ({
-    membership: rowToMembership(r),
-    user: rowToUser({ id: r.user_id, email: r.email, name: r.name, password_hash: r.password_hash, created_at: r.user_created_at }),
-  }));
-}
-
 export async function recordSignIn(db: Db, userId: string, method: string, at: string): Promise<void> {
   await db.updateTable("memberships").set({ last_sign_in_at: at, last_sign_in_method: method }).where("user_id", "=", userId).execute();
 }
-
-export type { Role };

@@ -1,5 +1,4 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { WebContext } from "./context.js";
 
 /** The token every state-changing form carries; checked by the csrfProtection preHandler. */
 export function csrfToken(reply: FastifyReply): string {
@@ -29,5 +28,3 @@ export function bySite(handlers: { main?: Handler; clinic?: Handler }, notFound:
     return (handler ?? notFound)(request, reply);
   };
 }
-
-export type { WebContext };

@@ -1,21 +1,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
-import { browserSkipReason, launchChromium, screenshot } from "../support/browser.js";
-import { PASSWORD, givenClinic, givenMember, startTestApp, type TestApp } from "../support/harness.js";
+import { browserSkipReason, screenshot, startAppInChromium, stopAppInChromium } from "../support/browser.js";
+import { PASSWORD, givenClinic, givenMember, type TestApp } from "../support/harness.js";
 
 // Pages in a real browser: Chromium resolves *.localhost to loopback, so clinic subdomains work as in production.
 describe("foundation pages in Chromium", { skip: browserSkipReason() }, () => {
   let t: TestApp;
   let browser: Browser;
   before(async () => {
-    t = await startTestApp("sqlite");
-    browser = await launchChromium();
+    ({ t, browser } = await startAppInChromium());
   });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  after(() => stopAppInChromium({ t, browser }));
 
   test("password sign-in on the main site, then on to the clinic dashboard, then sign-out", async () => {
     const clinic = await givenClinic(t, 5, "Riverside Telehealth");

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { browserSkipReason, launchChromium, screenshot } from "../support/browser.js";
-import { PASSWORD, givenClinic, givenMember, startTestApp, type TestApp } from "../support/harness.js";
+import { browserSkipReason, screenshot, startAppInChromium, stopAppInChromium } from "../support/browser.js";
+import { PASSWORD, givenClinic, givenMember, type TestApp } from "../support/harness.js";
 
 async function signIn(page: Page, t: TestApp, subdomain: string, email: string): Promise<void> {
   await page.goto(t.clinicUrl(subdomain, "/sign-in"));
@@ -17,13 +17,9 @@ describe("Manage Users in Chromium", { skip: browserSkipReason() }, () => {
   let t: TestApp;
   let browser: Browser;
   before(async () => {
-    t = await startTestApp("sqlite");
-    browser = await launchChromium();
+    ({ t, browser } = await startAppInChromium());
   });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  after(() => stopAppInChromium({ t, browser }));
 
   test("an admin removes a provider: the seat is freed and the provider is signed out", async () => {
     const clinic = await givenClinic(t, 3, "Bayview Family Practice");

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { connectClinicToDemoIdp } from "../../src/demo/demo-idp-sign-in.js";
-import { browserSkipReason, launchChromium, screenshot } from "../support/browser.js";
-import { PASSWORD, givenClinic, givenMember, startTestApp, type TestApp } from "../support/harness.js";
+import { browserSkipReason, screenshot, startAppInChromium, stopAppInChromium } from "../support/browser.js";
+import { PASSWORD, givenClinic, givenMember, type TestApp } from "../support/harness.js";
 
 // The whole SSO round trip in a real browser, through the built-in demo IdP (samlify, its own key):
 // clinic sign-in page → IdP → auto-posted signed response → ACS → dashboard.
@@ -12,18 +12,14 @@ describe("single sign-on in Chromium through the demo IdP", { skip: browserSkipR
   let browser: Browser;
   let subdomain: string;
   before(async () => {
-    t = await startTestApp("sqlite", { withDemoIdp: true });
-    browser = await launchChromium();
+    ({ t, browser } = await startAppInChromium({ withDemoIdp: true }));
     const clinic = await givenClinic(t, 5, "Demo Family Clinic");
     subdomain = clinic.subdomain;
     await givenMember(t, clinic, { email: "admin@demo-clinic.test", name: "Dana Admin", role: "admin", roomName: `dana-${subdomain}` });
     await givenMember(t, clinic, { email: "provider@demo-clinic.test", name: "Dr. Priya Provider", roomName: `priya-${subdomain}` });
     await connectClinicToDemoIdp(t.db, clinic.id, t.demoIdp!);
   });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  after(() => stopAppInChromium({ t, browser }));
 
   /** Asks the app, from the page itself (Chromium resolves *.localhost; Node does not), who is signed in. */
   async function session(page: Page) {

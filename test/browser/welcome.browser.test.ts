@@ -2,21 +2,17 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { findRoomForUser } from "../../src/rooms/room.queries.js";
-import { browserSkipReason, launchChromium, screenshot } from "../support/browser.js";
-import { PASSWORD, givenClinic, givenMember, startTestApp, type TestApp } from "../support/harness.js";
+import { browserSkipReason, screenshot, startAppInChromium, stopAppInChromium } from "../support/browser.js";
+import { PASSWORD, givenClinic, givenMember, type TestApp } from "../support/harness.js";
 
 // The live check is JavaScript in a real page (public/welcome.js, loaded under the site's CSP); the HTTP tests cover the form without it.
 describe("choosing a room name in Chromium", { skip: browserSkipReason() }, () => {
   let t: TestApp;
   let browser: Browser;
   before(async () => {
-    t = await startTestApp("sqlite");
-    browser = await launchChromium();
+    ({ t, browser } = await startAppInChromium());
   });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  after(() => stopAppInChromium({ t, browser }));
 
   test("a member without a room picks one, checked as they type, and lands on the dashboard with its link", async () => {
     const clinic = await givenClinic(t, 5, "Lakeside Counselling");

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { startTestApp, type TestApp } from "./harness.js";
 
 export const CHROMIUM_PATH = "/usr/bin/chromium";
 export const SCREENSHOT_DIR = join(process.cwd(), "test-output", "screenshots");
@@ -38,4 +39,26 @@ export async function launchChromium(): Promise<Browser> {
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+export interface AppInChromium {
+  t: TestApp;
+  browser: Browser;
+}
+
+/** The real app on SQLite and a fresh Chromium, for one browser suite. */
+export async function startAppInChromium(options?: Parameters<typeof startTestApp>[1]): Promise<AppInChromium> {
+  const t = await startTestApp("sqlite", options);
+  try {
+    return { t, browser: await launchChromium() };
+  } catch (error) {
+    await t.close();
+    throw error;
+  }
+}
+
+/** Stops what startAppInChromium started; safe to call after a failed start. */
+export async function stopAppInChromium(started: Partial<AppInChromium>): Promise<void> {
+  await started.browser?.close();
+  await started.t?.close();
 }

@@ -9,9 +9,14 @@ import { findSamlConnection, updateSamlConnectionFlags, type SamlConnectionChang
 export type ChangeFlagsError = "not_configured" | "enforce_before_first_sign_in";
 
 /**
- * Turns a connection's switches on or off. Enforcement needs one successful SSO sign-in first, so a clinic
- * cannot lock everyone out with a connection that has never worked.
+ * Enforcement needs one successful SSO sign-in first, so a clinic cannot lock everyone out with a connection
+ * that has never worked. The one place this rule lives, for the flags and for a full reconfiguration.
  */
+export function isEnforcementPremature(connection: SamlConnection | null, flags: { enforceSso?: boolean | undefined }): boolean {
+  return flags.enforceSso === true && !connection?.enforceSso && !connection?.lastSuccessAt;
+}
+
+/** Turns a connection's switches on or off (enforcement: see isEnforcementPremature). */
 export async function changeSamlFlags(
   db: Db,
   clinic: Clinic,
@@ -20,7 +25,7 @@ export async function changeSamlFlags(
 ): Promise<Result<SamlConnection, ChangeFlagsError>> {
   const connection = await findSamlConnection(db, clinic.id);
   if (!connection) return err("not_configured");
-  if (flags.enforceSso === true && !connection.enforceSso && !connection.lastSuccessAt) return err("enforce_before_first_sign_in");
+  if (isEnforcementPremature(connection, flags)) return err("enforce_before_first_sign_in");
   await db.transaction().execute(async (trx) => {
     await updateSamlConnectionFlags(trx, clinic.id, flags);
     await recordAuditEvent(trx, {

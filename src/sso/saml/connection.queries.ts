@@ -61,8 +61,18 @@ export async function recordSamlSuccess(db: Db, clinicId: string, at: string): P
 }
 
 /** What a clinic's sign-in page offers: the SSO button when enabled, and no password form when enforced. */
-export async function ssoSignInOptions(db: Db, clinicId: string): Promise<{ enabled: boolean; enforced: boolean }> {
-  const connection = await findSamlConnection(db, clinicId);
-  const enabled = Boolean(connection?.enabled && connection.certificates.length > 0);
-  return { enabled, enforced: enabled && Boolean(connection?.enforceSso) };
+export async function ssoSignInOptions(db: Db, clinicId: string): Promise<SsoSignInOptions> {
+  // Every clinic sign-in page asks this: two flags, without loading and parsing the certificates.
+  const row = await db
+    .selectFrom("saml_connections")
+    .select(["enabled", "enforce_sso", "idp_certificates"])
+    .where("clinic_id", "=", clinicId)
+    .executeTakeFirst();
+  const enabled = Boolean(row?.enabled) && row?.idp_certificates !== "[]";
+  return { enabled, enforced: enabled && Boolean(row?.enforce_sso) };
+}
+
+export interface SsoSignInOptions {
+  enabled: boolean;
+  enforced: boolean;
 }

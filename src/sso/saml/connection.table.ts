@@ -42,8 +42,10 @@ export interface SsoEventTable {
   at: string;
   outcome: "success" | "failure";
   code: string;
+  /** The precise technical reason, for the clinic's admins and the operator; never the message itself. */
   reason: string;
   email: string | null;
+  /** The id the person saw on their error page. */
   reference: string;
   ip: string | null;
 }

@@ -1,16 +1,9 @@
 import type { Db } from "../../db/open.js";
 import { newId } from "../../ids.js";
+import type { SsoEventTable } from "./connection.table.js";
 
-export interface SsoEvent {
-  at: string;
-  outcome: "success" | "failure";
-  code: string;
-  /** The precise technical reason, for the clinic's admins and the operator. */
-  reason: string;
-  email: string | null;
-  reference: string;
-  ip: string | null;
-}
+/** One SSO attempt as the clinic's admins and the operator see it: a row of sso_events without its keys. */
+export type SsoEvent = Omit<SsoEventTable, "id" | "clinic_id">;
 
 export async function recordSsoEvent(db: Db, clinicId: string, event: SsoEvent): Promise<void> {
   await db

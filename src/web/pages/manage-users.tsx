@@ -93,6 +93,23 @@ function RowActions({ m, csrfToken }: { m: ManagedMember; csrfToken: string }): 
   );
 }
 
+/** One field of the invite form, with its refusal announced beside it. */
+function InviteField(p: { name: "email" | "name"; label: string; value: string; error: string | undefined }): VNode {
+  const id = `invite-${p.name}`;
+  const attributes = { id, name: p.name, required: true, value: p.value, "aria-describedby": p.error ? `${id}-error` : undefined };
+  return (
+    <>
+      <label for={id}>{p.label}</label>
+      {p.name === "email" ? <input type="email" {...attributes} /> : <input type="text" {...attributes} />}
+      {p.error && (
+        <p id={`${id}-error`} class="small alert-error">
+          {p.label} {p.error}
+        </p>
+      )}
+    </>
+  );
+}
+
 /** Account Settings → Clinic Settings → Manage Users: who holds the clinic's seats, and the admin's levers on them. */
 export function ManageUsersPage(p: ManageUsersPageProps): VNode {
   const invite = p.invite ?? { email: "", name: "", role: "provider", errors: {} };
@@ -158,34 +175,8 @@ export function ManageUsersPage(p: ManageUsersPageProps): VNode {
       <h2>Invite someone</h2>
       <form method="post" action="/settings/users/invite" novalidate>
         <input type="hidden" name="_csrf" value={p.csrfToken} />
-        <label for="invite-email">Email</label>
-        <input
-          id="invite-email"
-          name="email"
-          type="email"
-          required
-          value={invite.email}
-          aria-describedby={invite.errors.email ? "invite-email-error" : undefined}
-        />
-        {invite.errors.email && (
-          <p id="invite-email-error" class="small alert-error">
-            Email {invite.errors.email}
-          </p>
-        )}
-        <label for="invite-name">Name</label>
-        <input
-          id="invite-name"
-          name="name"
-          type="text"
-          required
-          value={invite.name}
-          aria-describedby={invite.errors.name ? "invite-name-error" : undefined}
-        />
-        {invite.errors.name && (
-          <p id="invite-name-error" class="small alert-error">
-            Name {invite.errors.name}
-          </p>
-        )}
+        <InviteField name="email" label="Email" value={invite.email} error={invite.errors.email} />
+        <InviteField name="name" label="Name" value={invite.name} error={invite.errors.name} />
         <label for="invite-role">Role</label>
         <select id="invite-role" name="role">
           <option value="provider" selected={invite.role !== "admin"}>

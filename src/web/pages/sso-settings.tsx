@@ -14,6 +14,28 @@ export interface SsoSettingsPageProps {
   error?: string | undefined;
 }
 
+/** The switches an admin flips on this page, in the order shown; the route accepts exactly these. */
+export const SSO_SWITCHES = {
+  jitProvisioning: {
+    label: "Just-in-time provisioning",
+    help: "People assigned to the app in your IdP get an account at their first sign-in, taking a free seat, and choose their room name.",
+  },
+  allowIdpInitiated: {
+    label: "Sign-in from the IdP's app dashboard",
+    help: "Lets people start from the Okta / Microsoft My Apps / Auth0 dashboard; they land on the clinic dashboard.",
+  },
+  enforceSso: {
+    label: "Require single sign-on",
+    help: "The clinic sign-in page offers only single sign-on. Existing users can still sign in with email and password on the main site.",
+  },
+} as const;
+
+export type SsoSwitch = keyof typeof SSO_SWITCHES;
+export const SSO_SWITCH_NAMES = Object.keys(SSO_SWITCHES) as SsoSwitch[];
+
+const ENFORCE_WAITS =
+  "Available after the first successful single sign-on, so a connection that has never worked cannot lock your clinic out.";
+
 function FlagForm(p: { csrfToken: string; flag: string; on: boolean; label: string; help: string; disabledReason?: string | null }): VNode {
   return (
     <form method="post" action="/settings/sso/flags" class="toggle-row">
@@ -90,32 +112,16 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
       {sso.idp && (
         <>
           <h2>Settings</h2>
-          <FlagForm
-            csrfToken={p.csrfToken}
-            flag="jitProvisioning"
-            on={sso.jitProvisioning}
-            label="Just-in-time provisioning"
-            help="People assigned to the app in your IdP get an account at their first sign-in, taking a free seat, and choose their room name."
-          />
-          <FlagForm
-            csrfToken={p.csrfToken}
-            flag="allowIdpInitiated"
-            on={sso.allowIdpInitiated}
-            label="Sign-in from the IdP's app dashboard"
-            help="Lets people start from the Okta / Microsoft My Apps / Auth0 dashboard; they land on the clinic dashboard."
-          />
-          <FlagForm
-            csrfToken={p.csrfToken}
-            flag="enforceSso"
-            on={sso.enforceSso}
-            label="Require single sign-on"
-            help="The clinic sign-in page offers only single sign-on. Existing users can still sign in with email and password on the main site."
-            disabledReason={
-              !sso.enforceSso && !sso.lastSuccessfulSignInAt
-                ? "Available after the first successful single sign-on, so a connection that has never worked cannot lock your clinic out."
-                : null
-            }
-          />
+          {SSO_SWITCH_NAMES.map((flag) => (
+            <FlagForm
+              csrfToken={p.csrfToken}
+              flag={flag}
+              on={sso[flag]}
+              label={SSO_SWITCHES[flag].label}
+              help={SSO_SWITCHES[flag].help}
+              disabledReason={flag === "enforceSso" && !sso.enforceSso && !sso.lastSuccessfulSignInAt ? ENFORCE_WAITS : null}
+            />
+          ))}
         </>
       )}
 

@@ -5,6 +5,7 @@ import {
   listDemoIdpApps,
   readDemoSignInRequest,
   startDemoIdpInitiatedSignIn,
+  type DemoSignIn,
   type DemoSignInAnswer,
   type DemoSsoRefusal,
 } from "../../demo/demo-idp-sign-in.js";
@@ -93,15 +94,7 @@ export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp
     const query = request.query as Record<string, unknown>;
     const signIn = await readDemoSignInRequest(ctx.db, ctx.config, idp, { samlRequest: query.SAMLRequest, relayState: query.RelayState });
     if (!signIn.ok) return sendProblem(request, reply, REFUSALS[signIn.error]);
-    const { clinic, sp, relayState } = signIn.value;
-    const page = {
-      clinicName: clinic.name,
-      spEntityId: sp.entityId,
-      people: DEMO_PEOPLE,
-      samlRequest: String(query.SAMLRequest),
-      relayState,
-    };
-    return sendPage(reply, <DemoIdpLoginPage {...page} csrfToken={csrfToken(reply)} />);
+    return sendLoginPage(reply, signIn.value, String(query.SAMLRequest));
   });
 
   app.post("/demo-idp/sso", withCsrf, async (request, reply) => {
@@ -110,17 +103,7 @@ export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp
     const signIn = await readDemoSignInRequest(ctx.db, ctx.config, idp, { samlRequest: fields.SAMLRequest, relayState: fields.RelayState });
     if (!signIn.ok) return sendProblem(request, reply, REFUSALS[signIn.error]);
     const answer = await answerDemoSignIn(idp, signIn.value, fields.person, ctx.clock());
-    if (!answer.ok) {
-      const { clinic, sp, relayState } = signIn.value;
-      const page = {
-        clinicName: clinic.name,
-        spEntityId: sp.entityId,
-        people: DEMO_PEOPLE,
-        samlRequest: String(fields.SAMLRequest),
-        relayState,
-      };
-      return sendPage(reply, <DemoIdpLoginPage {...page} csrfToken={csrfToken(reply)} error={CHOOSE_A_PERSON} />, 400);
-    }
+    if (!answer.ok) return sendLoginPage(reply, signIn.value, String(fields.SAMLRequest), CHOOSE_A_PERSON);
     return sendAutoPost(reply, answer.value);
   });
 
@@ -147,6 +130,23 @@ export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp
     if (!answer.ok) return sendApps(reply, CHOOSE_A_PERSON);
     return sendAutoPost(reply, answer.value);
   });
+}
+
+/** The demo IdP's login page for one checked AuthnRequest, which travels on in a hidden field. */
+function sendLoginPage(reply: FastifyReply, signIn: DemoSignIn, samlRequest: string, error?: string): FastifyReply {
+  return sendPage(
+    reply,
+    <DemoIdpLoginPage
+      clinicName={signIn.clinic.name}
+      spEntityId={signIn.sp.entityId}
+      people={DEMO_PEOPLE}
+      samlRequest={samlRequest}
+      relayState={signIn.relayState}
+      csrfToken={csrfToken(reply)}
+      error={error}
+    />,
+    error ? 400 : 200,
+  );
 }
 
 function sendAutoPost(reply: FastifyReply, answer: DemoSignInAnswer): FastifyReply {

@@ -3,7 +3,7 @@ import { getClinic } from "../../clinics/clinic.queries.js";
 import { clinicOrigin } from "../../hosts.js";
 import { deleteSession } from "../../sessions/session.js";
 import { signInWithPassword } from "../../sessions/sign-in-with-password.js";
-import { ssoSignInOptions } from "../../sso/saml/connection.queries.js";
+import { ssoSignInOptions, type SsoSignInOptions } from "../../sso/saml/connection.queries.js";
 import type { WebContext } from "../context.js";
 import { bySite, clientIp, csrfToken, formFields } from "../forms.js";
 import { AccountPage } from "../pages/account.js";
@@ -25,11 +25,11 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
   async function renderSignIn(
     request: FastifyRequest,
     reply: FastifyReply,
-    extra: { error?: string; email?: string; returnTo?: string | null },
+    extra: { error?: string; email?: string; returnTo?: string | null; sso?: SsoSignInOptions | null },
     status = 200,
   ) {
     const clinic = request.clinic;
-    const sso = clinic ? await ssoSignInOptions(ctx.db, clinic.id) : null;
+    const sso = extra.sso ?? (clinic ? await ssoSignInOptions(ctx.db, clinic.id) : null);
     const ssoStartUrl = sso?.enabled ? `/saml/login${extra.returnTo ? `?returnTo=${encodeURIComponent(extra.returnTo)}` : ""}` : null;
     return sendPage(
       reply,
@@ -65,11 +65,12 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
       }
       const clinicId = request.clinic?.id ?? null;
       // Once a clinic enforces SSO its own page takes no passwords; the main site still does (the fallback).
-      if (clinicId && (await ssoSignInOptions(ctx.db, clinicId)).enforced) {
+      const sso = clinicId ? await ssoSignInOptions(ctx.db, clinicId) : null;
+      if (sso?.enforced) {
         return renderSignIn(
           request,
           reply,
-          { error: "Your clinic signs you in with single sign-on. Use the button below.", returnTo },
+          { error: "Your clinic signs you in with single sign-on. Use the button below.", returnTo, sso },
           403,
         );
       }
@@ -78,7 +79,7 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
         return renderSignIn(
           request,
           reply,
-          { error: SIGN_IN_ERRORS[result.error], email, returnTo },
+          { error: SIGN_IN_ERRORS[result.error], email, returnTo, sso },
           result.error === "too_many_attempts" ? 429 : 401,
         );
       }

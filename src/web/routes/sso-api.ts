@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { findClinicBySubdomain } from "../../clinics/clinic.queries.js";
-import { changeSamlFlags } from "../../sso/saml/change-flags.js";
+import { changeSamlFlags, isEnforcementPremature } from "../../sso/saml/change-flags.js";
 import { configureSamlConnection, type IdpSource } from "../../sso/saml/configure-connection.js";
 import { describeSamlConnection } from "../../sso/saml/connection-summary.js";
 import { findSamlConnection } from "../../sso/saml/connection.queries.js";
@@ -103,7 +103,7 @@ export function registerSsoApi(api: FastifyInstance, ctx: WebContext): void {
         idpCertificates,
       } = input.data;
       const existing = await findSamlConnection(ctx.db, clinic.id);
-      if (enforceSso && !existing?.enforceSso && !existing?.lastSuccessAt) return sendProblem(request, reply, enforceTooEarly);
+      if (isEnforcementPremature(existing, { enforceSso })) return sendProblem(request, reply, enforceTooEarly);
       const source: IdpSource =
         metadataXml !== undefined
           ? { metadataXml }

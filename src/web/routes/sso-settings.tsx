@@ -9,15 +9,8 @@ import { listSsoEvents } from "../../sso/saml/sso-events.js";
 import type { WebContext } from "../context.js";
 import { clientIp, csrfToken, formFields } from "../forms.js";
 import { requireClinicAdmin } from "../guards.js";
-import { SsoSettingsPage } from "../pages/sso-settings.js";
+import { SSO_SWITCH_NAMES, SSO_SWITCHES, SsoSettingsPage } from "../pages/sso-settings.js";
 import { sendPage } from "../render.js";
-
-const FLAGS = ["jitProvisioning", "allowIdpInitiated", "enforceSso"] as const;
-const FLAG_NOTICES: Record<(typeof FLAGS)[number], string> = {
-  jitProvisioning: "Just-in-time provisioning",
-  allowIdpInitiated: "Sign-in from the IdP's app dashboard",
-  enforceSso: "Require single sign-on",
-};
 
 /** /settings/sso on a clinic host: the setup values and steps, the connection's state, and its switches. */
 export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext): void {
@@ -25,9 +18,9 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
     const admin = await requireClinicAdmin(request, reply);
     if (!admin) return reply;
     const query = request.query as Record<string, unknown>;
-    const flag = FLAGS.find((f) => f === query.changed);
+    const flag = SSO_SWITCH_NAMES.find((f) => f === query.changed);
     return renderSettings(reply, admin.clinic, admin.auth.user.name, {
-      notice: flag ? `${FLAG_NOTICES[flag]} is now ${query.value === "on" ? "on" : "off"}.` : undefined,
+      notice: flag ? `${SSO_SWITCHES[flag].label} is now ${query.value === "on" ? "on" : "off"}.` : undefined,
     });
   });
 
@@ -35,7 +28,7 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
     const admin = await requireClinicAdmin(request, reply);
     if (!admin) return reply;
     const fields = formFields(request);
-    const flag = FLAGS.find((f) => f === fields.flag);
+    const flag = SSO_SWITCH_NAMES.find((f) => f === fields.flag);
     if (!flag || (fields.value !== "on" && fields.value !== "off")) {
       return renderSettings(reply, admin.clinic, admin.auth.user.name, { error: "That setting does not exist." }, 400);
     }
