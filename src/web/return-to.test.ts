@@ -27,3 +27,29 @@ test("refuses every way out to another origin or a script", () => {
   assert.equal(safeReturnPath(42), null);
   assert.equal(safeReturnPath(`/${"a".repeat(600)}`), null);
 });
+
+// Paths that URL parsing turns into `//evil.com` (another origin) by removing their dot segments.
+const DOT_SEGMENT_ESCAPES = [
+  "/.//evil.com",
+  "/..//evil.com",
+  "/a/..//evil.com",
+  "/%2e//evil.com",
+  "/%2E//evil.com",
+  "/%2e%2e//evil.com",
+  "/.%2e//evil.com",
+  "/%2e.//evil.com",
+  "/a/%2e%2e//evil.com",
+  "/./%2e//evil.com",
+];
+
+test("refuses dot segments, plain or percent-encoded, that would normalise into another origin", () => {
+  for (const value of DOT_SEGMENT_ESCAPES) assert.equal(safeReturnPath(value), null, value);
+  for (const value of ["/a/./b", "/a/../b", "/%2e", "/.."]) assert.equal(safeReturnPath(value), null, value);
+});
+
+test("keeps dots that are not whole path segments, and dots in the query", () => {
+  assert.equal(safeReturnPath("/rooms/dr.lee"), "/rooms/dr.lee");
+  assert.equal(safeReturnPath("/.well-known/x"), "/.well-known/x");
+  assert.equal(safeReturnPath("/...//x"), "/...//x");
+  assert.equal(safeReturnPath("/dashboard?next=/..//x#/./"), "/dashboard?next=/..//x#/./");
+});
