@@ -14,32 +14,51 @@ export interface FetchPolicy {
 }
 
 // A metadata URL is typed by someone outside our network: it must not reach our own hosts (SSRF).
-const PRIVATE = new BlockList();
-for (const [net, prefix] of [
+const PRIVATE_IPV4: readonly (readonly [string, number])[] = [
   ["0.0.0.0", 8],
   ["10.0.0.0", 8],
   ["100.64.0.0", 10],
   ["127.0.0.0", 8],
   ["169.254.0.0", 16],
   ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
   ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
   ["224.0.0.0", 4],
   ["240.0.0.0", 4],
-] as const) {
-  PRIVATE.addSubnet(net, prefix, "ipv4");
-}
-for (const [net, prefix] of [
+];
+const PRIVATE_IPV6: readonly (readonly [string, number])[] = [
   ["::", 128],
   ["::1", 128],
+  ["100::", 64],
   ["fc00::", 7],
   ["fe80::", 10],
-  ["::ffff:0:0", 96],
-] as const) {
-  PRIVATE.addSubnet(net, prefix, "ipv6");
+  ["fec0::", 10],
+  ["ff00::", 8],
+];
+const PRIVATE = new BlockList();
+for (const [net, prefix] of PRIVATE_IPV4) {
+  PRIVATE.addSubnet(net, prefix, "ipv4");
+  // The same IPv4 ranges written as IPv6: IPv4-mapped, IPv4-compatible, NAT64 and 6to4 addresses reach them too.
+  // Only these sub-ranges are listed: a whole ::ffff:0:0/96 entry would match every IPv4 address.
+  const [high, low] = ipv4AsHexGroups(net);
+  PRIVATE.addSubnet(`::ffff:${net}`, 96 + prefix, "ipv6");
+  PRIVATE.addSubnet(`::${net}`, 96 + prefix, "ipv6");
+  PRIVATE.addSubnet(`64:ff9b::${net}`, 96 + prefix, "ipv6");
+  PRIVATE.addSubnet(`2002:${high}:${low}::`, 16 + prefix, "ipv6");
+}
+for (const [net, prefix] of PRIVATE_IPV6) PRIVATE.addSubnet(net, prefix, "ipv6");
+
+function ipv4AsHexGroups(address: string): [string, string] {
+  const [a, b, c, d] = address.split(".").map(Number) as [number, number, number, number];
+  return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
 }
 
-function isPrivateAddress(address: string): boolean {
-  return PRIVATE.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
+/** True for an address on this machine, the private network, link-local, multicast or reserved ranges, in any notation. */
+export function isPrivateAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 0) return true;
+  return PRIVATE.check(address, family === 6 ? "ipv6" : "ipv4");
 }
 
 /** Fetches an IdP's metadata document: https only (outside development), 5 s, 1 MB, public addresses only. */
