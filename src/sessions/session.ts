@@ -25,8 +25,14 @@ export interface ValidSession {
   membership: Membership | null;
 }
 
-// Writing last_seen_at on every request would turn each page view into a write; a minute's precision is enough.
-const TOUCH_INTERVAL_MS = 60_000;
+/**
+ * How stale last_seen_at may get before a request rewrites it. Writing it on every request would turn each page
+ * view into a write; but a session is judged by it, so it is refreshed well within the idle timeout: at most a
+ * minute, and a quarter of the timeout when that is shorter (a 1-minute timeout is refreshed every 15 s).
+ */
+function lastSeenWriteIntervalMs(policy: SessionPolicy): number {
+  return Math.min(60_000, (policy.idleMinutes * 60_000) / 4);
+}
 
 /**
  * Starts a session bound to one host (a clinic, or the main site when clinicId is null) and returns the
@@ -81,7 +87,7 @@ export async function validateSession(
     await deleteSession(db, token);
     return null;
   }
-  if (now.getTime() - new Date(row.last_seen_at).getTime() > TOUCH_INTERVAL_MS) {
+  if (now.getTime() - new Date(row.last_seen_at).getTime() >= lastSeenWriteIntervalMs(policy)) {
     await db
       .updateTable("sessions")
       .set({ last_seen_at: nowIso(now) })
