@@ -1,5 +1,12 @@
 import { randomBytes } from "node:crypto";
+import { isIP } from "node:net";
 import { z } from "zod";
+
+/**
+ * Whose X-Forwarded-For/Host/Proto is believed: nobody's, the given number of proxies nearest to the app, or
+ * peers at these addresses and networks. Never "every hop": the left-most entries are written by the client.
+ */
+export type TrustedProxies = { kind: "none" } | { kind: "hops"; hops: number } | { kind: "addresses"; addresses: readonly string[] };
 
 /** Everything the process reads from its environment, validated once. */
 export interface Config {
@@ -11,7 +18,7 @@ export interface Config {
   readonly scheme: "http" | "https";
   /** Port shown in public URLs; null when it is the scheme's default (behind a TLS proxy). */
   readonly publicPort: number | null;
-  readonly trustProxy: boolean;
+  readonly trustProxy: TrustedProxies;
   readonly operatorToken: string;
   /** True when the operator token was generated at start (demo only) and must be printed. */
   readonly operatorTokenGenerated: boolean;
@@ -37,7 +44,7 @@ const EnvSchema = z.object({
     .default("localhost"),
   PUBLIC_URL_SCHEME: z.enum(["http", "https"]).default("http"),
   PUBLIC_PORT: z.string().regex(/^\d*$/, "must be a port number or empty").optional(),
-  TRUST_PROXY: boolean.default(false),
+  TRUST_PROXY: z.string().default("false").transform(parseTrustedProxies),
   OPERATOR_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
   DEMO: boolean.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -54,6 +61,44 @@ const EnvSchema = z.object({
     .max(24 * 30)
     .default(12),
 });
+
+const MAX_PROXY_HOPS = 10;
+
+function parseTrustedProxies(value: string, context: z.RefinementCtx): TrustedProxies {
+  const text = value.trim();
+  if (text === "" || text === "0" || text === "false") return { kind: "none" };
+  if (text === "true") {
+    // Trusting every hop lets any client choose its own address (rate limits, audit log) by sending X-Forwarded-For.
+    context.addIssue({
+      code: "custom",
+      message:
+        "must say whom to trust: the number of proxies in front of the app (1) or their addresses (10.0.0.0/8,…); true would trust every hop",
+    });
+    return { kind: "none" };
+  }
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops > MAX_PROXY_HOPS) context.addIssue({ code: "custom", message: `must be a number of proxies from 0 to ${MAX_PROXY_HOPS}` });
+    return { kind: "hops", hops };
+  }
+  const addresses = text.split(",").map((entry) => entry.trim());
+  const bad = addresses.filter((entry) => !isAddressOrNetwork(entry));
+  if (bad.length > 0) {
+    context.addIssue({
+      code: "custom",
+      message: `must be a number of proxies or a comma-separated list of IP addresses and CIDR networks; not understood: ${bad.join(", ")}`,
+    });
+  }
+  return { kind: "addresses", addresses };
+}
+
+function isAddressOrNetwork(entry: string): boolean {
+  const [address = "", prefix, ...rest] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 export class ConfigError extends Error {}
 
@@ -79,7 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     baseDomain: e.BASE_DOMAIN,
     scheme: e.PUBLIC_URL_SCHEME,
     publicPort: publicPort === defaultPort ? null : publicPort,
-    trustProxy: e.TRUST_PROXY,
+    trustProxy: Object.freeze(e.TRUST_PROXY),
     operatorToken: e.OPERATOR_TOKEN ?? randomBytes(32).toString("base64url"),
     operatorTokenGenerated: !e.OPERATOR_TOKEN,
     demo: !production && (e.DEMO ?? true),

@@ -7,6 +7,7 @@ import fastifyRateLimit from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { findClinicBySubdomain } from "../clinics/clinic.queries.js";
+import type { TrustedProxies } from "../config.js";
 import { siteForHost } from "../hosts.js";
 import { validateSession } from "../sessions/session.js";
 import type { WebContext } from "./context.js";
@@ -30,11 +31,27 @@ export interface ServerOptions {
 // Forms and API bodies are small; the ACS route raises this for itself.
 const BODY_LIMIT_BYTES = 64 * 1024;
 
+/**
+ * The trust function Fastify applies to each hop of X-Forwarded-For, nearest first (hop 0 is the socket's peer):
+ * request.ip is the first address that is not trusted, so entries a client wrote itself are never believed.
+ */
+function fastifyTrustProxy(trusted: TrustedProxies): false | string[] | ((address: string, hop: number) => boolean) {
+  switch (trusted.kind) {
+    case "none":
+      return false;
+    // Fastify ignores a bare hop count; this is the count's meaning: the nearest `hops` peers are our proxies.
+    case "hops":
+      return trusted.hops === 0 ? false : (_address, hop) => hop < trusted.hops;
+    case "addresses":
+      return [...trusted.addresses];
+  }
+}
+
 /** Builds the HTTP layer: plugins, the host → clinic and cookie → session hooks, and every route. */
 export async function buildServer(ctx: WebContext, options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger,
-    trustProxy: ctx.config.trustProxy,
+    trustProxy: fastifyTrustProxy(ctx.config.trustProxy),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => crypto.randomUUID(),
   });
