@@ -40,6 +40,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   };
   const app = await buildServer(ctx, { logger, signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 20 });
   appLog = app.log;
-  if (options.demoIdp && config.env !== "production") registerDemoIdpRoutes(app, ctx, options.demoIdp);
+  if (options.demoIdp && !config.production) registerDemoIdpRoutes(app, ctx, options.demoIdp);
   return app;
 }

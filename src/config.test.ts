@@ -49,3 +49,42 @@ describe("TRUST_PROXY", () => {
     assert.throws(() => trust("99"), /TRUST_PROXY must be a number of proxies from 0 to 10/);
   });
 });
+
+describe("production rules do not hang on NODE_ENV", () => {
+  const local = { DATABASE_URL: "sqlite::memory:" };
+
+  test("http on localhost or *.localhost is a development start: demo on, no operator token needed", () => {
+    for (const env of [{}, { BASE_DOMAIN: "localhost" }, { BASE_DOMAIN: "clinics.localhost" }, { NODE_ENV: "test" }]) {
+      const config = loadConfig({ ...local, ...env });
+      assert.equal(config.production, false, JSON.stringify(env));
+      assert.equal(config.demo, true);
+      assert.equal(config.operatorTokenGenerated, true);
+    }
+  });
+
+  for (const [name, env] of [
+    ["NODE_ENV=production", { NODE_ENV: "production" }],
+    ["a BASE_DOMAIN other than localhost", { BASE_DOMAIN: "clinics.example.com" }],
+    ["a BASE_DOMAIN that only contains localhost", { BASE_DOMAIN: "localhost.example.com" }],
+    ["PUBLIC_URL_SCHEME=https on localhost", { PUBLIC_URL_SCHEME: "https" }],
+    ["a real domain with NODE_ENV=development", { NODE_ENV: "development", BASE_DOMAIN: "clinics.example.com" }],
+  ] as const) {
+    test(`${name} is production: operator token required, demo off, DEMO=1 refused`, () => {
+      assert.throws(
+        () => loadConfig({ ...local, ...env }),
+        (e: unknown) =>
+          e instanceof ConfigError && /^OPERATOR_TOKEN must be set \(at least 32 characters\) in production \(/.test(e.message),
+      );
+      const config = loadConfig({ ...local, ...env, OPERATOR_TOKEN: TOKEN });
+      assert.equal(config.production, true);
+      assert.equal(config.demo, false);
+      assert.equal(loadConfig({ ...local, ...env, OPERATOR_TOKEN: TOKEN, DEMO: "0" }).demo, false);
+      assert.throws(
+        () => loadConfig({ ...local, ...env, OPERATOR_TOKEN: TOKEN, DEMO: "1" }),
+        (e: unknown) =>
+          e instanceof ConfigError &&
+          /^DEMO=1 is refused in production \(.+\): the demo and its identity provider run only on/.test(e.message),
+      );
+    });
+  }
+});

@@ -10,7 +10,11 @@ export type TrustedProxies = { kind: "none" } | { kind: "hops"; hops: number } |
 
 /** Everything the process reads from its environment, validated once. */
 export interface Config {
-  readonly env: "development" | "production" | "test";
+  /**
+   * Production rules apply (operator token required, SSRF filter, https-only metadata, no demo) unless the site
+   * is served over http on localhost or *.localhost without NODE_ENV=production.
+   */
+  readonly production: boolean;
   readonly databaseUrl: string;
   readonly host: string;
   readonly port: number;
@@ -102,6 +106,17 @@ function isAddressOrNetwork(entry: string): boolean {
 
 export class ConfigError extends Error {}
 
+/**
+ * Why this start is production, or null for a local development start. Production does not hang on NODE_ENV
+ * alone: a deploy that forgets it but is served on a real domain or over https still gets production's rules.
+ */
+function productionReason(e: { NODE_ENV: string; BASE_DOMAIN: string; PUBLIC_URL_SCHEME: string }): string | null {
+  if (e.NODE_ENV === "production") return "NODE_ENV=production";
+  if (e.PUBLIC_URL_SCHEME === "https") return "PUBLIC_URL_SCHEME=https";
+  if (e.BASE_DOMAIN !== "localhost" && !e.BASE_DOMAIN.endsWith(".localhost")) return `BASE_DOMAIN=${e.BASE_DOMAIN} is not localhost`;
+  return null;
+}
+
 /** Reads and validates the environment; the only place process.env is read. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
@@ -110,14 +125,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
   }
   const e = parsed.data;
-  const production = e.NODE_ENV === "production";
-  if (production && !e.OPERATOR_TOKEN) {
-    throw new ConfigError("OPERATOR_TOKEN must be set (at least 32 characters) when NODE_ENV=production");
+  const productionBecause = productionReason(e);
+  if (productionBecause && !e.OPERATOR_TOKEN) {
+    throw new ConfigError(`OPERATOR_TOKEN must be set (at least 32 characters) in production (${productionBecause})`);
+  }
+  if (productionBecause && e.DEMO) {
+    // The demo IdP signs anyone in as anyone: on a real address that is a way into every demo account.
+    throw new ConfigError(
+      `DEMO=1 is refused in production (${productionBecause}): the demo and its identity provider run only on http://localhost or *.localhost`,
+    );
   }
   const defaultPort = e.PUBLIC_URL_SCHEME === "https" ? 443 : 80;
   const publicPort = e.PUBLIC_PORT === undefined ? e.PORT : e.PUBLIC_PORT === "" ? defaultPort : Number(e.PUBLIC_PORT);
   return Object.freeze({
-    env: e.NODE_ENV,
+    production: productionBecause !== null,
     databaseUrl: e.DATABASE_URL,
     host: e.HOST,
     port: e.PORT,
@@ -127,7 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: Object.freeze(e.TRUST_PROXY),
     operatorToken: e.OPERATOR_TOKEN ?? randomBytes(32).toString("base64url"),
     operatorTokenGenerated: !e.OPERATOR_TOKEN,
-    demo: !production && (e.DEMO ?? true),
+    demo: !productionBecause && (e.DEMO ?? true),
     logLevel: e.LOG_LEVEL,
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
     sessionAbsoluteHours: e.SESSION_ABSOLUTE_HOURS,

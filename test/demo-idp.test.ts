@@ -191,10 +191,16 @@ async function followAutoPost(client: HttpClient, page: HttpResponse): Promise<H
 const NOAH = DEMO_PEOPLE.find((p) => p.email === "noah@demo-clinic.test")!;
 const DANA = DEMO_PEOPLE.find((p) => p.email === "admin@demo-clinic.test")!;
 
-test("the demo IdP refuses to exist with NODE_ENV=production", async () => {
-  const config = loadConfig({ NODE_ENV: "production", OPERATOR_TOKEN, DATABASE_URL: "sqlite::memory:" });
+test("the demo IdP refuses to exist in production, whatever NODE_ENV says", async () => {
   const key = { privateKeyPem: "unused", certificatePem: "unused" };
-  assert.throws(() => createDemoIdp(config, key), /never runs with NODE_ENV=production/);
+  for (const env of [
+    { NODE_ENV: "production" },
+    { NODE_ENV: "test", BASE_DOMAIN: "clinics.example.test" },
+    { PUBLIC_URL_SCHEME: "https" },
+  ]) {
+    const config = loadConfig({ ...env, OPERATOR_TOKEN, DEMO: "0", DATABASE_URL: "sqlite::memory:" });
+    assert.throws(() => createDemoIdp(config, key), /never runs in production/, JSON.stringify(env));
+  }
 });
 
 for (const dialect of testDialects()) {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { freePort } from "./support/harness.js";
 import { HttpClient } from "./support/http-client.js";
 
 const ENTRY = ["--import", "tsx", "src/main.ts"];
@@ -38,6 +39,54 @@ test("production refuses to start without an operator token", async () => {
   const run = await runMain({ NODE_ENV: "production", DATABASE_URL: "sqlite::memory:" });
   assert.equal(run.code, 1);
   assert.match(run.stderr, /OPERATOR_TOKEN must be set/);
+});
+
+/** A start that must be refused; should it start after all, it is stopped and reported as started. */
+async function runRefusedStart(env: Record<string, string>) {
+  const run = await runMain({ PORT: String(await freePort()), ...env }, /ClinicRooms is running/);
+  run.kill();
+  return run;
+}
+
+test("DEMO=1 on a real domain refuses to start with one clear line, whatever NODE_ENV says", async () => {
+  const starts: Record<string, string>[] = [
+    { NODE_ENV: "development", BASE_DOMAIN: "clinics.example.com" },
+    { PUBLIC_URL_SCHEME: "https" },
+  ];
+  for (const env of starts) {
+    const run = await runRefusedStart({ ...env, DEMO: "1", OPERATOR_TOKEN: "x".repeat(40), DATABASE_URL: "sqlite::memory:" });
+    assert.equal(run.code, 1);
+    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+    assert.match(run.stderr, /^DEMO=1 is refused in production \(.+\): the demo and its identity provider run only on http:\/\/localhost/);
+    assert.doesNotMatch(run.stderr, /    at /);
+  }
+});
+
+test("a start on a real domain without NODE_ENV=production needs an operator token and runs without the demo", async () => {
+  const noToken = await runRefusedStart({ BASE_DOMAIN: "clinics.example.com", DATABASE_URL: "sqlite::memory:" });
+  assert.equal(noToken.code, 1);
+  assert.match(
+    noToken.stderr,
+    /^OPERATOR_TOKEN must be set \(at least 32 characters\) in production \(BASE_DOMAIN=clinics\.example\.com is not localhost\)\n$/,
+  );
+  const dir = mkdtempSync(join(tmpdir(), "clinic-start-"));
+  const port = await freePort();
+  const env = {
+    BASE_DOMAIN: "clinics.example.test",
+    OPERATOR_TOKEN: "x".repeat(40),
+    DATABASE_URL: `sqlite:${join(dir, "app.db")}`,
+    PORT: String(port),
+  };
+  const run = await runMain(env, /ClinicRooms is running at .*\n/);
+  try {
+    assert.doesNotMatch(run.stdout, /Demo|Operator token/);
+    const client = new HttpClient(port);
+    assert.equal((await client.get(`http://clinics.example.test:${port}/demo-idp/metadata`)).status, 404);
+    assert.equal((await client.get(`http://demo.clinics.example.test:${port}/sign-in`)).status, 404, "no demo clinic was seeded");
+  } finally {
+    run.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("the default start seeds the demo clinic, prints its admin password, and serves it", async () => {

@@ -1,6 +1,6 @@
 /**
  * A built-in SAML identity provider for trying SSO without an Okta tenant. Development only: the app never
- * registers it when NODE_ENV=production. samlify plays the IdP; nothing here shares code with our SP side.
+ * registers it in production (anything but http on localhost). samlify plays the IdP; nothing here shares code with our SP side.
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -109,7 +109,7 @@ const ATTRIBUTES = (["email", "firstName", "lastName"] as const).map((name) => (
 /** The demo IdP, served on the main site under /demo-idp/. */
 export function createDemoIdp(config: Config, key: DemoIdpKey): DemoIdp {
   // It signs anyone in as anyone: wiring it into a production start is a bug, stopped here as well as in main.ts.
-  if (config.env === "production") throw new Error("the demo identity provider never runs with NODE_ENV=production");
+  if (config.production) throw new Error("the demo identity provider never runs in production");
   // samlify refuses to parse any message until a schema validator is set; the setting is process-wide.
   samlify.setSchemaValidator(createSamlSchemaValidator());
   const entityId = `${mainOrigin(config)}/demo-idp/metadata`;

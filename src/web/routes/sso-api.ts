@@ -73,7 +73,8 @@ export const enforceTooEarly: Problem = {
 
 /** Operator API for a clinic's SAML connection (main site, operator token: checked by the operator API hook). */
 export function registerSsoApi(api: FastifyInstance, ctx: WebContext): void {
-  const allowInsecure = ctx.config.env !== "production";
+  // http and local metadata URLs only for a local development start (http://localhost), never in production.
+  const allowInsecure = !ctx.config.production;
 
   api.get<{ Params: { subdomain: string } }>("/api/v1/clinics/:subdomain/sso/saml", async (request, reply) => {
     const clinic = await findClinicBySubdomain(ctx.db, request.params.subdomain.toLowerCase());
