@@ -1,8 +1,9 @@
+import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodError } from "zod";
 import { newReference } from "../ids.js";
 import { ErrorPage } from "./pages/error.js";
-import { sendPage } from "./render.js";
+import { renderPage, sendPage } from "./render.js";
 
 /** A refusal as the API client or the person in front of the page will see it. */
 export interface Problem {
@@ -17,7 +18,11 @@ export interface Problem {
 }
 
 function wantsJson(request: FastifyRequest): boolean {
-  return request.url.startsWith("/api/");
+  return isApiPath(request.url);
+}
+
+function isApiPath(url: string): boolean {
+  return url.startsWith("/api/");
 }
 
 /** The one place HTTP statuses and error pages are produced. */
@@ -68,6 +73,57 @@ export const notFound: Problem = {
   next: { href: "/sign-in", label: "Go to sign-in" },
 };
 
+/**
+ * Errors the router raises before any route or hook runs (a path that is not valid percent-encoding, a path
+ * segment over the router's limit). They get the same pages; the hooks that add security headers have not run.
+ */
+export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header("content-security-policy", "default-src 'self'; frame-ancestors 'none'").header("x-content-type-options", "nosniff");
+  handleError(error, request, reply);
+}
+
+/**
+ * The raw HTTP answer to a request Node could not parse at all (request line and headers over 16 KiB, a
+ * malformed request line): there is no request object, so the page is written to the socket as it is.
+ */
+export function clientErrorResponse(error: { code?: string; rawPacket?: unknown }): string {
+  const problem: Problem =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? {
+          status: 431,
+          code: "request_too_large",
+          title: "This address is too long",
+          message:
+            "The address or the request's headers are longer than this site accepts. Check the link, or start again from the sign-in page.",
+          next: { href: "/sign-in", label: "Go to sign-in" },
+        }
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? {
+            status: 408,
+            code: "request_timeout",
+            title: "The request took too long",
+            message: "The request did not arrive in time. Please try again.",
+          }
+        : { status: 400, code: "malformed_request", title: "Request refused", message: "The request could not be understood." };
+  // The start of the raw request tells an API call from a page, as the URL does for every other error.
+  const requestLine = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.subarray(0, 64).toString("latin1") : "";
+  const api = isApiPath(requestLine.replace(/^[A-Z]+ /, ""));
+  const body = api
+    ? JSON.stringify({ error: problem.code, message: problem.message })
+    : renderPage(<ErrorPage title={problem.title} message={problem.message} next={problem.next} />);
+  const headers = [
+    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}`,
+    `content-type: ${api ? "application/json; charset=utf-8" : "text/html; charset=utf-8"}`,
+    `content-length: ${Buffer.byteLength(body)}`,
+    "cache-control: no-store",
+    "content-security-policy: default-src 'self'; frame-ancestors 'none'",
+    "x-content-type-options: nosniff",
+    // The connection cannot be reused: what follows on it is the rest of a request that was not understood.
+    "connection: close",
+  ];
+  return `${headers.join("\r\n")}\r\n\r\n${body}`;
+}
+
 /** Maps framework and unexpected errors; unexpected ones are logged with a reference the person can quote. */
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const known = knownProblem(error);
@@ -111,6 +167,23 @@ function knownProblem(error: FastifyError): Problem | null {
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
       return { status: 400, code: "malformed_body", title: "Malformed request", message: "The request body is not valid JSON." };
+    // The router's own errors would otherwise echo the path back in Fastify's JSON.
+    case "FST_ERR_BAD_URL":
+      return {
+        status: 400,
+        code: "bad_url",
+        title: "This address is not valid",
+        message: "The address contains characters that are not allowed. Check the link, or start again from the sign-in page.",
+        next: { href: "/sign-in", label: "Go to sign-in" },
+      };
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      return {
+        status: 414,
+        code: "url_too_long",
+        title: "This address is too long",
+        message: "The address is longer than this site accepts. Check the link, or start again from the sign-in page.",
+        next: { href: "/sign-in", label: "Go to sign-in" },
+      };
     case "FST_CSRF_INVALID_TOKEN":
     case "FST_CSRF_MISSING_SECRET":
       return {

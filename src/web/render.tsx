@@ -2,13 +2,14 @@ import type { FastifyReply } from "fastify";
 import type { ComponentChildren, VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
 
-/** Sends a server-rendered page; preact escapes every interpolated value, so no text can become markup. */
+/** A server-rendered page as HTML; preact escapes every interpolated value, so no text can become markup. */
+export function renderPage(page: VNode): string {
+  return `<!doctype html>${renderToString(page)}`;
+}
+
+/** Sends a server-rendered page. */
 export function sendPage(reply: FastifyReply, page: VNode, status = 200): FastifyReply {
-  return reply
-    .status(status)
-    .header("content-type", "text/html; charset=utf-8")
-    .header("cache-control", "no-store")
-    .send(`<!doctype html>${renderToString(page)}`);
+  return reply.status(status).header("content-type", "text/html; charset=utf-8").header("cache-control", "no-store").send(renderPage(page));
 }
 
 export interface LayoutProps {

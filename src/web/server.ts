@@ -11,7 +11,7 @@ import type { TrustedProxies } from "../config.js";
 import { siteForHost } from "../hosts.js";
 import { validateSession } from "../sessions/session.js";
 import type { WebContext } from "./context.js";
-import { handleError, notFound, sendProblem } from "./problems.js";
+import { clientErrorResponse, handleError, handleFrameworkError, notFound, sendProblem } from "./problems.js";
 import { registerManageUsersRoutes } from "./routes/manage-users.js";
 import { registerOperatorApi } from "./routes/operator-api.js";
 import { registerPageRoutes } from "./routes/pages.js";
@@ -54,6 +54,12 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
     trustProxy: fastifyTrustProxy(ctx.config.trustProxy),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => crypto.randomUUID(),
+    // Every refusal goes through the one error mapper: Fastify's own answers are JSON that echoes the path.
+    frameworkErrors: handleFrameworkError,
+    clientErrorHandler: (error, socket) => {
+      if (error.code === "ECONNRESET" || !socket.writable) return socket.destroy();
+      socket.end(clientErrorResponse(error));
+    },
   });
   app.decorateRequest("clinic", null);
   app.decorateRequest("auth", null);
