@@ -48,4 +48,9 @@ export interface SsoEventTable {
   /** The id the person saw on their error page. */
   reference: string;
   ip: string | null;
+  /** 0 when no trusted signature covered the message: nothing in it is the IdP's word. */
+  signature_verified: number;
+  /** How many posts this row stands for (unverified posts from one address are folded into one row). */
+  count: number;
+  first_at: string | null;
 }
