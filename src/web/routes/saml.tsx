@@ -90,7 +90,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
           const connection = await findSamlConnection(ctx.db, clinic.id);
           const result = await consumeSamlResponse(
             ctx.db,
-            { clinic, connection, sp, samlResponse, ip: clientIp(request) },
+            { clinic, connection, sp, samlResponse, ip: clientIp(request), events: { retentionDays: ctx.config.ssoEventRetentionDays } },
             ctx.sessionPolicy,
             ctx.clock(),
           );
