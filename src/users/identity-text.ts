@@ -23,8 +23,9 @@ export const MAX_NAME_LENGTH = 200;
  * person's "admin". Invisible and text-direction characters are refused, never silently dropped.
  */
 export function checkEmailAddress(value: string): Result<string, string> {
+  // Checked before trimming: trim() would quietly drop a BOM or a line separator at either end.
+  const invisible = findInvisible(value);
   const trimmed = value.trim();
-  const invisible = findInvisible(trimmed);
   if (invisible) return err(`must not contain invisible or text-direction characters (found ${invisible})`);
   if (trimmed.length > MAX_EMAIL_LENGTH) return err(`must be at most ${MAX_EMAIL_LENGTH} characters`);
   const at = trimmed.lastIndexOf("@");
@@ -44,10 +45,10 @@ export function checkEmailAddress(value: string): Result<string, string> {
  * invisible or text-direction characters (joiners inside a word excepted) and no angle brackets.
  */
 export function checkPersonName(value: string): Result<string, string> {
+  const invisible = findInvisible(value.replace(JOINER_INSIDE_A_WORD, ""));
   const name = value.normalize("NFKC").trim();
   if (name.length === 0) return err("must not be empty");
   if (name.length > MAX_NAME_LENGTH) return err(`must be at most ${MAX_NAME_LENGTH} characters`);
-  const invisible = findInvisible(name.replace(JOINER_INSIDE_A_WORD, ""));
   if (invisible) return err(`must not contain invisible, control or text-direction characters (found ${invisible})`);
   if (MARKUP.test(name)) return err("must not contain < or >");
   return ok(name);
