@@ -5,6 +5,7 @@ import type { Clinic } from "../src/clinics/clinic.js";
 import type { Dialect } from "../src/db/open.js";
 import { sha256Hex } from "../src/ids.js";
 import { LogInvitationMailer } from "../src/users/invitation-mailer.js";
+import { updateMember } from "../src/users/manage-members.js";
 import { testDialects } from "./support/databases.js";
 import { HttpClient, csrfFrom, type HttpResponse } from "./support/http-client.js";
 import { PASSWORD, givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
@@ -442,6 +443,17 @@ for (const dialect of testDialects()) {
       const accepted = await invitee.postForm(fresh, { _csrf: csrfFrom(page.body), method: "password", password: NEW_PASSWORD });
       assert.equal(accepted.status, 200);
       assert.equal((await membershipOf(t, email)).status, "active");
+    });
+
+    test("the restore itself withdraws the old link, before any new one is issued", async () => {
+      const { clinic, client } = await clinicWithAdmin(t);
+      const email = `between@${clinic.subdomain}.example`;
+      const { link: old } = await invite(client, t, clinic, email);
+      await act(client, t, clinic, "remove", { email });
+      // The status change alone, as a crash between it and issuing the fresh link would leave it.
+      const restored = await updateMember(t.db, clinic, email, { status: "active" }, { actor: "test", ip: null });
+      assert.equal(restored.ok && restored.value.member.membership.status, "invited");
+      assert.equal((await t.client().get(old)).status, 404);
     });
 
     test("restoring a member who had accepted gives back their access, not an invitation", async () => {
