@@ -128,6 +128,24 @@ for (const dialect of testDialects()) {
       assert.equal(JSON.parse(audit.at(-1)!.detail).site, "main", "the fallback is recorded as a main-site sign-in");
     });
 
+    test("an attacker's failed passwords on the main site do not close the fallback for the owner of an enforced clinic", async () => {
+      const s = await samlClinic(5, {});
+      const email = `admin@${s.clinic.subdomain}.example`;
+      await ssoSignIn(s, email);
+      await t.client().postJson(t.main(`/api/v1/clinics/${s.clinic.subdomain}/sso/saml`), { enforceSso: true }, t.operator, "PATCH");
+      const attacker = t.client("127.0.0.9");
+      const form = await attacker.get(t.main("/sign-in"));
+      const attempts = [];
+      for (let i = 0; i < 8; i++) {
+        attempts.push((await attacker.postForm(t.main("/sign-in"), { _csrf: csrfFrom(form.body), email, password: `guess ${i}` })).status);
+      }
+      assert.deepEqual(attempts, [401, 401, 401, 401, 401, 429, 429, 429], "the attacker is throttled");
+      const owner = t.client("127.0.0.1");
+      const fallback = await signInWithPasswordForm(owner, t.main("/sign-in"), email);
+      assert.equal(fallback.status, 303);
+      assert.equal(fallback.location, "/account");
+    });
+
     test("when not enforced, both SSO and password work on the clinic page", async () => {
       const s = await samlClinic(5, {});
       const client = t.client();

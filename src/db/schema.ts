@@ -4,6 +4,7 @@ import type { RoomTable } from "../rooms/room.table.js";
 import type { SamlAssertionSeenTable, SamlConnectionTable, SamlRequestTable, SsoEventTable } from "../sso/saml/connection.table.js";
 import type { DemoIdpKeyTable } from "../demo/demo-idp.table.js";
 import type { SessionTable } from "../sessions/session.table.js";
+import type { SignInFailureTable } from "../sessions/sign-in-failure.table.js";
 import type { InvitationTable } from "../users/invitation.table.js";
 import type { MembershipTable, UserTable } from "../users/user.table.js";
 
@@ -20,4 +21,5 @@ export interface Database {
   sso_events: SsoEventTable;
   demo_idp_keys: DemoIdpKeyTable;
   invitations: InvitationTable;
+  sign_in_failures: SignInFailureTable;
 }

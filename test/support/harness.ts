@@ -22,8 +22,8 @@ export interface TestApp {
   /** The built-in demo IdP, when the test asked for it. */
   demoIdp: DemoIdp | null;
   port: number;
-  /** A fresh browser stand-in with an empty cookie jar. */
-  client(): HttpClient;
+  /** A fresh browser stand-in with an empty cookie jar, connecting from 127.0.0.1 or the loopback address given. */
+  client(from?: string): HttpClient;
   main(path?: string): string;
   clinicUrl(subdomain: string, path?: string): string;
   operator: Record<string, string>;
@@ -88,7 +88,7 @@ export async function startTestApp(
     app,
     demoIdp,
     port,
-    client: () => new HttpClient(port),
+    client: (from) => new HttpClient(port, from),
     main: (path = "/") => `${mainOrigin(config)}${path}`,
     clinicUrl: (subdomain, path = "/") => `${clinicOrigin(config, subdomain)}${path}`,
     operator: { authorization: `Bearer ${OPERATOR_TOKEN}` },
