@@ -173,6 +173,7 @@ for (const dialect of testDialects()) {
         "Reply URL",
         "rsa-sha256",
         "Available after the first successful single sign-on",
+        "a response nobody asked for cannot be tied to the browser it arrives in",
       ]) {
         assert.ok(page.body.includes(text), text);
       }

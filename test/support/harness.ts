@@ -11,6 +11,7 @@ import { clinicOrigin, mainOrigin } from "../../src/hosts.js";
 import { addClinicMember, type NewMember } from "../../src/users/add-member.js";
 import { createTestDatabase, type TestDatabase } from "./databases.js";
 import { HttpClient, csrfFrom } from "./http-client.js";
+import { startSiteAlias } from "./site-alias.js";
 
 export const OPERATOR_TOKEN = "test-operator-token-0123456789abcdefghijklmnop";
 
@@ -49,7 +50,8 @@ export async function startTestApp(
   options: {
     env?: Record<string, string>;
     signInRateLimitPerMinute?: number;
-    withDemoIdp?: boolean;
+    /** The built-in demo IdP; "on-another-site" serves it as http://127.0.0.1:PORT, cross-site to the clinics. */
+    withDemoIdp?: boolean | "on-another-site";
     /** Fastify logger options; silent unless a test reads the log. */
     logger?: FastifyServerOptions["logger"];
   } = {},
@@ -71,7 +73,10 @@ export async function startTestApp(
   });
   await migrateToLatest(db);
   let offsetMs = 0;
-  const demoIdp = options.withDemoIdp ? createDemoIdp(config, await ensureDemoIdpKey(db)) : null;
+  const alias = options.withDemoIdp === "on-another-site" ? await startSiteAlias(port, new URL(mainOrigin(config)).host) : null;
+  // The IdP names its own URLs from the main site's address: under the alias they are http://127.0.0.1:ALIAS/demo-idp/….
+  const idpConfig = alias ? { ...config, baseDomain: "127.0.0.1", publicPort: alias.port } : config;
+  const demoIdp = options.withDemoIdp ? createDemoIdp(idpConfig, await ensureDemoIdpKey(db)) : null;
   const app = await buildApp({
     demoIdp,
     config,
@@ -96,6 +101,7 @@ export async function startTestApp(
       offsetMs += ms;
     },
     close: async () => {
+      await alias?.close();
       await app.close();
       await db.destroy();
       await database.drop();

@@ -6,6 +6,7 @@ import { newReference, nowIso } from "../../ids.js";
 import { resolveSamlMember, type ResolveMemberError } from "../../provisioning/resolve-member.js";
 import { createSession, type SessionPolicy } from "../../sessions/session.js";
 import { recordSignIn } from "../../users/user.queries.js";
+import { browserBindingMatches } from "./browser-binding.js";
 import type { SamlConnection } from "./connection.js";
 import { recordSamlSuccess } from "./connection.queries.js";
 import { PRESETS } from "./presets.js";
@@ -23,6 +24,7 @@ export type SsoFailureCode =
   | "request_for_other_clinic"
   | "request_already_used"
   | "request_expired"
+  | "request_from_other_browser"
   | "unsolicited_not_allowed"
   | "assertion_replayed"
   | ResolveMemberError;
@@ -41,6 +43,16 @@ export interface SsoSignIn {
   provisioned: boolean;
 }
 
+export interface AcsInput {
+  clinic: Clinic;
+  connection: SamlConnection | null;
+  sp: ServiceProviderUrls;
+  samlResponse: string;
+  /** The binding value from the posting browser's cookie, null when it sent none. */
+  browserBinding: string | null;
+  ip: string;
+}
+
 type Step<T> = { ok: true; value: T } | { ok: false; code: SsoFailureCode; reason: string };
 
 /**
@@ -50,7 +62,7 @@ type Step<T> = { ok: true; value: T } | { ok: false; code: SsoFailureCode; reaso
  */
 export async function consumeSamlResponse(
   db: Db,
-  input: { clinic: Clinic; connection: SamlConnection | null; sp: ServiceProviderUrls; samlResponse: string; ip: string },
+  input: AcsInput,
   policy: SessionPolicy,
   now: Date,
 ): Promise<{ ok: true; value: SsoSignIn } | { ok: false; error: SsoFailure }> {
@@ -72,7 +84,7 @@ export async function consumeSamlResponse(
 
 async function signIn(
   db: Db,
-  input: { clinic: Clinic; connection: SamlConnection | null; sp: ServiceProviderUrls; samlResponse: string; ip: string },
+  input: AcsInput,
   policy: SessionPolicy,
   now: Date,
 ): Promise<{ ok: true; value: SsoSignIn } | { ok: false; code: SsoFailureCode; reason: string; email: string | null }> {
@@ -93,7 +105,7 @@ async function signIn(
   const assertion = verified.value;
   const fail = (code: SsoFailureCode, reason: string) => ({ ok: false as const, code, reason, email: assertion.email });
 
-  const request = await answerRequest(db, clinic, connection, assertion.inResponseTo, now);
+  const request = await answerRequest(db, clinic, connection, assertion.inResponseTo, input.browserBinding, now);
   if (!request.ok) return fail(request.code, request.reason);
   const fresh = await rememberAssertion(db, clinic, assertion, now);
   if (!fresh.ok) return fail(fresh.code, fresh.reason);
@@ -127,6 +139,7 @@ async function answerRequest(
   clinic: Clinic,
   connection: SamlConnection,
   inResponseTo: string | null,
+  browserBinding: string | null,
   now: Date,
 ): Promise<Step<string | null>> {
   if (inResponseTo === null) {
@@ -154,6 +167,16 @@ async function answerRequest(
       ok: false,
       code: "request_expired",
       reason: `The sign-in request expired at ${row.expires_at} (requests are valid for 10 minutes)`,
+    };
+  // Login CSRF: an answer posted by another browser (an attacker's own response) is refused, before the request is used up.
+  if (!browserBindingMatches(browserBinding, row.browser_binding_hash))
+    return {
+      ok: false,
+      code: "request_from_other_browser",
+      reason:
+        browserBinding === null
+          ? "The response came without the cookie of the browser that started this sign-in: posted from another browser, or the browser blocks the cookie"
+          : "The response came from a browser other than the one that started this sign-in (its binding cookie does not match the request)",
     };
   const consumed = await db
     .updateTable("saml_requests")
