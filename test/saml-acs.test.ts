@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { inflateRawSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
 import { testDialects } from "./support/databases.js";
-import { givenClinic, givenMember, startTestApp, type TestApp } from "./support/harness.js";
+import { givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
 import { createTestIdp, type TestIdp } from "./support/test-idp.js";
 import { connectTestIdp, latestSsoEvent, postToAcs, startLogin, type SamlClinic } from "./support/saml-flow.js";
 import { samlAttacks } from "./support/saml-attacks.js";
@@ -65,6 +65,27 @@ for (const dialect of testDialects()) {
         inResponseTo: requestId,
       });
       assert.equal((await postToAcs(t, client, s.clinic.subdomain, response)).status, 303);
+    });
+
+    test("a SAML sign-in ends the session the browser had before (session fixation)", async () => {
+      const s = await givenSamlClinic();
+      const host = new URL(t.clinicUrl(s.clinic.subdomain)).hostname;
+      const client = t.client();
+      assert.equal((await signInWithPasswordForm(client, t.clinicUrl(s.clinic.subdomain, "/sign-in"), s.email)).status, 303);
+      const before = client.cookie(host, "session")!;
+      const { requestId } = await startLogin(t, client, s.clinic);
+      const response = await s.idp.buildResponse({
+        spEntityId: s.sp.entityId,
+        acsUrl: s.sp.acsUrl,
+        email: s.email,
+        inResponseTo: requestId,
+      });
+      assert.equal((await postToAcs(t, client, s.clinic.subdomain, response)).status, 303);
+      assert.notEqual(client.cookie(host, "session"), before, "a new token replaces the old one");
+      assert.equal((await client.get(t.clinicUrl(s.clinic.subdomain, "/api/v1/session"))).json().authMethod, "saml");
+      const holderOfOldToken = t.client();
+      holderOfOldToken.setCookie(host, "session", before);
+      assert.equal((await holderOfOldToken.get(t.clinicUrl(s.clinic.subdomain, "/api/v1/session"))).status, 401, "the old session is gone");
     });
 
     test("IdP-initiated sign-in lands on the Default RelayState (the dashboard)", async () => {

@@ -52,6 +52,8 @@ export async function startTestApp(
     signInRateLimitPerMinute?: number;
     /** The built-in demo IdP; "on-another-site" serves it as http://127.0.0.1:PORT, cross-site to the clinics. */
     withDemoIdp?: boolean | "on-another-site";
+    /** Wraps the database handle the app gets (the test keeps the plain one), e.g. to put a barrier in it. */
+    wrapDb?: (db: Db) => Db;
     /** Fastify logger options; silent unless a test reads the log. */
     logger?: FastifyServerOptions["logger"];
   } = {},
@@ -80,7 +82,7 @@ export async function startTestApp(
   const app = await buildApp({
     demoIdp,
     config,
-    db,
+    db: options.wrapDb ? options.wrapDb(db) : db,
     logger: options.logger ?? false,
     clock: () => new Date(Date.now() + offsetMs),
     signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 1000,

@@ -117,6 +117,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
               reference,
             );
           }
+          // Session fixation: whatever session the browser had before is ended; the new token replaces it.
           const previous = readSessionToken(request, ctx.config);
           if (previous) await deleteSession(ctx.db, previous);
           setSessionCookie(reply, ctx.config, result.value.token);
