@@ -26,6 +26,8 @@ export interface SamlRequestTable {
   created_at: string;
   expires_at: string;
   consumed_at: string | null;
+  /** SHA-256 of the random value in the starting browser's binding cookie (login CSRF); null only for older rows. */
+  browser_binding_hash: string | null;
 }
 
 /** Assertion IDs already accepted, kept until the assertion could no longer be valid anyway. */

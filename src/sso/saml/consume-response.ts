@@ -7,6 +7,7 @@ import { nameForNewMember, resolveSamlMember, type ResolveMemberError } from "..
 import { createSession, type SessionPolicy } from "../../sessions/session.js";
 import { checkEmailAddress } from "../../users/identity-text.js";
 import { recordSignIn } from "../../users/user.queries.js";
+import { browserBindingMatches } from "./browser-binding.js";
 import type { SamlConnection } from "./connection.js";
 import { recordSamlSuccess } from "./connection.queries.js";
 import { PRESETS } from "./presets.js";
@@ -25,6 +26,7 @@ export type SsoFailureCode =
   | "request_for_other_clinic"
   | "request_already_used"
   | "request_expired"
+  | "request_from_other_browser"
   | "unsolicited_not_allowed"
   | "assertion_replayed"
   | ResolveMemberError;
@@ -43,6 +45,16 @@ export interface SsoSignIn {
   provisioned: boolean;
 }
 
+export interface AcsInput {
+  clinic: Clinic;
+  connection: SamlConnection | null;
+  sp: ServiceProviderUrls;
+  samlResponse: string;
+  /** The binding value from the posting browser's cookie, null when it sent none. */
+  browserBinding: string | null;
+  ip: string;
+}
+
 type Step<T> = { ok: true; value: T } | { ok: false; code: SsoFailureCode; reason: string };
 
 /**
@@ -52,7 +64,7 @@ type Step<T> = { ok: true; value: T } | { ok: false; code: SsoFailureCode; reaso
  */
 export async function consumeSamlResponse(
   db: Db,
-  input: AcsPost & { events: SsoEventPolicy },
+  input: AcsInput & { events: SsoEventPolicy },
   policy: SessionPolicy,
   now: Date,
 ): Promise<{ ok: true; value: SsoSignIn } | { ok: false; error: SsoFailure }> {
@@ -79,17 +91,9 @@ export async function consumeSamlResponse(
   return outcome;
 }
 
-interface AcsPost {
-  clinic: Clinic;
-  connection: SamlConnection | null;
-  sp: ServiceProviderUrls;
-  samlResponse: string;
-  ip: string;
-}
-
 type Refused = { ok: false; code: SsoFailureCode; reason: string; email: string | null; signatureVerified: boolean };
 
-async function signIn(db: Db, input: AcsPost, policy: SessionPolicy, now: Date): Promise<{ ok: true; value: SsoSignIn } | Refused> {
+async function signIn(db: Db, input: AcsInput, policy: SessionPolicy, now: Date): Promise<{ ok: true; value: SsoSignIn } | Refused> {
   const { clinic, connection } = input;
   if (!connection || !connection.enabled) {
     // Decided before reading the post: whoever sent it, nothing vouches for it.
@@ -115,7 +119,7 @@ async function signIn(db: Db, input: AcsPost, policy: SessionPolicy, now: Date):
     signatureVerified: true,
   });
 
-  const request = await answerRequest(db, clinic, connection, assertion.inResponseTo, now);
+  const request = await answerRequest(db, clinic, connection, assertion.inResponseTo, input.browserBinding, now);
   if (!request.ok) return fail(request.code, request.reason);
   const fresh = await rememberAssertion(db, clinic, assertion, now);
   if (!fresh.ok) return fail(fresh.code, fresh.reason);
@@ -151,6 +155,7 @@ async function answerRequest(
   clinic: Clinic,
   connection: SamlConnection,
   inResponseTo: string | null,
+  browserBinding: string | null,
   now: Date,
 ): Promise<Step<string | null>> {
   if (inResponseTo === null) {
@@ -178,6 +183,16 @@ async function answerRequest(
       ok: false,
       code: "request_expired",
       reason: `The sign-in request expired at ${row.expires_at} (requests are valid for 10 minutes)`,
+    };
+  // Login CSRF: an answer posted by another browser (an attacker's own response) is refused, before the request is used up.
+  if (!browserBindingMatches(browserBinding, row.browser_binding_hash))
+    return {
+      ok: false,
+      code: "request_from_other_browser",
+      reason:
+        browserBinding === null
+          ? "The response came without the cookie of the browser that started this sign-in: posted from another browser, or the browser blocks the cookie"
+          : "The response came from a browser other than the one that started this sign-in (its binding cookie does not match the request)",
     };
   const consumed = await db
     .updateTable("saml_requests")

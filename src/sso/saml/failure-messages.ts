@@ -87,6 +87,13 @@ export function explainSsoFailure(code: SsoFailureCode): FailureExplanation {
     case "request_for_other_clinic":
     case "assertion_replayed":
       return { title: "This sign-in link was already used", message: TRY_AGAIN, fix: null };
+    case "request_from_other_browser":
+      return {
+        title: "Start again in this browser",
+        message:
+          "This sign-in was started in a different browser, so we did not sign you in here. Start again from your clinic's sign-in page in this browser, and let it keep cookies for this site.",
+        fix: "Nobody was signed in. Either the person's browser blocked the short-lived sign-in cookie, or a response started in another browser was posted here (someone trying to sign a person into their own account).",
+      };
     case "unsolicited_not_allowed":
       return {
         title: "Start from your clinic's sign-in page",
