@@ -30,6 +30,8 @@ export interface Config {
   readonly logLevel: string;
   readonly sessionIdleMinutes: number;
   readonly sessionAbsoluteHours: number;
+  /** SSO events older than this many days are deleted as new ones arrive. */
+  readonly ssoEventRetentionDays: number;
 }
 
 const boolean = z.enum(["0", "1", "true", "false"]).transform((v) => v === "1" || v === "true");
@@ -64,6 +66,13 @@ const EnvSchema = z.object({
     .min(1)
     .max(24 * 30)
     .default(12),
+  // Long enough to look back over a quarter's sign-in trouble, short enough not to keep addresses and IPs forever.
+  SSO_EVENT_RETENTION_DAYS: z.coerce
+    .number({ error: "must be a whole number of days" })
+    .int("must be a whole number of days")
+    .min(1, "must be at least 1 day")
+    .max(3650, "must be at most 3650 days")
+    .default(90),
 });
 
 const MAX_PROXY_HOPS = 10;
@@ -152,5 +161,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
     sessionAbsoluteHours: e.SESSION_ABSOLUTE_HOURS,
+    ssoEventRetentionDays: e.SSO_EVENT_RETENTION_DAYS,
   });
 }

@@ -3,18 +3,28 @@ import { after, before, describe, test } from "node:test";
 import { csrfFrom } from "./support/http-client.js";
 import { testDialects } from "./support/databases.js";
 import { PASSWORD, givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
+import { TransactionBarrier } from "./support/transaction-barrier.js";
 import { connectTestIdp, latestSsoEvent, postToAcs, startLogin, type SamlClinic } from "./support/saml-flow.js";
 
 for (const dialect of testDialects()) {
   describe(`JIT provisioning and SSO enforcement (${dialect})`, () => {
     let t: TestApp;
-    before(async () => (t = await startTestApp(dialect)));
+    const barrier = new TransactionBarrier();
+    before(async () => (t = await startTestApp(dialect, { wrapDb: (db) => barrier.wrap(db) })));
     after(() => t.close());
 
     async function samlClinic(seats: number, flags: Record<string, unknown>): Promise<SamlClinic> {
       const clinic = await givenClinic(t, seats, "Lakeside Care");
       await givenMember(t, clinic, { email: `admin@${clinic.subdomain}.example`, name: "Ada Admin", role: "admin" });
       return connectTestIdp(t, clinic, flags);
+    }
+
+    /** Starts an SP-initiated sign-in; the returned function posts the IdP's answer to the ACS. */
+    async function startSignIn(s: SamlClinic, email: string) {
+      const client = t.client();
+      const { requestId } = await startLogin(t, client, s.clinic);
+      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email, inResponseTo: requestId });
+      return () => postToAcs(t, client, s.clinic.subdomain, response);
     }
 
     async function ssoSignIn(s: SamlClinic, email: string, attributes: Record<string, string> = {}) {
@@ -47,10 +57,19 @@ for (const dialect of testDialects()) {
       assert.equal((await client.get(t.clinicUrl(s.clinic.subdomain, "/dashboard"))).location, "/welcome");
     });
 
-    test("two simultaneous first sign-ins of one person create one account", async () => {
+    test("two simultaneous first sign-ins of one person create one account (the loser of the insert finds the winner's)", async () => {
       const s = await samlClinic(5, { jitProvisioning: true });
-      const [a, b] = await Promise.all([ssoSignIn(s, "twin@lakeside.example"), ssoSignIn(s, "twin@lakeside.example")]);
-      assert.deepEqual([a.res.status, b.res.status], [303, 303]);
+      const started = await Promise.all([startSignIn(s, "twin@lakeside.example"), startSignIn(s, "twin@lakeside.example")]);
+      // Each waits at the start of its provisioning transaction for the other: both have looked the person up and
+      // found no account before either creates one, so the second insert loses to the unique email, every time.
+      barrier.arm(2);
+      const answers = await Promise.all(started.map((finish) => finish().finally(() => barrier.release())));
+      assert.deepEqual(
+        answers.map((r) => r.status),
+        [303, 303],
+      );
+      const accounts = await t.db.selectFrom("users").select("id").where("email", "=", "twin@lakeside.example").execute();
+      assert.equal(accounts.length, 1);
       const clinic = (await t.client().get(t.main(`/api/v1/clinics/${s.clinic.subdomain}`), t.operator)).json();
       assert.equal(clinic.seatsUsed, 2);
     });
@@ -128,6 +147,24 @@ for (const dialect of testDialects()) {
       assert.equal(JSON.parse(audit.at(-1)!.detail).site, "main", "the fallback is recorded as a main-site sign-in");
     });
 
+    test("an attacker's failed passwords on the main site do not close the fallback for the owner of an enforced clinic", async () => {
+      const s = await samlClinic(5, {});
+      const email = `admin@${s.clinic.subdomain}.example`;
+      await ssoSignIn(s, email);
+      await t.client().postJson(t.main(`/api/v1/clinics/${s.clinic.subdomain}/sso/saml`), { enforceSso: true }, t.operator, "PATCH");
+      const attacker = t.client("127.0.0.9");
+      const form = await attacker.get(t.main("/sign-in"));
+      const attempts = [];
+      for (let i = 0; i < 8; i++) {
+        attempts.push((await attacker.postForm(t.main("/sign-in"), { _csrf: csrfFrom(form.body), email, password: `guess ${i}` })).status);
+      }
+      assert.deepEqual(attempts, [401, 401, 401, 401, 401, 429, 429, 429], "the attacker is throttled");
+      const owner = t.client("127.0.0.1");
+      const fallback = await signInWithPasswordForm(owner, t.main("/sign-in"), email);
+      assert.equal(fallback.status, 303);
+      assert.equal(fallback.location, "/account");
+    });
+
     test("when not enforced, both SSO and password work on the clinic page", async () => {
       const s = await samlClinic(5, {});
       const client = t.client();
@@ -155,6 +192,7 @@ for (const dialect of testDialects()) {
         "Reply URL",
         "rsa-sha256",
         "Available after the first successful single sign-on",
+        "a response nobody asked for cannot be tied to the browser it arrives in",
       ]) {
         assert.ok(page.body.includes(text), text);
       }

@@ -5,6 +5,7 @@ import type { Clinic } from "../src/clinics/clinic.js";
 import type { Dialect } from "../src/db/open.js";
 import { sha256Hex } from "../src/ids.js";
 import { LogInvitationMailer } from "../src/users/invitation-mailer.js";
+import { updateMember } from "../src/users/manage-members.js";
 import { testDialects } from "./support/databases.js";
 import { HttpClient, csrfFrom, type HttpResponse } from "./support/http-client.js";
 import { PASSWORD, givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
@@ -131,7 +132,7 @@ for (const dialect of testDialects()) {
 
       const res = await act(client, t, clinic, "remove", { email });
       assert.equal(res.status, 303);
-      assert.equal(res.location, `/settings/users?done=removed&email=${encodeURIComponent(email)}`);
+      assert.equal(res.location, "/settings/users");
       // Deleted on the server before the person makes another request, not merely refused when they do.
       assert.equal(await sessionCount(t, email), 0);
       assert.equal((await membershipOf(t, email)).status, "deactivated");
@@ -141,8 +142,9 @@ for (const dialect of testDialects()) {
       assert.equal((await onMain.get(t.main("/api/v1/session"))).status, 401);
       assert.equal((await signInWithPasswordForm(t.client(), t.clinicUrl(clinic.subdomain, "/sign-in"), email)).status, 401);
 
-      const page = await client.get(usersUrl(t, clinic, res.location!.slice("/settings/users".length)));
+      const page = await client.get(usersUrl(t, clinic));
       assert.match(page.body, new RegExp(`${email} was removed: their seat is free`));
+      assert.doesNotMatch((await client.get(usersUrl(t, clinic))).body, /was removed/, "the notice is shown once, not after a refresh");
       assert.match(page.body, /<strong>1<\/strong> of 3 seats used/);
       assert.match(page.body.split(`data-email="${email}"`)[1]!.split("</tr>")[0]!, />Removed<.*Restore/s);
       const events = (await auditTrail(t, clinic)).filter((e) => e.action === "member.remove");
@@ -157,7 +159,8 @@ for (const dialect of testDialects()) {
       await givenMember(t, clinic, { email });
       assert.equal((await act(client, t, clinic, "remove", { email })).status, 303);
       const again = await act(client, t, clinic, "remove", { email });
-      assert.equal(again.location, `/settings/users?done=unchanged&email=${encodeURIComponent(email)}`);
+      assert.equal(again.location, "/settings/users");
+      assert.match((await client.get(usersUrl(t, clinic))).body, new RegExp(`Nothing changed: ${email} already was as asked`));
       assert.equal((await auditTrail(t, clinic)).filter((e) => e.action === "member.remove").length, 1);
     });
 
@@ -168,7 +171,8 @@ for (const dialect of testDialects()) {
       await act(client, t, clinic, "remove", { email });
       const res = await act(client, t, clinic, "restore", { email });
       assert.equal(res.status, 303);
-      assert.equal(res.location, `/settings/users?done=restored&email=${encodeURIComponent(email)}`);
+      assert.equal(res.location, "/settings/users");
+      assert.match((await client.get(usersUrl(t, clinic))).body, new RegExp(`${email} was restored and can sign in again`));
       assert.equal((await membershipOf(t, email)).status, "active");
       assert.equal(await seatsUsed(t, clinic), 2);
       await signedIn(t, clinic, email);
@@ -197,7 +201,7 @@ for (const dialect of testDialects()) {
       const email = `promo@${clinic.subdomain}.example`;
       await givenMember(t, clinic, { email });
       const promoted = await act(client, t, clinic, "role", { email, role: "admin" });
-      assert.equal(promoted.location, `/settings/users?done=admin&email=${encodeURIComponent(email)}`);
+      assert.equal(promoted.location, "/settings/users");
       assert.equal((await membershipOf(t, email)).role, "admin");
       const them = await signedIn(t, clinic, email);
       assert.equal((await them.get(usersUrl(t, clinic))).status, 200);
@@ -296,13 +300,25 @@ for (const dialect of testDialects()) {
       assert.deepEqual(await membershipOf(t, outsider).then((m) => [m.status, m.role]), ["active", "admin"]);
     });
 
-    test("the flash message is text: markup in the query is escaped", async () => {
+    test("a crafted query string announces nothing: notices come only from a change this session made", async () => {
       const { clinic, client } = await clinicWithAdmin(t);
-      const page = await client.get(usersUrl(t, clinic, `?done=removed&email=${encodeURIComponent("<b>x</b>@e.org")}`));
-      assert.ok(page.body.includes("&lt;b>x&lt;/b>@e.org was removed"));
-      assert.ok(!page.body.includes("<b>x</b>"));
-      const unknown = await client.get(usersUrl(t, clinic, "?done=anything&email=a@b.org"));
-      assert.ok(!unknown.body.includes("a@b.org"));
+      const email = `real@${clinic.subdomain}.example`;
+      await givenMember(t, clinic, { email });
+      for (const query of [
+        `?done=removed&email=${encodeURIComponent("the auditor@clinic.org")}`,
+        `?done=restored&email=${encodeURIComponent(email)}`,
+        `?done=removed&email=${encodeURIComponent("<b>x</b>@e.org")}`,
+      ]) {
+        const page = await client.get(usersUrl(t, clinic, query));
+        assert.equal(page.status, 200);
+        assert.doesNotMatch(page.body, /was removed|was restored|the auditor|<b>x/, query);
+      }
+      // The real action shows its notice once; a link crafted for someone else's browser shows nothing there.
+      const victim = await signedIn(t, clinic, `admin@${clinic.subdomain}.example`);
+      assert.equal((await act(client, t, clinic, "remove", { email })).location, "/settings/users");
+      assert.doesNotMatch((await victim.get(usersUrl(t, clinic, `?done=removed&email=${encodeURIComponent(email)}`))).body, /was removed/);
+      assert.match((await client.get(usersUrl(t, clinic, "?done=unchanged"))).body, new RegExp(`${email} was removed`));
+      assert.doesNotMatch((await client.get(usersUrl(t, clinic))).body, /was removed/);
     });
   });
 
@@ -404,6 +420,54 @@ for (const dialect of testDialects()) {
       const res = await t.client().get(link);
       assert.equal(res.status, 410);
       assert.match(res.body, /This invitation was withdrawn/);
+    });
+
+    test("restoring a removed invitee invites them again with a fresh link; the old link stays dead", async () => {
+      const { clinic, client } = await clinicWithAdmin(t);
+      const email = `comeback@${clinic.subdomain}.example`;
+      const { link: old } = await invite(client, t, clinic, email);
+      assert.equal((await act(client, t, clinic, "remove", { email })).status, 303);
+      const restored = await act(client, t, clinic, "restore", { email });
+      assert.equal(restored.status, 200);
+      assert.match(restored.body, /had not accepted their invitation when they were removed: they are invited again/);
+      const fresh = invitationLink(restored.body);
+      assert.notEqual(fresh, old);
+      // Never an active member without accepting: invited, holding a seat, unable to sign in until they accept.
+      assert.equal((await membershipOf(t, email)).status, "invited");
+      assert.equal(await seatsUsed(t, clinic), 2);
+      assert.match((await client.get(usersUrl(t, clinic))).body.split(`data-email="${email}"`)[1]!.split("</tr>")[0]!, /Resend invitation/);
+      assert.notEqual((await t.client().get(old)).status, 200, "the link withdrawn by the removal does not come back");
+      const invitee = t.client();
+      const page = await invitee.get(fresh);
+      assert.equal(page.status, 200);
+      const accepted = await invitee.postForm(fresh, { _csrf: csrfFrom(page.body), method: "password", password: NEW_PASSWORD });
+      assert.equal(accepted.status, 200);
+      assert.equal((await membershipOf(t, email)).status, "active");
+    });
+
+    test("the restore itself withdraws the old link, before any new one is issued", async () => {
+      const { clinic, client } = await clinicWithAdmin(t);
+      const email = `between@${clinic.subdomain}.example`;
+      const { link: old } = await invite(client, t, clinic, email);
+      await act(client, t, clinic, "remove", { email });
+      // The status change alone, as a crash between it and issuing the fresh link would leave it.
+      const restored = await updateMember(t.db, clinic, email, { status: "active" }, { actor: "test", ip: null });
+      assert.equal(restored.ok && restored.value.member.membership.status, "invited");
+      assert.equal((await t.client().get(old)).status, 404);
+    });
+
+    test("restoring a member who had accepted gives back their access, not an invitation", async () => {
+      const { clinic, client } = await clinicWithAdmin(t);
+      const email = `joined@${clinic.subdomain}.example`;
+      const { link } = await invite(client, t, clinic, email);
+      const invitee = t.client();
+      const page = await invitee.get(link);
+      assert.equal((await invitee.postForm(link, { _csrf: csrfFrom(page.body), method: "password", password: NEW_PASSWORD })).status, 200);
+      await act(client, t, clinic, "remove", { email });
+      const restored = await act(client, t, clinic, "restore", { email });
+      assert.equal(restored.status, 303);
+      assert.equal((await membershipOf(t, email)).status, "active");
+      await signedIn(t, clinic, email, NEW_PASSWORD);
     });
 
     test("resending replaces the link: the old one stops working, the new one works", async () => {
@@ -662,6 +726,23 @@ for (const dialect of testDialects()) {
       });
       assert.equal(form.status, 415);
       assert.equal((await membershipOf(t, provider)).status, "active");
+    });
+
+    test("PATCH status active on a removed invitee invites them again: status invited, a fresh link once", async () => {
+      const clinic = await givenClinic(t);
+      const email = `again@${clinic.subdomain}.example`;
+      await givenMember(t, clinic, { email, status: "invited" });
+      assert.equal((await patch(clinic, email, { status: "deactivated" })).status, 200);
+      const res = await patch(clinic, email, { status: "active" });
+      assert.equal(res.status, 200);
+      assert.equal(res.json().status, "invited");
+      assert.match(res.json().invitationLink, new RegExp(`^${t.clinicUrl(clinic.subdomain, "/invitations/")}[A-Za-z0-9_-]{43}$`));
+      assert.equal((await membershipOf(t, email)).status, "invited");
+      assert.equal((await t.client().get(res.json().invitationLink)).status, 200);
+      // Asking again changes nothing and hands out no second link.
+      const again = await patch(clinic, email, { status: "active" });
+      assert.equal(again.status, 409);
+      assert.equal(again.json().error, "invitation_pending");
     });
 
     test("an invitee cannot be activated around their invitation", async () => {

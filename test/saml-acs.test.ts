@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { inflateRawSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
 import { testDialects } from "./support/databases.js";
-import { givenClinic, givenMember, startTestApp, type TestApp } from "./support/harness.js";
+import { givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
 import { createTestIdp, type TestIdp } from "./support/test-idp.js";
 import { connectTestIdp, latestSsoEvent, postToAcs, startLogin, type SamlClinic } from "./support/saml-flow.js";
 import { samlAttacks } from "./support/saml-attacks.js";
@@ -65,6 +67,27 @@ for (const dialect of testDialects()) {
       assert.equal((await postToAcs(t, client, s.clinic.subdomain, response)).status, 303);
     });
 
+    test("a SAML sign-in ends the session the browser had before (session fixation)", async () => {
+      const s = await givenSamlClinic();
+      const host = new URL(t.clinicUrl(s.clinic.subdomain)).hostname;
+      const client = t.client();
+      assert.equal((await signInWithPasswordForm(client, t.clinicUrl(s.clinic.subdomain, "/sign-in"), s.email)).status, 303);
+      const before = client.cookie(host, "session")!;
+      const { requestId } = await startLogin(t, client, s.clinic);
+      const response = await s.idp.buildResponse({
+        spEntityId: s.sp.entityId,
+        acsUrl: s.sp.acsUrl,
+        email: s.email,
+        inResponseTo: requestId,
+      });
+      assert.equal((await postToAcs(t, client, s.clinic.subdomain, response)).status, 303);
+      assert.notEqual(client.cookie(host, "session"), before, "a new token replaces the old one");
+      assert.equal((await client.get(t.clinicUrl(s.clinic.subdomain, "/api/v1/session"))).json().authMethod, "saml");
+      const holderOfOldToken = t.client();
+      holderOfOldToken.setCookie(host, "session", before);
+      assert.equal((await holderOfOldToken.get(t.clinicUrl(s.clinic.subdomain, "/api/v1/session"))).status, 401, "the old session is gone");
+    });
+
     test("IdP-initiated sign-in lands on the Default RelayState (the dashboard)", async () => {
       const s = await givenSamlClinic();
       const client = t.client();
@@ -106,13 +129,95 @@ for (const dialect of testDialects()) {
         inResponseTo: requestId,
       });
       assert.equal((await postToAcs(t, client, s.clinic.subdomain, response)).status, 303);
-      const replay = await postToAcs(t, t.client(), s.clinic.subdomain, response);
+      // Replayed by the very browser that started it (it holds the binding cookie): only answer-once stops it.
+      const replay = await postToAcs(t, client, s.clinic.subdomain, response);
       assert.equal(replay.status, 403);
       assert.match((await latestSsoEvent(t, s.clinic.subdomain)).code, /request_already_used|assertion_replayed/);
       // A second, freshly signed answer (new assertion ID) to the same request: the request store alone refuses it.
       const second = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email, inResponseTo: requestId });
-      assert.equal((await postToAcs(t, t.client(), s.clinic.subdomain, second)).status, 403);
+      assert.equal((await postToAcs(t, client, s.clinic.subdomain, second)).status, 403);
       assert.equal((await latestSsoEvent(t, s.clinic.subdomain)).code, "request_already_used");
+    });
+
+    test("the AuthnRequest is bound to the starting browser by a short-lived, host-only, SameSite=None; Secure cookie", async () => {
+      const s = await givenSamlClinic();
+      const client = t.client();
+      const res = await client.get(t.clinicUrl(s.clinic.subdomain, "/saml/login"));
+      const line = ([] as string[]).concat(res.headers["set-cookie"] ?? []).find((c) => c.startsWith("sso-binding="));
+      assert.ok(line, "the login start sets the binding cookie");
+      assert.match(line, /; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=None$/);
+      assert.doesNotMatch(line, /Domain=/i);
+      const value = client.cookie(new URL(t.clinicUrl(s.clinic.subdomain)).hostname, "sso-binding")!;
+      const requestId = /ID="([^"]+)"/.exec(
+        inflateRawSync(Buffer.from(new URL(res.location!).searchParams.get("SAMLRequest")!, "base64")).toString(),
+      )![1]!;
+      const row = await t.db
+        .selectFrom("saml_requests")
+        .select("browser_binding_hash")
+        .where("id", "=", requestId)
+        .executeTakeFirstOrThrow();
+      assert.equal(row.browser_binding_hash, createHash("sha256").update(value).digest("hex"), "only the hash is stored");
+    });
+
+    test("a response to browser A's request posted from browser B is refused (login CSRF); A can still use it", async () => {
+      const s = await givenSamlClinic();
+      const a = t.client();
+      const { requestId } = await startLogin(t, a, s.clinic);
+      const response = await s.idp.buildResponse({
+        spEntityId: s.sp.entityId,
+        acsUrl: s.sp.acsUrl,
+        email: s.email,
+        inResponseTo: requestId,
+      });
+      const b = t.client("127.0.0.2");
+      const posted = await b.postForm(
+        t.clinicUrl(s.clinic.subdomain, "/saml/acs"),
+        { SAMLResponse: response },
+        { origin: "https://attacker.example" },
+      );
+      assert.equal(posted.status, 403);
+      assert.match(posted.body, /This sign-in was started in a different browser/);
+      const event = await latestSsoEvent(t, s.clinic.subdomain);
+      assert.deepEqual([event.code, event.outcome], ["request_from_other_browser", "failure"]);
+      assert.match(event.reason, /without the cookie of the browser that started this sign-in/);
+      assert.equal((await b.get(t.clinicUrl(s.clinic.subdomain, "/api/v1/session"))).status, 401, "browser B gets no session");
+      // The refusal used nothing up: a forged post cannot spoil the real browser's sign-in.
+      assert.equal((await postToAcs(t, a, s.clinic.subdomain, response)).status, 303);
+      assert.equal((await a.get(t.clinicUrl(s.clinic.subdomain, "/api/v1/session"))).json().email, s.email);
+    });
+
+    test("a browser holding its own, different binding cannot answer another browser's request", async () => {
+      const s = await givenSamlClinic();
+      const { requestId } = await startLogin(t, t.client(), s.clinic);
+      const b = t.client();
+      await startLogin(t, b, s.clinic);
+      const response = await s.idp.buildResponse({
+        spEntityId: s.sp.entityId,
+        acsUrl: s.sp.acsUrl,
+        email: s.email,
+        inResponseTo: requestId,
+      });
+      assert.equal((await postToAcs(t, b, s.clinic.subdomain, response)).status, 403);
+      const event = await latestSsoEvent(t, s.clinic.subdomain);
+      assert.equal(event.code, "request_from_other_browser");
+      assert.match(event.reason, /does not match/);
+      assert.equal((await b.get(t.clinicUrl(s.clinic.subdomain, "/api/v1/session"))).status, 401);
+    });
+
+    test("sign-ins started in two tabs of one browser both stay answerable", async () => {
+      const s = await givenSamlClinic();
+      const client = t.client();
+      const first = await startLogin(t, client, s.clinic, "/dashboard?tab=1");
+      await startLogin(t, client, s.clinic, "/dashboard?tab=2");
+      const response = await s.idp.buildResponse({
+        spEntityId: s.sp.entityId,
+        acsUrl: s.sp.acsUrl,
+        email: s.email,
+        inResponseTo: first.requestId,
+      });
+      const acs = await postToAcs(t, client, s.clinic.subdomain, response);
+      assert.equal(acs.status, 303);
+      assert.equal(acs.location, "/dashboard?tab=1");
     });
 
     test("rejects a replayed IdP-initiated assertion (replay cache)", async () => {

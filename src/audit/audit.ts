@@ -56,16 +56,3 @@ export async function listAuditEvents(db: Db, clinicId: string, limit = 100): Pr
     detail: JSON.parse(r.detail) as Record<string, unknown>,
   }));
 }
-
-/** Failed attempts of one action on one target since a moment: the per-account rate limit, shared by every instance. */
-export async function countRecentFailures(db: Db, action: string, target: string, since: Date): Promise<number> {
-  const row = await db
-    .selectFrom("audit_events")
-    .select((eb) => eb.fn.countAll<string | number>().as("n"))
-    .where("action", "=", action)
-    .where("target", "=", target)
-    .where("outcome", "=", "failure")
-    .where("at", ">=", nowIso(since))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}

@@ -5,6 +5,7 @@ import { isUniqueViolation } from "../db/errors.js";
 import type { Db } from "../db/open.js";
 import { newId, nowIso } from "../ids.js";
 import { err, ok, type Result } from "../result.js";
+import { checkEmailAddress, checkPersonName } from "../users/identity-text.js";
 import { findMembershipOfUser, findUserByEmail } from "../users/user.queries.js";
 import { rowToMembership, rowToUser, type Membership, type User } from "../users/user.js";
 
@@ -16,7 +17,13 @@ export interface VerifiedIdentity {
 }
 
 export type ResolveMemberError =
-  "not_provisioned" | "member_of_other_clinic" | "member_deactivated" | "member_not_active" | "seat_limit_reached";
+  | "email_not_accepted"
+  | "name_not_accepted"
+  | "not_provisioned"
+  | "member_of_other_clinic"
+  | "member_deactivated"
+  | "member_not_active"
+  | "seat_limit_reached";
 
 export interface ResolvedMember {
   user: User;
@@ -35,12 +42,23 @@ export async function resolveSamlMember(
   identity: VerifiedIdentity,
   options: { jitProvisioning: boolean; ip: string | null },
 ): Promise<Result<ResolvedMember, ResolveMemberError>> {
-  const existing = await findExistingMember(db, clinic, identity.email);
+  // The IdP's address goes through the same rule as an address an admin types: no lookalike gets in or matches.
+  const email = checkEmailAddress(identity.email);
+  if (!email.ok) return err("email_not_accepted");
+  const existing = await findExistingMember(db, clinic, email.value);
   if (existing.ok || existing.error !== "not_provisioned" || !options.jitProvisioning) return existing;
-  const created = await provisionMemberJustInTime(db, clinic, identity, options.ip);
+  const name = nameForNewMember(identity, email.value);
+  if (!name.ok) return err("name_not_accepted");
+  const created = await provisionMemberJustInTime(db, clinic, { email: email.value, name: name.value }, options.ip);
   // Two first sign-ins of one person at once: the loser of the unique index finds the winner's account.
-  if (!created.ok && created.error === "email_taken") return findExistingMember(db, clinic, identity.email);
+  if (!created.ok && created.error === "email_taken") return findExistingMember(db, clinic, email.value);
   return created as Result<ResolvedMember, ResolveMemberError>;
+}
+
+/** The name a JIT account gets: the IdP's first and last name through the shared name rule, else the address's local part. */
+export function nameForNewMember(identity: VerifiedIdentity, email: string): Result<string, string> {
+  const given = [identity.firstName, identity.lastName].filter((part) => part !== null && part.trim() !== "").join(" ");
+  return checkPersonName(given || email.split("@")[0]!);
 }
 
 async function findExistingMember(db: Db, clinic: Clinic, email: string): Promise<Result<ResolvedMember, ResolveMemberError>> {
@@ -56,22 +74,15 @@ async function findExistingMember(db: Db, clinic: Clinic, email: string): Promis
 
 class SeatsFull extends Error {}
 
-/** Creates the account, its membership and seat, and the audit event in one transaction. */
+/** Creates the account (email and name already checked), its membership and seat, and the audit event in one transaction. */
 export async function provisionMemberJustInTime(
   db: Db,
   clinic: Clinic,
-  identity: VerifiedIdentity,
+  person: { email: string; name: string },
   ip: string | null,
 ): Promise<Result<ResolvedMember, "seat_limit_reached" | "email_taken">> {
   const now = nowIso();
-  // Names come from the IdP's attributes: drop control characters and keep them to the length we store.
-  const given = [identity.firstName, identity.lastName]
-    .filter(Boolean)
-    .join(" ")
-    .replace(/[\u0000-\u001f\u007f]/g, "")
-    .trim();
-  const name = given || identity.email.split("@")[0]!;
-  const user = { id: newId(), email: identity.email, name: name.slice(0, 200), password_hash: null, created_at: now };
+  const user = { id: newId(), email: person.email, name: person.name, password_hash: null, created_at: now };
   const membership = {
     id: newId(),
     user_id: user.id,

@@ -1,17 +1,15 @@
-import { countRecentFailures, recordAuditEvent } from "../audit/audit.js";
+import { recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/open.js";
 import { nowIso } from "../ids.js";
-import { err, ok, type Result } from "../result.js";
+import { err, ok } from "../result.js";
 import { verifyPassword } from "../users/password.js";
 import { findMembershipOfUser, findUserByEmail, recordSignIn } from "../users/user.queries.js";
 import type { Membership, User } from "../users/user.js";
 import { createSession, type SessionPolicy } from "./session.js";
+import { findSignInWait, forgetSignInFailures, recordSignInFailure } from "./sign-in-throttle.js";
 
-// Five wrong passwords for one account in fifteen minutes pause that account's password sign-in, whatever the IP.
-export const ACCOUNT_FAILURE_LIMIT = 5;
-export const ACCOUNT_FAILURE_WINDOW_MS = 15 * 60_000;
-
-export type PasswordSignInError = "invalid_credentials" | "too_many_attempts";
+export type PasswordSignInRefusal = { ok: false; error: "invalid_credentials" } | { ok: false; error: "too_many_attempts"; retryAt: Date };
+export type PasswordSignInError = PasswordSignInRefusal["error"];
 
 export interface PasswordSignIn {
   token: string;
@@ -22,19 +20,21 @@ export interface PasswordSignIn {
 /**
  * Signs a person in with email and password on one host: the main site (clinicId null) or a clinic, where only
  * its active members may sign in. Unknown email, wrong password and foreign clinic all answer the same error.
+ * Throttled per account and client address (growing waits) and per address, so no one can lock an owner out.
  */
 export async function signInWithPassword(
   db: Db,
   input: { email: string; password: string; clinicId: string | null; ip: string },
   policy: SessionPolicy,
   now: Date = new Date(),
-): Promise<Result<PasswordSignIn, PasswordSignInError>> {
+): Promise<{ ok: true; value: PasswordSignIn } | PasswordSignInRefusal> {
   const email = input.email.trim().toLowerCase();
   const audit = { actor: "anonymous", clinicId: input.clinicId, action: "sign_in.password", target: email, ip: input.ip };
-  const since = new Date(now.getTime() - ACCOUNT_FAILURE_WINDOW_MS);
-  if ((await countRecentFailures(db, audit.action, email, since)) >= ACCOUNT_FAILURE_LIMIT) {
-    await recordAuditEvent(db, { ...audit, outcome: "failure", detail: { reason: "account_rate_limited" } }, now);
-    return err("too_many_attempts");
+  // Checked before the password, so a throttled guess learns nothing; refused attempts are not counted as failures.
+  const retryAt = await findSignInWait(db, email, input.ip, now);
+  if (retryAt) {
+    await recordAuditEvent(db, { ...audit, outcome: "failure", detail: { reason: "throttled", retryAt: nowIso(retryAt) } }, now);
+    return { ok: false, error: "too_many_attempts", retryAt };
   }
   const user = await findUserByEmail(db, email);
   const passwordMatches = await verifyPassword(user?.passwordHash ?? null, input.password);
@@ -49,9 +49,11 @@ export async function signInWithPassword(
           ? "not_a_member_of_this_clinic"
           : null;
   if (!user || reason) {
+    await recordSignInFailure(db, email, input.ip, now);
     await recordAuditEvent(db, { ...audit, outcome: "failure", detail: { reason } }, now);
     return err("invalid_credentials");
   }
+  await forgetSignInFailures(db, email, input.ip);
   const token = await createSession(db, { userId: user.id, clinicId: input.clinicId, authMethod: "password" }, policy, now);
   if (membership) await recordSignIn(db, user.id, "password", nowIso(now));
   await recordAuditEvent(

@@ -5,13 +5,14 @@ import type { Db } from "../db/open.js";
 import { err, ok, type Result } from "../result.js";
 import { deleteSessionsOfUser } from "../sessions/session.js";
 import type { Actor } from "./add-member.js";
+import { resendInvitation, type InvitationDelivery } from "./invitations.js";
 import { countActiveAdmins, findClinicMemberByEmail, type MemberWithRoom } from "./member-list.queries.js";
 import type { Role } from "./user.js";
 
 export type ManageMemberError = "member_not_found" | "last_admin" | "seat_limit_reached" | "invitation_pending";
 
 export interface MemberChanges {
-  /** "deactivated" removes the person and frees their seat; "active" restores a removed person. */
+  /** "deactivated" removes the person and frees their seat; "active" restores a removed person (an invitee as invited). */
   status?: "active" | "deactivated" | undefined;
   role?: Role | undefined;
 }
@@ -20,6 +21,8 @@ export interface ChangedMember {
   member: MemberWithRoom;
   /** False when the member already was as asked: nothing was written. */
   changed: boolean;
+  /** True when a removed invitee was restored: they are invited again and need a fresh link (their old one stays dead). */
+  reinvited: boolean;
 }
 
 class Refusal extends Error {
@@ -49,18 +52,27 @@ export async function updateMember(
       const before = member.membership;
       // An invitee becomes active by accepting their invitation (and choosing how to sign in), not by an admin.
       if (changes.status === "active" && before.status === "invited") throw new Refusal("invitation_pending");
-      const status = changes.status ?? before.status;
+      // Restoring gives back what the person was: someone removed before accepting their invitation is invited again.
+      const restoresInvitee = before.status === "deactivated" && changes.status === "active" && (await wasInvitee(trx, before.id));
+      const status = restoresInvitee ? "invited" : (changes.status ?? before.status);
       const role = changes.role ?? before.role;
-      if (status === before.status && role === before.role) return ok({ member, changed: false });
+      if (status === before.status && role === before.role) return ok({ member, changed: false, reinvited: false });
 
       const wasActiveAdmin = before.status === "active" && before.role === "admin";
       const staysActiveAdmin = status === "active" && role === "admin";
       if (wasActiveAdmin && !staysActiveAdmin && (await countActiveAdmins(trx, clinic.id)) <= 1) throw new Refusal("last_admin");
-      if (before.status === "deactivated" && status === "active" && (await countSeatsUsed(trx, clinic.id)) >= seats) {
+      if (before.status === "deactivated" && status !== "deactivated" && (await countSeatsUsed(trx, clinic.id)) >= seats) {
         throw new Refusal("seat_limit_reached");
       }
 
-      await trx.updateTable("memberships").set({ status, role }).where("id", "=", before.id).execute();
+      const statusBeforeRemoval = status !== "deactivated" ? null : before.status === "deactivated" ? undefined : before.status;
+      await trx
+        .updateTable("memberships")
+        .set({ status, role, ...(statusBeforeRemoval !== undefined ? { status_before_removal: statusBeforeRemoval } : {}) })
+        .where("id", "=", before.id)
+        .execute();
+      // The link handed out before the removal must not work again now that they are invited once more.
+      if (restoresInvitee) await trx.deleteFrom("invitations").where("user_id", "=", member.user.id).execute();
       // Removal takes effect now, not when the person's sessions would have expired: every host, every device.
       if (status === "deactivated") await deleteSessionsOfUser(trx, member.user.id);
       const audit = { ...by, clinicId: clinic.id, target: member.user.email, outcome: "success" as const };
@@ -71,7 +83,7 @@ export async function updateMember(
       if (role !== before.role) {
         await recordAuditEvent(trx, { ...audit, action: "member.role_change", detail: { from: before.role, to: role } });
       }
-      return ok({ member: { ...member, membership: { ...before, status, role } }, changed: true });
+      return ok({ member: { ...member, membership: { ...before, status, role } }, changed: true, reinvited: restoresInvitee });
     });
   } catch (error) {
     if (error instanceof Refusal) return err(error.code);
@@ -91,16 +103,47 @@ export function removeMember(
   >;
 }
 
-/** Gives a removed person their access back; needs a free seat. Restoring an active member is a no-op. */
+/**
+ * Gives a removed person back what they had: access for a member, a fresh invitation for someone removed before
+ * accepting (the link is in the answer, shown once). Needs a free seat. Restoring an active member is a no-op.
+ */
 export function restoreMember(
   db: Db,
   clinic: Clinic,
   email: string,
   by: Actor,
-): Promise<Result<ChangedMember, "member_not_found" | "seat_limit_reached" | "invitation_pending">> {
-  return updateMember(db, clinic, email, { status: "active" }, by) as Promise<
-    Result<ChangedMember, "member_not_found" | "seat_limit_reached" | "invitation_pending">
+  delivery: InvitationDelivery,
+): Promise<Result<RestoredMember, "member_not_found" | "seat_limit_reached" | "invitation_pending">> {
+  return changeMember(db, clinic, email, { status: "active" }, by, delivery) as Promise<
+    Result<RestoredMember, "member_not_found" | "seat_limit_reached" | "invitation_pending">
   >;
+}
+
+export interface RestoredMember extends ChangedMember {
+  /** For a restored invitee: their new invitation link (the only copy of its token), else null. */
+  invitationLink: string | null;
+}
+
+/** updateMember, then a fresh invitation link for a restored invitee. */
+export async function changeMember(
+  db: Db,
+  clinic: Clinic,
+  email: string,
+  changes: MemberChanges,
+  by: Actor,
+  delivery: InvitationDelivery,
+): Promise<Result<RestoredMember, ManageMemberError>> {
+  const updated = await updateMember(db, clinic, email, changes, by);
+  if (!updated.ok) return updated;
+  if (!updated.value.reinvited) return ok({ ...updated.value, invitationLink: null });
+  // A second step, as for a new invitation: should it fail, the person is listed as invited and "Resend invitation" issues the link.
+  const resent = await resendInvitation(db, clinic, updated.value.member.user.email, by, delivery);
+  return ok({ ...updated.value, invitationLink: resent.ok ? resent.value.link : null });
+}
+
+async function wasInvitee(db: Db, membershipId: string): Promise<boolean> {
+  const row = await db.selectFrom("memberships").select("status_before_removal").where("id", "=", membershipId).executeTakeFirst();
+  return row?.status_before_removal === "invited";
 }
 
 export function changeMemberRole(

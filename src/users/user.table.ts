@@ -17,4 +17,6 @@ export interface MembershipTable {
   created_at: string;
   last_sign_in_at: string | null;
   last_sign_in_method: string | null;
+  /** While removed: what the person was before ("active" or "invited"), so a restore gives back no more than that. */
+  status_before_removal?: "active" | "invited" | null;
 }

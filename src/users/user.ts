@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { checkEmailAddress, checkPersonName } from "./identity-text.js";
 import type { MembershipTable, UserTable } from "./user.table.js";
 
 export type Role = "admin" | "provider";
@@ -43,19 +44,19 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-export const emailSchema = z
-  .string()
-  .trim()
-  .max(320, "must be at most 320 characters")
-  .email("must be an email address such as name@clinic.org")
-  .transform(normalizeEmail);
+/** An email from a form, the API or the CLI, through the one rule every source shares (checkEmailAddress). */
+export const emailSchema = z.string().transform((value, ctx) => {
+  const checked = checkEmailAddress(value);
+  if (!checked.ok) ctx.addIssue({ code: "custom", message: checked.error });
+  return checked.ok ? checked.value : z.NEVER;
+});
 
-export const personNameSchema = z
-  .string()
-  .trim()
-  .min(1, "must not be empty")
-  .max(200, "must be at most 200 characters")
-  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), "must not contain control characters");
+/** A person's name from a form, the API or the CLI, through the one rule every source shares (checkPersonName). */
+export const personNameSchema = z.string().transform((value, ctx) => {
+  const checked = checkPersonName(value);
+  if (!checked.ok) ctx.addIssue({ code: "custom", message: checked.error });
+  return checked.ok ? checked.value : z.NEVER;
+});
 
 export const roleSchema = z.enum(["admin", "provider"], { error: "must be admin or provider" });
 

@@ -6,13 +6,14 @@ import { browserSkipReason, screenshot, startAppInChromium, stopAppInChromium } 
 import { PASSWORD, givenClinic, givenMember, type TestApp } from "../support/harness.js";
 
 // The whole SSO round trip in a real browser, through the built-in demo IdP (samlify, its own key):
-// clinic sign-in page → IdP → auto-posted signed response → ACS → dashboard.
+// clinic sign-in page → IdP → auto-posted signed response → ACS → dashboard. The IdP is served as
+// http://127.0.0.1:PORT, another site than the clinic's *.localhost, so its POST to the ACS is cross-site as in production.
 describe("single sign-on in Chromium through the demo IdP", { skip: browserSkipReason() }, () => {
   let t: TestApp;
   let browser: Browser;
   let subdomain: string;
   before(async () => {
-    ({ t, browser } = await startAppInChromium({ withDemoIdp: true }));
+    ({ t, browser } = await startAppInChromium({ withDemoIdp: "on-another-site" }));
     const clinic = await givenClinic(t, 5, "Demo Family Clinic");
     subdomain = clinic.subdomain;
     await givenMember(t, clinic, { email: "admin@demo-clinic.test", name: "Dana Admin", role: "admin", roomName: `dana-${subdomain}` });
@@ -32,6 +33,7 @@ describe("single sign-on in Chromium through the demo IdP", { skip: browserSkipR
     await screenshot(page, "sso-clinic-sign-in");
     await page.getByRole("link", { name: "Sign in with SSO" }).click();
     await page.waitForURL(/\/demo-idp\/sso\?/);
+    assert.equal(new URL(page.url()).hostname, "127.0.0.1", "the IdP is on another site than the clinic");
     await screenshot(page, "sso-demo-idp-login");
     await page.getByRole("button", { name: "Sign in as Dr. Priya Provider" }).click();
     await page.waitForURL(t.clinicUrl(subdomain, "/dashboard"));
@@ -43,7 +45,7 @@ describe("single sign-on in Chromium through the demo IdP", { skip: browserSkipR
 
   test("IdP-initiated: the demo IdP's app list → dashboard", async () => {
     const page = await browser.newPage();
-    await page.goto(t.main("/demo-idp/apps"));
+    await page.goto(`${new URL(t.demoIdp!.ssoUrl).origin}/demo-idp/apps`);
     await screenshot(page, "sso-demo-idp-apps");
     const app = page.getByRole("region", { name: "Demo Family Clinic" });
     await app.getByRole("button", { name: "Sign in as Dana Admin" }).click();

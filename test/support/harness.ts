@@ -11,6 +11,7 @@ import { clinicOrigin, mainOrigin } from "../../src/hosts.js";
 import { addClinicMember, type NewMember } from "../../src/users/add-member.js";
 import { createTestDatabase, type TestDatabase } from "./databases.js";
 import { HttpClient, csrfFrom } from "./http-client.js";
+import { startSiteAlias } from "./site-alias.js";
 
 export const OPERATOR_TOKEN = "test-operator-token-0123456789abcdefghijklmnop";
 
@@ -22,8 +23,8 @@ export interface TestApp {
   /** The built-in demo IdP, when the test asked for it. */
   demoIdp: DemoIdp | null;
   port: number;
-  /** A fresh browser stand-in with an empty cookie jar. */
-  client(): HttpClient;
+  /** A fresh browser stand-in with an empty cookie jar, connecting from 127.0.0.1 or the loopback address given. */
+  client(from?: string): HttpClient;
   main(path?: string): string;
   clinicUrl(subdomain: string, path?: string): string;
   operator: Record<string, string>;
@@ -49,7 +50,10 @@ export async function startTestApp(
   options: {
     env?: Record<string, string>;
     signInRateLimitPerMinute?: number;
-    withDemoIdp?: boolean;
+    /** The built-in demo IdP; "on-another-site" serves it as http://127.0.0.1:PORT, cross-site to the clinics. */
+    withDemoIdp?: boolean | "on-another-site";
+    /** Wraps the database handle the app gets (the test keeps the plain one), e.g. to put a barrier in it. */
+    wrapDb?: (db: Db) => Db;
     /** Fastify logger options; silent unless a test reads the log. */
     logger?: FastifyServerOptions["logger"];
   } = {},
@@ -71,11 +75,14 @@ export async function startTestApp(
   });
   await migrateToLatest(db);
   let offsetMs = 0;
-  const demoIdp = options.withDemoIdp ? createDemoIdp(config, await ensureDemoIdpKey(db)) : null;
+  const alias = options.withDemoIdp === "on-another-site" ? await startSiteAlias(port, new URL(mainOrigin(config)).host) : null;
+  // The IdP names its own URLs from the main site's address: under the alias they are http://127.0.0.1:ALIAS/demo-idp/….
+  const idpConfig = alias ? { ...config, baseDomain: "127.0.0.1", publicPort: alias.port } : config;
+  const demoIdp = options.withDemoIdp ? createDemoIdp(idpConfig, await ensureDemoIdpKey(db)) : null;
   const app = await buildApp({
     demoIdp,
     config,
-    db,
+    db: options.wrapDb ? options.wrapDb(db) : db,
     logger: options.logger ?? false,
     clock: () => new Date(Date.now() + offsetMs),
     signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 1000,
@@ -88,7 +95,7 @@ export async function startTestApp(
     app,
     demoIdp,
     port,
-    client: () => new HttpClient(port),
+    client: (from) => new HttpClient(port, from),
     main: (path = "/") => `${mainOrigin(config)}${path}`,
     clinicUrl: (subdomain, path = "/") => `${clinicOrigin(config, subdomain)}${path}`,
     operator: { authorization: `Bearer ${OPERATOR_TOKEN}` },
@@ -96,6 +103,7 @@ export async function startTestApp(
       offsetMs += ms;
     },
     close: async () => {
+      await alias?.close();
       await app.close();
       await db.destroy();
       await database.drop();

@@ -11,11 +11,16 @@ export interface HttpResponse {
 /**
  * A small browser stand-in for Node tests: it connects to 127.0.0.1 but sends the URL's real Host header
  * (so clinic subdomains work without DNS) and keeps host-only cookies, one jar per host, as a browser does.
+ * Like Chromium on localhost (a potentially trustworthy origin), it keeps and sends Secure cookies over plain http.
+ * Each client can connect from its own loopback address (127.0.0.x), so the app sees distinct client IPs.
  */
 export class HttpClient {
   private readonly jars = new Map<string, Map<string, string>>();
 
-  constructor(private readonly port: number) {}
+  constructor(
+    private readonly port: number,
+    private readonly localAddress = "127.0.0.1",
+  ) {}
 
   get(url: string, headers: Record<string, string> = {}): Promise<HttpResponse> {
     return this.send("GET", url, undefined, headers);
@@ -47,6 +52,7 @@ export class HttpClient {
         {
           host: "127.0.0.1",
           port: this.port,
+          localAddress: this.localAddress,
           method,
           path: target.pathname + target.search,
           headers: { host: target.host, ...(cookie ? { cookie } : {}), ...headers },

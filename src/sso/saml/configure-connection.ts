@@ -5,7 +5,8 @@ import { err, ok, type Result } from "../../result.js";
 import type { Actor } from "../../users/add-member.js";
 import { parseCertificate, type TrustedCertificate } from "./certificates.js";
 import type { IdpSettings, SamlConnection, SamlConnectionFlags } from "./connection.js";
-import { saveSamlConnection } from "./connection.queries.js";
+import { isEnforcementPremature } from "./change-flags.js";
+import { findSamlConnection, saveSamlConnection } from "./connection.queries.js";
 import { fetchIdpMetadata, type FetchPolicy } from "./fetch-metadata.js";
 import { MAX_TRUSTED_CERTIFICATES, parseIdpMetadata } from "./idp-metadata.js";
 import type { IdpPreset } from "./presets.js";
@@ -34,7 +35,7 @@ export async function configureSamlConnection(
   input: ConfigureSamlInput,
   policy: FetchPolicy,
   by: Actor,
-): Promise<Result<SamlConnection, never> | { ok: false; error: ConfigureError }> {
+): Promise<Result<SamlConnection, "enforce_before_first_sign_in"> | { ok: false; error: ConfigureError }> {
   const settings = await readIdpSettings(input.source, policy);
   if (!settings.ok) return settings;
   // Whatever the source, people's browsers are sent to this URL: it must be https (http only in development).
@@ -49,6 +50,8 @@ export async function configureSamlConnection(
     };
   const sourceLabel = "metadataUrl" in input.source ? input.source.metadataUrl : "metadataXml" in input.source ? "metadata_xml" : "manual";
   const connection = await db.transaction().execute(async (trx) => {
+    // Judged against the settings as they will be saved: a new IdP cannot inherit the old one's success.
+    if (isEnforcementPremature(await findSamlConnection(trx, clinic.id), input.flags, settings.value)) return null;
     const saved = await saveSamlConnection(trx, clinic.id, {
       ...settings.value,
       preset: input.preset,
@@ -65,7 +68,7 @@ export async function configureSamlConnection(
     });
     return saved;
   });
-  return ok(connection);
+  return connection ? ok(connection) : err("enforce_before_first_sign_in");
 }
 
 async function readIdpSettings(

@@ -1,6 +1,6 @@
 import type { Db } from "../../db/open.js";
 import { nowIso } from "../../ids.js";
-import { rowToSamlConnection, type IdpSettings, type SamlConnection, type SamlConnectionFlags } from "./connection.js";
+import { keepsProvenTrust, rowToSamlConnection, type IdpSettings, type SamlConnection, type SamlConnectionFlags } from "./connection.js";
 import type { IdpPreset } from "./presets.js";
 
 export async function findSamlConnection(db: Db, clinicId: string): Promise<SamlConnection | null> {
@@ -10,7 +10,10 @@ export async function findSamlConnection(db: Db, clinicId: string): Promise<Saml
 
 const DEFAULT_FLAGS: SamlConnectionFlags = { enabled: true, allowIdpInitiated: true, jitProvisioning: false, enforceSso: false };
 
-/** Creates or replaces the IdP side of a clinic's connection; flags not given keep their value (or the default). */
+/**
+ * Creates or replaces the IdP side of a clinic's connection; flags not given keep their value (or the default).
+ * The caller checks enforcement first (isEnforcementPremature with the new settings).
+ */
 export async function saveSamlConnection(
   db: Db,
   clinicId: string,
@@ -31,7 +34,8 @@ export async function saveSamlConnection(
     jit_provisioning: Number(flags.jitProvisioning),
     enforce_sso: Number(flags.enforceSso),
     source: input.source,
-    last_success_at: existing?.lastSuccessAt ?? null,
+    // "Has worked" belongs to the connection as it was: a new IdP, SSO URL or certificate must prove itself again.
+    last_success_at: existing && keepsProvenTrust(existing, input) ? existing.lastSuccessAt : null,
     created_at: now,
     updated_at: now,
   };
@@ -56,8 +60,17 @@ export async function updateSamlConnectionFlags(db: Db, clinicId: string, flags:
 
 export type SamlConnectionChanges = Partial<SamlConnectionFlags> & { preset?: IdpPreset };
 
-export async function recordSamlSuccess(db: Db, clinicId: string, at: string): Promise<void> {
-  await db.updateTable("saml_connections").set({ last_success_at: at }).where("clinic_id", "=", clinicId).execute();
+/** Notes that the connection worked; only if it is still the one the response was verified with. */
+export async function recordSamlSuccess(db: Db, connection: SamlConnection, at: string): Promise<void> {
+  // A reconfiguration saved while this sign-in was being verified must not inherit its success.
+  await db
+    .updateTable("saml_connections")
+    .set({ last_success_at: at })
+    .where("clinic_id", "=", connection.clinicId)
+    .where("idp_entity_id", "=", connection.idpEntityId)
+    .where("idp_sso_url", "=", connection.idpSsoUrl)
+    .where("idp_certificates", "=", JSON.stringify(connection.certificates.map((c) => c.pem)))
+    .execute();
 }
 
 /** What a clinic's sign-in page offers: the SSO button when enabled, and no password form when enforced. */

@@ -26,6 +26,8 @@ export interface SamlRequestTable {
   created_at: string;
   expires_at: string;
   consumed_at: string | null;
+  /** SHA-256 of the random value in the starting browser's binding cookie (login CSRF); null only for older rows. */
+  browser_binding_hash: string | null;
 }
 
 /** Assertion IDs already accepted, kept until the assertion could no longer be valid anyway. */
@@ -48,4 +50,9 @@ export interface SsoEventTable {
   /** The id the person saw on their error page. */
   reference: string;
   ip: string | null;
+  /** 0 when no trusted signature covered the message: nothing in it is the IdP's word. */
+  signature_verified: number;
+  /** How many posts this row stands for (unverified posts from one address are folded into one row). */
+  count: number;
+  first_at: string | null;
 }

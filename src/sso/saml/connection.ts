@@ -56,3 +56,18 @@ export function rowToSamlConnection(row: SamlConnectionTable): SamlConnection {
     updatedAt: row.updated_at,
   };
 }
+
+/**
+ * Whether a sign-in that worked with `before` still proves `after` works: same Issuer, SSO URL and binding, and
+ * every certificate trusted before is still trusted. Adding a certificate (the start of a rollover) keeps the
+ * proof, since every response that verified before still verifies; a new IdP, URL or replaced certificate does not.
+ */
+export function keepsProvenTrust(before: IdpSettings, after: IdpSettings): boolean {
+  const trusted = new Set(after.certificates.map((c) => c.fingerprintSha256));
+  return (
+    before.idpEntityId === after.idpEntityId &&
+    before.idpSsoUrl === after.idpSsoUrl &&
+    before.idpSsoBinding === after.idpSsoBinding &&
+    before.certificates.every((c) => trusted.has(c.fingerprintSha256))
+  );
+}

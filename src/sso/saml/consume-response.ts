@@ -3,14 +3,17 @@ import type { Clinic } from "../../clinics/clinic.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { Db } from "../../db/open.js";
 import { newReference, nowIso } from "../../ids.js";
-import { resolveSamlMember, type ResolveMemberError } from "../../provisioning/resolve-member.js";
+import { nameForNewMember, resolveSamlMember, type ResolveMemberError } from "../../provisioning/resolve-member.js";
 import { createSession, type SessionPolicy } from "../../sessions/session.js";
+import { checkEmailAddress } from "../../users/identity-text.js";
 import { recordSignIn } from "../../users/user.queries.js";
+import { browserBindingMatches } from "./browser-binding.js";
 import type { SamlConnection } from "./connection.js";
 import { recordSamlSuccess } from "./connection.queries.js";
 import { PRESETS } from "./presets.js";
 import type { ServiceProviderUrls } from "./service-provider.js";
-import { recordSsoEvent } from "./sso-events.js";
+import { quoteValue } from "./failure.js";
+import { recordSsoEvent, type SsoEventPolicy } from "./sso-events.js";
 import { verifySamlResponse, type SamlFailureCode, type VerifiedAssertion } from "./verify-response.js";
 
 // Entra and others drift by seconds to a minute; three minutes is the most we forgive.
@@ -23,6 +26,7 @@ export type SsoFailureCode =
   | "request_for_other_clinic"
   | "request_already_used"
   | "request_expired"
+  | "request_from_other_browser"
   | "unsolicited_not_allowed"
   | "assertion_replayed"
   | ResolveMemberError;
@@ -41,6 +45,16 @@ export interface SsoSignIn {
   provisioned: boolean;
 }
 
+export interface AcsInput {
+  clinic: Clinic;
+  connection: SamlConnection | null;
+  sp: ServiceProviderUrls;
+  samlResponse: string;
+  /** The binding value from the posting browser's cookie, null when it sent none. */
+  browserBinding: string | null;
+  ip: string;
+}
+
 type Step<T> = { ok: true; value: T } | { ok: false; code: SsoFailureCode; reason: string };
 
 /**
@@ -50,35 +64,41 @@ type Step<T> = { ok: true; value: T } | { ok: false; code: SsoFailureCode; reaso
  */
 export async function consumeSamlResponse(
   db: Db,
-  input: { clinic: Clinic; connection: SamlConnection | null; sp: ServiceProviderUrls; samlResponse: string; ip: string },
+  input: AcsInput & { events: SsoEventPolicy },
   policy: SessionPolicy,
   now: Date,
 ): Promise<{ ok: true; value: SsoSignIn } | { ok: false; error: SsoFailure }> {
   const reference = newReference();
   const outcome = await signIn(db, input, policy, now);
   const email = outcome.ok ? outcome.value.email : outcome.email;
-  await recordSsoEvent(db, input.clinic.id, {
-    at: nowIso(now),
-    outcome: outcome.ok ? "success" : "failure",
-    code: outcome.ok ? (outcome.value.provisioned ? "signed_in_new_member" : "signed_in") : outcome.code,
-    reason: outcome.ok ? `${email} signed in` : outcome.reason,
-    email,
-    reference,
-    ip: input.ip,
-  });
+  await recordSsoEvent(
+    db,
+    input.clinic.id,
+    {
+      at: nowIso(now),
+      outcome: outcome.ok ? "success" : "failure",
+      code: outcome.ok ? (outcome.value.provisioned ? "signed_in_new_member" : "signed_in") : outcome.code,
+      reason: outcome.ok ? `${email} signed in` : outcome.reason,
+      email,
+      reference,
+      ip: input.ip,
+      signatureVerified: outcome.ok || outcome.signatureVerified,
+    },
+    input.events,
+    now,
+  );
   if (!outcome.ok) return { ok: false, error: { code: outcome.code, reason: outcome.reason, reference } };
   return outcome;
 }
 
-async function signIn(
-  db: Db,
-  input: { clinic: Clinic; connection: SamlConnection | null; sp: ServiceProviderUrls; samlResponse: string; ip: string },
-  policy: SessionPolicy,
-  now: Date,
-): Promise<{ ok: true; value: SsoSignIn } | { ok: false; code: SsoFailureCode; reason: string; email: string | null }> {
+type Refused = { ok: false; code: SsoFailureCode; reason: string; email: string | null; signatureVerified: boolean };
+
+async function signIn(db: Db, input: AcsInput, policy: SessionPolicy, now: Date): Promise<{ ok: true; value: SsoSignIn } | Refused> {
   const { clinic, connection } = input;
   if (!connection || !connection.enabled) {
-    return { ok: false, code: "sso_not_enabled", reason: `Single sign-on is not enabled for ${clinic.subdomain}`, email: null };
+    // Decided before reading the post: whoever sent it, nothing vouches for it.
+    const reason = `Single sign-on is not enabled for ${clinic.subdomain}`;
+    return { ok: false, code: "sso_not_enabled", reason, email: null, signatureVerified: false };
   }
   const verified = await verifySamlResponse({
     samlResponse: input.samlResponse,
@@ -91,20 +111,28 @@ async function signIn(
   });
   if (!verified.ok) return { ok: false, ...verified.error, email: null };
   const assertion = verified.value;
-  const fail = (code: SsoFailureCode, reason: string) => ({ ok: false as const, code, reason, email: assertion.email });
+  const fail = (code: SsoFailureCode, reason: string, email: string | null = assertion.email): Refused => ({
+    ok: false,
+    code,
+    reason,
+    email,
+    signatureVerified: true,
+  });
 
-  const request = await answerRequest(db, clinic, connection, assertion.inResponseTo, now);
+  const request = await answerRequest(db, clinic, connection, assertion.inResponseTo, input.browserBinding, now);
   if (!request.ok) return fail(request.code, request.reason);
   const fresh = await rememberAssertion(db, clinic, assertion, now);
   if (!fresh.ok) return fail(fresh.code, fresh.reason);
 
   const member = await resolveSamlMember(db, clinic, assertion, { jitProvisioning: connection.jitProvisioning, ip: input.ip });
-  if (!member.ok) return fail(member.error, memberReason(member.error, assertion.email, clinic));
+  // An address the rule refuses is not stored as the event's email: the reason shows it with its invisible characters spelled out.
+  if (!member.ok)
+    return fail(member.error, memberReason(member.error, assertion, clinic), member.error === "email_not_accepted" ? null : undefined);
 
   const { user, created } = member.value;
   const token = await createSession(db, { userId: user.id, clinicId: clinic.id, authMethod: "saml" }, policy, now);
   await recordSignIn(db, user.id, "saml", nowIso(now));
-  await recordSamlSuccess(db, clinic.id, nowIso(now));
+  await recordSamlSuccess(db, connection, nowIso(now));
   await recordAuditEvent(
     db,
     {
@@ -127,6 +155,7 @@ async function answerRequest(
   clinic: Clinic,
   connection: SamlConnection,
   inResponseTo: string | null,
+  browserBinding: string | null,
   now: Date,
 ): Promise<Step<string | null>> {
   if (inResponseTo === null) {
@@ -154,6 +183,16 @@ async function answerRequest(
       ok: false,
       code: "request_expired",
       reason: `The sign-in request expired at ${row.expires_at} (requests are valid for 10 minutes)`,
+    };
+  // Login CSRF: an answer posted by another browser (an attacker's own response) is refused, before the request is used up.
+  if (!browserBindingMatches(browserBinding, row.browser_binding_hash))
+    return {
+      ok: false,
+      code: "request_from_other_browser",
+      reason:
+        browserBinding === null
+          ? "The response came without the cookie of the browser that started this sign-in: posted from another browser, or the browser blocks the cookie"
+          : "The response came from a browser other than the one that started this sign-in (its binding cookie does not match the request)",
     };
   const consumed = await db
     .updateTable("saml_requests")
@@ -186,8 +225,15 @@ async function rememberAssertion(db: Db, clinic: Clinic, assertion: VerifiedAsse
   return { ok: true, value: null };
 }
 
-function memberReason(error: ResolveMemberError, email: string, clinic: Clinic): string {
+function memberReason(error: ResolveMemberError, assertion: VerifiedAssertion, clinic: Clinic): string {
+  const email = assertion.email;
   switch (error) {
+    case "email_not_accepted":
+      return `The IdP's email address ${quoteValue(email)} was refused: it ${refusal(checkEmailAddress(email))}`;
+    case "name_not_accepted": {
+      const name = [assertion.firstName, assertion.lastName].filter((part) => part !== null).join(" ");
+      return `${email} could not be provisioned: the name from the IdP's attributes, ${quoteValue(name)}, ${refusal(nameForNewMember(assertion, email))}`;
+    }
     case "not_provisioned":
       return `${email} has no account in ${clinic.subdomain} and just-in-time provisioning is off`;
     case "member_of_other_clinic":
@@ -199,4 +245,8 @@ function memberReason(error: ResolveMemberError, email: string, clinic: Clinic):
     case "seat_limit_reached":
       return `${email} could not be provisioned: all ${clinic.seats} seats of ${clinic.subdomain} are in use`;
   }
+}
+
+function refusal(checked: { ok: true } | { ok: false; error: string }): string {
+  return checked.ok ? "was refused" : checked.error;
 }

@@ -87,6 +87,13 @@ export function explainSsoFailure(code: SsoFailureCode): FailureExplanation {
     case "request_for_other_clinic":
     case "assertion_replayed":
       return { title: "This sign-in link was already used", message: TRY_AGAIN, fix: null };
+    case "request_from_other_browser":
+      return {
+        title: "Start again in this browser",
+        message:
+          "This sign-in was started in a different browser, so we did not sign you in here. Start again from your clinic's sign-in page in this browser, and let it keep cookies for this site.",
+        fix: "Nobody was signed in. Either the person's browser blocked the short-lived sign-in cookie, or a response started in another browser was posted here (someone trying to sign a person into their own account).",
+      };
     case "unsolicited_not_allowed":
       return {
         title: "Start from your clinic's sign-in page",
@@ -124,7 +131,29 @@ export function explainSsoFailure(code: SsoFailureCode): FailureExplanation {
         message: "Your clinic has no free seats, so we could not create your account. Ask your clinic admin to free a seat or add seats.",
         fix: "Free a seat in Manage Users or buy more seats.",
       };
-    default:
+    case "email_not_accepted":
+      return {
+        title: "Your email address cannot be used here",
+        message:
+          "Your identity provider sent an email address with characters we do not accept (hidden, text-direction or full-width characters). Ask your clinic's IT admin to check your email address in the identity provider.",
+        fix: "Correct the user's email in the IdP: plain letters before the @, no invisible or text-direction characters. The event's reason names the character.",
+      };
+    case "name_not_accepted":
+      return {
+        title: "Your name cannot be used here",
+        message:
+          "Your identity provider sent a name with characters we do not accept (hidden or text-direction characters, or < and >), so we could not create your account. Ask your clinic's IT admin to check your name in the identity provider.",
+        fix: "Correct the user's first and last name in the IdP, or have an admin invite the person in Manage Users. The event's reason names the character.",
+      };
+    case "response_too_large":
+    case "malformed_response":
+    case "doctype_forbidden":
+    case "nesting_too_deep":
+    case "assertion_count":
+    case "no_bearer_confirmation":
+    case "in_response_to_mismatch":
+    case "comment_in_value":
+    case "assertion_rejected":
       return {
         title: "Sign-in refused",
         message: "We could not sign you in with this response. Start again from your clinic's sign-in page.",

@@ -41,11 +41,15 @@ export function samlFailure(code: SamlFailureCode, reason: string): { ok: false;
 const MAX_QUOTED_LENGTH = 200;
 
 /**
- * Quotes a value taken from the message for use in a reason: shortened, control characters escaped and
- * angle brackets replaced, so a reason can never carry markup (or a whole assertion) into the event log.
+ * Quotes a value taken from the message for use in a reason: shortened, control and invisible characters escaped
+ * and angle brackets replaced, so a reason can never carry markup (or a whole assertion) into the event log.
  */
 export function quoteValue(value: string | null | undefined): string {
   if (value === null || value === undefined) return "(missing)";
   const shortened = value.length > MAX_QUOTED_LENGTH ? `${value.slice(0, MAX_QUOTED_LENGTH)}…` : value;
-  return JSON.stringify(shortened).replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
+  // Invisible and text-direction characters are spelled out too: a reason must read the same as it is stored.
+  return JSON.stringify(shortened)
+    .replace(/</g, "\\u003c")
+    .replace(/>/g, "\\u003e")
+    .replace(/[\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/gu, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, "0")}`);
 }

@@ -1,5 +1,5 @@
 import type { Document, Element } from "@xmldom/xmldom";
-import { quoteValue, samlFailure, type SamlResult } from "./failure.js";
+import { samlFailure, type SamlResult } from "./failure.js";
 import {
   SAML_ASSERTION_NS,
   SAML_PROTOCOL_NS,
@@ -8,7 +8,6 @@ import {
   childElements,
   descendantElements,
   firstChildElement,
-  fullText,
   isNamed,
 } from "./saml-xml.js";
 
@@ -46,10 +45,7 @@ export interface PostedResponse {
 export function checkResponseStructure(doc: Document): SamlResult<PostedResponse> {
   const response = doc.documentElement;
   if (!response || !isNamed(response, SAML_PROTOCOL_NS, "Response")) {
-    return samlFailure(
-      "malformed_response",
-      `The document element is ${quoteValue(response?.localName)}, expected a SAML 2.0 protocol Response`,
-    );
+    return samlFailure("malformed_response", "The document element is not a SAML 2.0 protocol Response");
   }
   const status = checkStatusIsSuccess(response);
   if (!status.ok) return status;
@@ -63,21 +59,54 @@ export function checkResponseStructure(doc: Document): SamlResult<PostedResponse
 }
 
 // node-saml ignores the Status whenever a signed assertion is present; an IdP saying "failed" must win.
+// Nothing vouches for this part of the message yet: the reason names the status codes from the SAML
+// standard's list and nothing else, never the StatusMessage or other text anyone could have written.
 function checkStatusIsSuccess(response: Element): SamlResult<null> {
   const status = firstChildElement(response, SAML_PROTOCOL_NS, "Status");
   const code = status ? firstChildElement(status, SAML_PROTOCOL_NS, "StatusCode") : null;
   const value = code ? attributeOrNull(code, "Value") : null;
   if (value === SUCCESS) return { ok: true, value: null };
   const nested = code ? firstChildElement(code, SAML_PROTOCOL_NS, "StatusCode") : null;
-  const message = status ? firstChildElement(status, SAML_PROTOCOL_NS, "StatusMessage") : null;
-  const details = [
-    nested ? `second-level status ${quoteValue(attributeOrNull(nested, "Value"))}` : null,
-    message ? `message ${quoteValue(fullText(message))}` : null,
-  ].filter((detail) => detail !== null);
+  const second = nested ? ` / ${statusName(attributeOrNull(nested, "Value"))}` : "";
   return samlFailure(
     "status_not_success",
-    `The IdP answered with status ${quoteValue(value)}${details.length > 0 ? ` (${details.join(", ")})` : ""}, expected ${SUCCESS}`,
+    `An unsigned message claimed status ${statusName(value)}${second}, not Success; no signature vouches for it, so any text it carries is not shown`,
   );
+}
+
+const STATUS_PREFIX = "urn:oasis:names:tc:SAML:2.0:status:";
+// SAML 2.0 core, 3.2.2.2: the only status codes we name; anything else is "an unknown status code".
+const STANDARD_STATUS_CODES = new Set([
+  "Success",
+  "Requester",
+  "Responder",
+  "VersionMismatch",
+  "AuthnFailed",
+  "InvalidAttrNameOrValue",
+  "InvalidNameIDPolicy",
+  "NoAuthnContext",
+  "NoAvailableIDP",
+  "NoPassive",
+  "NoSupportedIDP",
+  "PartialLogout",
+  "ProxyCountExceeded",
+  "RequestDenied",
+  "RequestUnsupported",
+  "RequestVersionDeprecated",
+  "RequestVersionTooHigh",
+  "RequestVersionTooLow",
+  "ResourceNotRecognized",
+  "TooManyResponses",
+  "UnknownAttrProfile",
+  "UnknownPrincipal",
+  "UnsupportedBinding",
+]);
+
+/** A status code's short name when it is one of the standard's, else a fixed phrase: never the message's own text. */
+export function statusName(value: string | null): string {
+  if (value === null) return "(none)";
+  const name = value.startsWith(STATUS_PREFIX) ? value.slice(STATUS_PREFIX.length) : null;
+  return name !== null && STANDARD_STATUS_CODES.has(name) ? name : "(an unknown status code)";
 }
 
 // Counted by local name in any namespace and at any depth: every XML Signature Wrapping variant (XSW1–8)
@@ -125,7 +154,7 @@ function checkSignatureAlgorithms(response: Element): SamlResult<null> {
       const usesSha1 = /sha1$/i.test(signatureMethod ?? "") || digestMethods.some((d) => /sha1$/i.test(d ?? ""));
       return samlFailure(
         "weak_signature_algorithm",
-        `A signature uses SignatureMethod ${quoteValue(signatureMethod)} with DigestMethod ${quoteValue(digestMethods.join(", ") || null)}; only RSA/ECDSA with SHA-256 or stronger is accepted${usesSha1 ? `. ${AUTH0_SHA256_FIX}` : ""}`,
+        `A signature uses ${usesSha1 ? "SHA-1" : "an algorithm not on our list"}; only RSA/ECDSA with SHA-256 or stronger is accepted${usesSha1 ? `. ${AUTH0_SHA256_FIX}` : ""}`,
       );
     }
   }

@@ -1,15 +1,102 @@
 import type { Db } from "../../db/open.js";
-import { newId } from "../../ids.js";
-import type { SsoEventTable } from "./connection.table.js";
+import { newId, nowIso } from "../../ids.js";
 
-/** One SSO attempt as the clinic's admins and the operator see it: a row of sso_events without its keys. */
-export type SsoEvent = Omit<SsoEventTable, "id" | "clinic_id">;
+/** One row of a clinic's SSO event log as its admins and the operator see it. */
+export interface SsoEvent {
+  /** When the (latest) post of this row arrived. */
+  at: string;
+  outcome: "success" | "failure";
+  code: string;
+  /** Our technical sentence; for a post whose signature did not verify, it never carries the message's own words. */
+  reason: string;
+  email: string | null;
+  /** The reference shown on the (latest) error page of this row. */
+  reference: string;
+  ip: string | null;
+  /** False when no trusted signature covered the message: nothing in it came from the IdP for sure. */
+  signatureVerified: boolean;
+  /** Posts this row stands for: unverified posts from one address are folded into one row. */
+  count: number;
+  /** When the first post of this row arrived. */
+  firstAt: string;
+}
 
-export async function recordSsoEvent(db: Db, clinicId: string, event: SsoEvent): Promise<void> {
+export type NewSsoEvent = Omit<SsoEvent, "count" | "firstAt">;
+
+export interface SsoEventPolicy {
+  /** Rows older than this are deleted when the clinic's next event is recorded. */
+  retentionDays: number;
+}
+
+// Unverified posts from one address keep folding into its row while they come less than an hour apart.
+export const UNVERIFIED_FOLD_WINDOW_MS = 60 * 60_000;
+// Per clinic, this many addresses at a time get a row of their own; posts from any other address share one
+// row (ip null), so a flood from many addresses cannot push the clinic's real failures out of the log.
+export const MAX_UNVERIFIED_ADDRESS_ROWS = 5;
+
+/**
+ * Records one SSO attempt. A post whose signature did not verify is anyone's text sent from anywhere: it is
+ * counted into its address's row (or the shared row) instead of getting a row of its own. Old rows are pruned.
+ */
+export async function recordSsoEvent(db: Db, clinicId: string, event: NewSsoEvent, policy: SsoEventPolicy, now: Date): Promise<void> {
+  const cutoff = nowIso(new Date(now.getTime() - policy.retentionDays * 24 * 3_600_000));
+  await db.deleteFrom("sso_events").where("clinic_id", "=", clinicId).where("at", "<", cutoff).execute();
+  if (!event.signatureVerified) {
+    const since = nowIso(new Date(now.getTime() - UNVERIFIED_FOLD_WINDOW_MS));
+    if (await foldIntoUnverifiedRow(db, clinicId, event.ip, since, event)) return;
+    if (event.ip !== null && (await countUnverifiedAddressRows(db, clinicId, since)) >= MAX_UNVERIFIED_ADDRESS_ROWS) {
+      const shared = { ...event, ip: null };
+      if (await foldIntoUnverifiedRow(db, clinicId, null, since, shared)) return;
+      return insertEvent(db, clinicId, shared);
+    }
+  }
+  await insertEvent(db, clinicId, event);
+}
+
+async function insertEvent(db: Db, clinicId: string, event: NewSsoEvent): Promise<void> {
+  const { signatureVerified, ...rest } = event;
   await db
     .insertInto("sso_events")
-    .values({ id: newId(), clinic_id: clinicId, ...event })
+    .values({ id: newId(), clinic_id: clinicId, ...rest, signature_verified: Number(signatureVerified), count: 1, first_at: event.at })
     .execute();
+}
+
+/** Adds the post to the address's live unverified row (ip null: the shared row); false when there is none. */
+async function foldIntoUnverifiedRow(db: Db, clinicId: string, ip: string | null, since: string, event: NewSsoEvent): Promise<boolean> {
+  const result = await db
+    .updateTable("sso_events")
+    .set((eb) => ({ count: eb("count", "+", 1), at: event.at, code: event.code, reason: event.reason, reference: event.reference }))
+    .where("clinic_id", "=", clinicId)
+    .where("signature_verified", "=", 0)
+    .where("ip", ip === null ? "is" : "=", ip)
+    .where("at", ">=", since)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+async function countUnverifiedAddressRows(db: Db, clinicId: string, since: string): Promise<number> {
+  const row = await db
+    .selectFrom("sso_events")
+    .select((eb) => eb.fn.countAll<string | number>().as("n"))
+    .where("clinic_id", "=", clinicId)
+    .where("signature_verified", "=", 0)
+    .where("ip", "is not", null)
+    .where("at", ">=", since)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+function selectEvents(db: Db, clinicId: string) {
+  return db
+    .selectFrom("sso_events")
+    .select(["at", "outcome", "code", "reason", "email", "reference", "ip", "signature_verified", "count", "first_at"])
+    .where("clinic_id", "=", clinicId);
+}
+
+type EventRow = Awaited<ReturnType<ReturnType<typeof selectEvents>["executeTakeFirstOrThrow"]>>;
+
+function rowToSsoEvent({ signature_verified, count, first_at, ...row }: EventRow): SsoEvent {
+  return { ...row, signatureVerified: Boolean(signature_verified), count: Number(count), firstAt: first_at ?? row.at };
 }
 
 export async function listSsoEvents(
@@ -17,10 +104,25 @@ export async function listSsoEvents(
   clinicId: string,
   options: { limit: number; outcome?: "success" | "failure" },
 ): Promise<SsoEvent[]> {
-  let query = db
-    .selectFrom("sso_events")
-    .select(["at", "outcome", "code", "reason", "email", "reference", "ip"])
-    .where("clinic_id", "=", clinicId);
+  let query = selectEvents(db, clinicId);
   if (options.outcome) query = query.where("outcome", "=", options.outcome);
-  return query.orderBy("at", "desc").limit(options.limit).execute();
+  const rows = await query.orderBy("at", "desc").limit(options.limit).execute();
+  return rows.map(rowToSsoEvent);
+}
+
+/**
+ * The clinic's latest failures for its admins: up to `limit` from verified messages (or decided without one),
+ * plus a few rows of unverified posts, newest first. However many unverified posts arrive, they never take
+ * the places of the failures the IdP really reported.
+ */
+export async function listRecentSsoProblems(db: Db, clinicId: string, limit: number): Promise<SsoEvent[]> {
+  const failures = selectEvents(db, clinicId).where("outcome", "=", "failure").orderBy("at", "desc");
+  const [verified, unverified] = await Promise.all([
+    failures.where("signature_verified", "=", 1).limit(limit).execute(),
+    failures
+      .where("signature_verified", "=", 0)
+      .limit(MAX_UNVERIFIED_ADDRESS_ROWS + 1)
+      .execute(),
+  ]);
+  return [...verified, ...unverified].map(rowToSsoEvent).sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
 }

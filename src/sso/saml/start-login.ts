@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { SAML, ValidateInResponseTo } from "@node-saml/node-saml";
 import type { Db } from "../../db/open.js";
 import { nowIso } from "../../ids.js";
+import { hashBrowserBinding } from "./browser-binding.js";
 import type { SamlConnection } from "./connection.js";
 import { PRESETS } from "./presets.js";
 import type { ServiceProviderUrls } from "./service-provider.js";
@@ -14,13 +15,15 @@ export type SamlLoginStart =
 
 /**
  * Starts an SP-initiated sign-in: records the AuthnRequest ID in the shared database (so any app instance can
- * receive the answer) and returns where to send the browser. returnTo must already be a safe local path.
+ * receive the answer) and returns where to send the browser. returnTo must already be a safe local path;
+ * browserBinding is the starting browser's binding value (browser-binding.ts), of which only the hash is stored.
  */
 export async function startSamlLogin(
   db: Db,
   connection: SamlConnection,
   sp: ServiceProviderUrls,
   returnTo: string,
+  browserBinding: string,
   now: Date,
 ): Promise<SamlLoginStart> {
   const requestId = `_${randomBytes(20).toString("hex")}`;
@@ -60,6 +63,7 @@ export async function startSamlLogin(
       created_at: nowIso(now),
       expires_at: nowIso(new Date(now.getTime() + REQUEST_LIFETIME_MS)),
       consumed_at: null,
+      browser_binding_hash: hashBrowserBinding(browserBinding),
     })
     .execute();
   if (connection.idpSsoBinding === "post") {

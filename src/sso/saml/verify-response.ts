@@ -64,14 +64,14 @@ const MAX_CLOCK_SKEW_MS = 10 * 60 * 1000;
  */
 export async function verifySamlResponse(
   input: VerifySamlResponseInput,
-): Promise<{ ok: true; value: VerifiedAssertion } | { ok: false; error: SamlFailure }> {
+): Promise<{ ok: true; value: VerifiedAssertion } | { ok: false; error: VerificationFailure }> {
   assertUsableSettings(input);
   const guarded = decodeAndGuardSamlResponse(input.samlResponse);
-  if (!guarded.ok) return guarded;
+  if (!guarded.ok) return beforeSignature(guarded);
   const doc = parseXmlDocument(guarded.value);
-  if (doc === null) return samlFailure("malformed_response", "SAMLResponse is not well-formed XML");
+  if (doc === null) return beforeSignature(samlFailure("malformed_response", "SAMLResponse is not well-formed XML"));
   const posted = checkResponseStructure(doc);
-  if (!posted.ok) return posted;
+  if (!posted.ok) return beforeSignature(posted);
 
   const signature = await validateSignatureWithNodeSaml({
     xml: guarded.value,
@@ -83,22 +83,43 @@ export async function verifySamlResponse(
     clockSkewMs: input.clockSkewMs,
   });
   if (signature.kind === "signature_refused") {
-    return samlFailure(
-      "invalid_signature",
-      `No valid signature by the connection's certificates covers the assertion (node-saml: ${quoteValue(signature.message)})`,
+    return beforeSignature(
+      samlFailure(
+        "invalid_signature",
+        `No valid signature by the connection's certificates covers the assertion${libraryWords(signature.message)}`,
+      ),
     );
   }
   const verifiedAssertion = parseVerifiedAssertion(signature.verifiedAssertionXml);
   if (verifiedAssertion === null) {
-    return samlFailure("assertion_rejected", "The signed assertion returned by node-saml could not be read");
+    return afterSignature(samlFailure("assertion_rejected", "The signed assertion returned by node-saml could not be read"));
   }
   const checked = checkSignedAssertion(posted.value, verifiedAssertion, input);
-  if (!checked.ok) return checked;
+  if (!checked.ok) return afterSignature(checked);
   if (signature.kind === "refused_after_signature") {
     // node-saml refused for a reason our own checks did not find: still a refusal.
-    return samlFailure("assertion_rejected", `node-saml refused the signed assertion: ${quoteValue(signature.message)}`);
+    return afterSignature(samlFailure("assertion_rejected", `node-saml refused the signed assertion: ${quoteValue(signature.message)}`));
   }
   return checked;
+}
+
+/** A refusal, and whether a trusted signature covered the message it was decided on. */
+export interface VerificationFailure extends SamlFailure {
+  /** False: anyone could have sent this message, so nothing in it may be shown as the IdP's words. */
+  signatureVerified: boolean;
+}
+
+function beforeSignature(failure: { ok: false; error: SamlFailure }): { ok: false; error: VerificationFailure } {
+  return { ok: false, error: { ...failure.error, signatureVerified: false } };
+}
+
+function afterSignature(failure: { ok: false; error: SamlFailure }): { ok: false; error: VerificationFailure } {
+  return { ok: false, error: { ...failure.error, signatureVerified: true } };
+}
+
+// node-saml's own sentences are plain words ("Invalid signature"); one that quotes the unverified message is left out.
+function libraryWords(message: string): string {
+  return /^[A-Za-z ,.:'-]{1,120}$/.test(message) ? ` (node-saml: ${message})` : "";
 }
 
 /**

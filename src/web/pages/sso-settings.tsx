@@ -22,7 +22,7 @@ export const SSO_SWITCHES = {
   },
   allowIdpInitiated: {
     label: "Sign-in from the IdP's app dashboard",
-    help: "Lets people start from the Okta / Microsoft My Apps / Auth0 dashboard; they land on the clinic dashboard.",
+    help: "Lets people start from the Okta / Microsoft My Apps / Auth0 dashboard; they land on the clinic dashboard. The trade-off: a response nobody asked for cannot be tied to the browser it arrives in, so another web page could sign a visitor in as someone else (its author, say). Turn it off if everyone starts from the clinic sign-in page.",
   },
   enforceSso: {
     label: "Require single sign-on",

@@ -15,6 +15,7 @@ import { requireClinicAdmin } from "../guards.js";
 import { InvitationAcceptedPage, InvitationPage } from "../pages/invitation.js";
 import { ManageUsersPage, type InviteForm } from "../pages/manage-users.js";
 import { fieldMessages, notFound, sendProblem, type Problem } from "../problems.js";
+import { keepNotice, takeNotice, type Notice } from "../notices.js";
 import { sendPage } from "../render.js";
 
 type Admin = NonNullable<Awaited<ReturnType<typeof requireClinicAdmin>>>;
@@ -35,14 +36,16 @@ const REFUSALS: Record<string, { status: number; say: (email: string) => string 
   },
 };
 
-// The flash message after a redirect: the query carries a code and the email, never free text.
-const DONE: Record<string, (email: string) => string> = {
+type Done = Extract<Notice, { page: "users" }>["done"];
+
+// The notice after a redirect, from the one-time flash kept with the admin's session (never from the URL).
+const DONE = {
   removed: (e) => `${e} was removed: their seat is free and they were signed out everywhere.`,
   restored: (e) => `${e} was restored and can sign in again.`,
   admin: (e) => `${e} is now an admin.`,
   provider: (e) => `${e} is now a provider.`,
   unchanged: (e) => `Nothing changed: ${e} already was as asked.`,
-};
+} satisfies Record<Done, (email: string) => string>;
 
 const INVITATION_PROBLEMS: Record<InvitationError, Problem> = {
   invitation_not_found: {
@@ -118,11 +121,22 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     );
   }
 
-  /** PRG on success; a refusal re-renders the page with its sentence and status. */
-  async function afterChange(reply: FastifyReply, admin: Admin, email: string, result: Result<ChangedMember>, done: string) {
+  /** PRG on success, its notice kept for the next page; a refusal re-renders the page with its sentence and status. */
+  async function afterChange(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    admin: Admin,
+    email: string,
+    result: Result<ChangedMember>,
+    done: Done,
+  ) {
     if (result.ok) {
-      const code = result.value.changed ? done : "unchanged";
-      return reply.redirect(`/settings/users?done=${code}&email=${encodeURIComponent(result.value.member.user.email)}`, 303);
+      await keepNotice(ctx, request, {
+        page: "users",
+        done: result.value.changed ? done : "unchanged",
+        email: result.value.member.user.email,
+      });
+      return reply.redirect("/settings/users", 303);
     }
     const refusal = REFUSALS[result.error]!;
     return renderUsers(reply, admin, { error: refusal.say(email) }, refusal.status);
@@ -131,24 +145,29 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
   app.get("/settings/users", async (request, reply) => {
     const admin = await requireClinicAdmin(request, reply);
     if (!admin) return reply;
-    const query = request.query as Record<string, unknown>;
-    const done = typeof query.done === "string" ? DONE[query.done] : undefined;
-    const email = typeof query.email === "string" ? query.email.slice(0, 320) : "";
-    return renderUsers(reply, admin, { notice: done && email ? done(email) : undefined });
+    const notice = await takeNotice(ctx, request, "users");
+    return renderUsers(reply, admin, { notice: notice ? DONE[notice.done](notice.email) : undefined });
   });
 
   app.post("/settings/users/remove", { preHandler: app.csrfProtection }, async (request, reply) => {
     const admin = await requireClinicAdmin(request, reply);
     if (!admin) return reply;
     const email = normalizeEmail(formFields(request).email ?? "");
-    return afterChange(reply, admin, email, await removeMember(ctx.db, admin.clinic, email, actorOf(request, admin)), "removed");
+    return afterChange(request, reply, admin, email, await removeMember(ctx.db, admin.clinic, email, actorOf(request, admin)), "removed");
   });
 
   app.post("/settings/users/restore", { preHandler: app.csrfProtection }, async (request, reply) => {
     const admin = await requireClinicAdmin(request, reply);
     if (!admin) return reply;
     const email = normalizeEmail(formFields(request).email ?? "");
-    return afterChange(reply, admin, email, await restoreMember(ctx.db, admin.clinic, email, actorOf(request, admin)), "restored");
+    const restored = await restoreMember(ctx.db, admin.clinic, email, actorOf(request, admin), delivery(admin));
+    // A restored invitee is invited again: rendered, not redirected, because their new link holds the token.
+    if (restored.ok && restored.value.invitationLink) {
+      const restoredEmail = restored.value.member.user.email;
+      const notice = `${restoredEmail} had not accepted their invitation when they were removed: they are invited again, and their old link stays withdrawn.`;
+      return renderUsers(reply, admin, { notice, invitation: { email: restoredEmail, link: restored.value.invitationLink } });
+    }
+    return afterChange(request, reply, admin, email, restored, "restored");
   });
 
   app.post("/settings/users/role", { preHandler: app.csrfProtection }, async (request, reply) => {
@@ -159,6 +178,7 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     const role = roleSchema.safeParse(fields.role);
     if (!role.success) return renderUsers(reply, admin, { error: "Choose admin or provider." }, 400);
     return afterChange(
+      request,
       reply,
       admin,
       email,

@@ -5,6 +5,7 @@ import { findSamlConnection } from "../../sso/saml/connection.queries.js";
 import { consumeSamlResponse } from "../../sso/saml/consume-response.js";
 import { explainSsoFailure } from "../../sso/saml/failure-messages.js";
 import { serviceProviderMetadata, serviceProviderUrls } from "../../sso/saml/service-provider.js";
+import { newBrowserBinding } from "../../sso/saml/browser-binding.js";
 import { startSamlLogin } from "../../sso/saml/start-login.js";
 import type { WebContext } from "../context.js";
 import { bySite, clientIp } from "../forms.js";
@@ -13,6 +14,7 @@ import { notFound, sendProblem, type Problem } from "../problems.js";
 import { sendPage } from "../render.js";
 import { safeReturnPath } from "../return-to.js";
 import { readSessionToken, setSessionCookie } from "../session-cookie.js";
+import { readSsoBinding, setSsoBinding } from "../sso-binding-cookie.js";
 
 // A real response is 4–30 KiB; the verifier's own guard stops at 256 KiB decoded. Form-encoding inflates base64.
 const ACS_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -65,7 +67,11 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
           const connection = await findSamlConnection(ctx.db, clinic.id);
           if (!connection?.enabled) return sendProblem(request, reply, ssoUnavailable);
           const returnTo = safeReturnPath((request.query as Record<string, unknown>).returnTo) ?? "/dashboard";
-          const start = await startSamlLogin(ctx.db, connection, serviceProviderUrls(ctx.config, clinic.subdomain), returnTo, ctx.clock());
+          // One value per browser, kept across sign-ins started in several tabs; the request stores only its hash.
+          const binding = readSsoBinding(request, ctx.config) ?? newBrowserBinding();
+          const sp = serviceProviderUrls(ctx.config, clinic.subdomain);
+          const start = await startSamlLogin(ctx.db, connection, sp, returnTo, binding, ctx.clock());
+          setSsoBinding(reply, ctx.config, binding);
           if (start.binding === "redirect") return reply.header("cache-control", "no-store").redirect(start.url, 302);
           return sendPage(
             reply,
@@ -90,7 +96,15 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
           const connection = await findSamlConnection(ctx.db, clinic.id);
           const result = await consumeSamlResponse(
             ctx.db,
-            { clinic, connection, sp, samlResponse, ip: clientIp(request) },
+            {
+              clinic,
+              connection,
+              sp,
+              samlResponse,
+              browserBinding: readSsoBinding(request, ctx.config),
+              ip: clientIp(request),
+              events: { retentionDays: ctx.config.ssoEventRetentionDays },
+            },
             ctx.sessionPolicy,
             ctx.clock(),
           );
@@ -111,6 +125,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
               reference,
             );
           }
+          // Session fixation: whatever session the browser had before is ended; the new token replaces it.
           const previous = readSessionToken(request, ctx.config);
           if (previous) await deleteSession(ctx.db, previous);
           setSessionCookie(reply, ctx.config, result.value.token);

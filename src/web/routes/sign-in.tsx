@@ -13,10 +13,12 @@ import { sendPage } from "../render.js";
 import { safeReturnPath } from "../return-to.js";
 import { clearSessionCookie, readSessionToken, setSessionCookie } from "../session-cookie.js";
 
-const SIGN_IN_ERRORS = {
-  invalid_credentials: "That email and password do not match an account that can sign in here.",
-  too_many_attempts: "Too many unsuccessful attempts for this account. Wait 15 minutes and try again.",
-} as const;
+const WRONG_CREDENTIALS = "That email and password do not match an account that can sign in here.";
+
+function tooManyAttempts(waitSeconds: number): string {
+  const minutes = Math.ceil(waitSeconds / 60);
+  return `Too many unsuccessful sign-in attempts from your network. Wait ${minutes === 1 ? "a minute" : `${minutes} minutes`} and try again.`;
+}
 
 /** Password sign-in and sign-out, on the main site and on clinic hosts. */
 export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rateLimitPerMinute: number): void {
@@ -74,15 +76,14 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
           403,
         );
       }
-      const result = await signInWithPassword(ctx.db, { email, password, clinicId, ip: clientIp(request) }, ctx.sessionPolicy, ctx.clock());
-      if (!result.ok) {
-        return renderSignIn(
-          request,
-          reply,
-          { error: SIGN_IN_ERRORS[result.error], email, returnTo, sso },
-          result.error === "too_many_attempts" ? 429 : 401,
-        );
+      const now = ctx.clock();
+      const result = await signInWithPassword(ctx.db, { email, password, clinicId, ip: clientIp(request) }, ctx.sessionPolicy, now);
+      if (!result.ok && result.error === "too_many_attempts") {
+        const waitSeconds = Math.max(1, Math.ceil((result.retryAt.getTime() - now.getTime()) / 1000));
+        reply.header("retry-after", String(waitSeconds));
+        return renderSignIn(request, reply, { error: tooManyAttempts(waitSeconds), email, returnTo, sso }, 429);
       }
+      if (!result.ok) return renderSignIn(request, reply, { error: WRONG_CREDENTIALS, email, returnTo, sso }, 401);
       // Session fixation: whatever session the browser had before is ended; the new token replaces it.
       const previous = readSessionToken(request, ctx.config);
       if (previous) await deleteSession(ctx.db, previous);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { findClinicBySubdomain } from "../../clinics/clinic.queries.js";
-import { changeSamlFlags, isEnforcementPremature } from "../../sso/saml/change-flags.js";
+import { changeSamlFlags } from "../../sso/saml/change-flags.js";
 import { configureSamlConnection, type IdpSource } from "../../sso/saml/configure-connection.js";
 import { describeSamlConnection } from "../../sso/saml/connection-summary.js";
 import { findSamlConnection } from "../../sso/saml/connection.queries.js";
@@ -71,6 +71,12 @@ export const enforceTooEarly: Problem = {
     "SSO can only be enforced after at least one successful SSO sign-in, so the clinic cannot be locked out by a connection that has never worked.",
 };
 
+const enforceAfterChange: Problem = {
+  ...enforceTooEarly,
+  message:
+    "SSO can only be enforced after a successful SSO sign-in with the IdP as configured now: a new Issuer, SSO URL or certificate has not proved itself yet. Send enforceSso: false with the new settings, sign in once with SSO, then enforce.",
+};
+
 /** Operator API for a clinic's SAML connection (main site, operator token: checked by the operator API hook). */
 export function registerSsoApi(api: FastifyInstance, ctx: WebContext): void {
   // http and local metadata URLs only for a local development start (http://localhost), never in production.
@@ -104,7 +110,6 @@ export function registerSsoApi(api: FastifyInstance, ctx: WebContext): void {
         idpCertificates,
       } = input.data;
       const existing = await findSamlConnection(ctx.db, clinic.id);
-      if (isEnforcementPremature(existing, { enforceSso })) return sendProblem(request, reply, enforceTooEarly);
       const source: IdpSource =
         metadataXml !== undefined
           ? { metadataXml }
@@ -126,6 +131,7 @@ export function registerSsoApi(api: FastifyInstance, ctx: WebContext): void {
         { allowInsecure },
         { actor: "operator", ip: clientIp(request) },
       );
+      if (!result.ok && result.error === "enforce_before_first_sign_in") return sendProblem(request, reply, enforceAfterChange);
       if (!result.ok) {
         const { field, message } = result.error;
         return sendProblem(request, reply, {

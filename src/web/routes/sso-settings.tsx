@@ -5,11 +5,12 @@ import { describeSamlConnection } from "../../sso/saml/connection-summary.js";
 import { findSamlConnection } from "../../sso/saml/connection.queries.js";
 import { explainSsoFailure } from "../../sso/saml/failure-messages.js";
 import type { SsoFailureCode } from "../../sso/saml/consume-response.js";
-import { listSsoEvents } from "../../sso/saml/sso-events.js";
+import { listRecentSsoProblems, type SsoEvent } from "../../sso/saml/sso-events.js";
 import type { WebContext } from "../context.js";
 import { clientIp, csrfToken, formFields } from "../forms.js";
 import { requireClinicAdmin } from "../guards.js";
 import { SSO_SWITCH_NAMES, SSO_SWITCHES, SsoSettingsPage } from "../pages/sso-settings.js";
+import { keepNotice, takeNotice } from "../notices.js";
 import { sendPage } from "../render.js";
 
 /** /settings/sso on a clinic host: the setup values and steps, the connection's state, and its switches. */
@@ -17,10 +18,11 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
   app.get("/settings/sso", async (request, reply) => {
     const admin = await requireClinicAdmin(request, reply);
     if (!admin) return reply;
-    const query = request.query as Record<string, unknown>;
-    const flag = SSO_SWITCH_NAMES.find((f) => f === query.changed);
+    // The notice comes from the one-time flash kept when the switch really changed, never from the URL.
+    const changed = await takeNotice(ctx, request, "sso");
+    const flag = SSO_SWITCH_NAMES.find((f) => f === changed?.flag);
     return renderSettings(reply, admin.clinic, admin.auth.user.name, {
-      notice: flag ? `${SSO_SWITCHES[flag].label} is now ${query.value === "on" ? "on" : "off"}.` : undefined,
+      notice: flag ? `${SSO_SWITCHES[flag].label} is now ${changed?.on ? "on" : "off"}.` : undefined,
     });
   });
 
@@ -45,7 +47,8 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
           : "Single sign-on can be required only after the first successful single sign-on.";
       return renderSettings(reply, admin.clinic, admin.auth.user.name, { error }, 409);
     }
-    return reply.redirect(`/settings/sso?changed=${flag}&value=${fields.value}`, 303);
+    await keepNotice(ctx, request, { page: "sso", flag, on: changed.value[flag] });
+    return reply.redirect("/settings/sso", 303);
   });
 
   async function renderSettings(
@@ -56,10 +59,10 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
     status = 200,
   ) {
     const connection = await findSamlConnection(ctx.db, clinic.id);
-    const failures = await listSsoEvents(ctx.db, clinic.id, { limit: 10, outcome: "failure" });
+    const failures = await listRecentSsoProblems(ctx.db, clinic.id, 10);
     const explained = failures.map((f) => {
       const e = explainSsoFailure(f.code as SsoFailureCode);
-      return { ...f, explanation: e.title, fix: e.fix };
+      return { ...f, explanation: f.signatureVerified ? e.title : describeUnverified(f), fix: e.fix };
     });
     return sendPage(
       reply,
@@ -75,4 +78,13 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
       status,
     );
   }
+}
+
+// Posts nobody vouched for are told as what they are, counted per address, never in the message's own words.
+function describeUnverified(event: SsoEvent): string {
+  const posts = event.count === 1 ? "1 message" : `${event.count} messages`;
+  const from = event.ip === null ? "other addresses" : event.ip;
+  const when = (at: string) => at.slice(0, 16).replace("T", " ");
+  const span = event.count === 1 ? "" : ` between ${when(event.firstAt)} and ${when(event.at)} UTC`;
+  return `${posts} whose signature did not verify, from ${from}${span}`;
 }

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { countSeatsUsed, findClinicBySubdomain } from "../../clinics/clinic.queries.js";
-import { updateMember, type ManageMemberError } from "../../users/manage-members.js";
+import { clinicOrigin } from "../../hosts.js";
+import { changeMember, type ManageMemberError } from "../../users/manage-members.js";
 import { listMembersWithRooms, type MemberWithRoom } from "../../users/member-list.queries.js";
 import { normalizeEmail, roleSchema } from "../../users/user.js";
 import type { WebContext } from "../context.js";
@@ -70,11 +71,12 @@ export function registerUsersApi(api: FastifyInstance, ctx: WebContext): void {
     if (!clinic) return sendProblem(request, reply, noSuchClinic);
     const input = PatchBody.safeParse(request.body);
     if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
-    const updated = await updateMember(ctx.db, clinic, normalizeEmail(request.params.email), input.data, {
-      actor: "operator",
-      ip: clientIp(request),
-    });
+    const delivery = { origin: clinicOrigin(ctx.config, clinic.subdomain), mailer: ctx.invitationMailer, now: ctx.clock() };
+    const by = { actor: "operator", ip: clientIp(request) };
+    const updated = await changeMember(ctx.db, clinic, normalizeEmail(request.params.email), input.data, by, delivery);
     if (!updated.ok) return sendProblem(request, reply, MANAGE_MEMBER_PROBLEMS[updated.error]);
-    return reply.send(memberJson(updated.value.member));
+    // A restored invitee is invited again: their new link is in this answer only (its token is stored hashed).
+    const { invitationLink } = updated.value;
+    return reply.send({ ...memberJson(updated.value.member), ...(invitationLink ? { invitationLink } : {}) });
   });
 }
