@@ -77,7 +77,7 @@ async function run(db: Db, args: string[]): Promise<string> {
       }),
       values,
     );
-    const added = await addClinicMember(db, clinic, { ...input, roomName: input.room }, { actor: "operator-cli", ip: null });
+    const added = await addClinicMember(db, clinic, { ...input, roomName: input.room }, { actor: "operator-cli", ip: null }, new Date());
     if (!added.ok)
       throw new UsageError(
         {

@@ -1,12 +1,10 @@
-import { recordAuditEvent } from "../audit/audit.js";
 import type { Clinic } from "../clinics/clinic.js";
-import { countSeatsUsed, lockClinicSeats } from "../clinics/clinic.queries.js";
-import { isUniqueViolation } from "../db/errors.js";
+import { countSeatsUsed } from "../clinics/clinic.queries.js";
 import type { Db } from "../db/open.js";
-import { newId, nowIso } from "../ids.js";
 import { err, ok, type Result } from "../result.js";
+import { addMemberTakingSeat } from "../users/add-member.js";
 import { findMembershipOfUser, findUserByEmail } from "../users/user.queries.js";
-import { rowToMembership, rowToUser, type Membership, type User } from "../users/user.js";
+import type { Membership, User } from "../users/user.js";
 
 /** A person as their clinic's IdP vouched for them, read from a verified assertion. */
 export interface VerifiedIdentity {
@@ -28,19 +26,36 @@ export interface ResolvedMember {
 /**
  * Finds the clinic member an IdP vouched for, or with JIT on creates them as a provider, taking a seat.
  * Never moves or signs in a person who belongs to another clinic, and never re-creates a removed one.
+ * Runs inside the caller's transaction; a concurrent first sign-in of the same person makes the insert
+ * throw a unique violation (see addMemberRefusalOf), after which the caller retries and finds the winner.
  */
 export async function resolveSamlMember(
-  db: Db,
+  trx: Db,
   clinic: Clinic,
   identity: VerifiedIdentity,
   options: { jitProvisioning: boolean; ip: string | null },
+  now: Date,
 ): Promise<Result<ResolvedMember, ResolveMemberError>> {
-  const existing = await findExistingMember(db, clinic, identity.email);
+  const existing = await findExistingMember(trx, clinic, identity.email);
   if (existing.ok || existing.error !== "not_provisioned" || !options.jitProvisioning) return existing;
-  const created = await provisionMemberJustInTime(db, clinic, identity, options.ip);
-  // Two first sign-ins of one person at once: the loser of the unique index finds the winner's account.
-  if (!created.ok && created.error === "email_taken") return findExistingMember(db, clinic, identity.email);
+  const created = await provisionMemberJustInTime(trx, clinic, identity, options.ip, now);
+  // The winner of two first sign-ins of one person committed before our check: find their account.
+  if (!created.ok && created.error === "email_taken") return findExistingMember(trx, clinic, identity.email);
   return created as Result<ResolvedMember, ResolveMemberError>;
+}
+
+/** What resolveSamlMember would do, without writing: the existing member, or whether one would be provisioned. */
+export async function previewSamlMember(
+  db: Db,
+  clinic: Clinic,
+  identity: VerifiedIdentity,
+  options: { jitProvisioning: boolean },
+): Promise<Result<{ member: ResolvedMember | null; wouldProvision: boolean }, ResolveMemberError>> {
+  const existing = await findExistingMember(db, clinic, identity.email);
+  if (existing.ok) return ok({ member: existing.value, wouldProvision: false });
+  if (existing.error !== "not_provisioned" || !options.jitProvisioning) return existing;
+  if ((await countSeatsUsed(db, clinic.id)) >= clinic.seats) return err("seat_limit_reached");
+  return ok({ member: null, wouldProvision: true });
 }
 
 async function findExistingMember(db: Db, clinic: Clinic, email: string): Promise<Result<ResolvedMember, ResolveMemberError>> {
@@ -54,16 +69,14 @@ async function findExistingMember(db: Db, clinic: Clinic, email: string): Promis
   return ok({ user: publicUser, membership, created: false });
 }
 
-class SeatsFull extends Error {}
-
-/** Creates the account, its membership and seat, and the audit event in one transaction. */
+/** Creates the account, its membership and seat, and the audit event, inside the caller's transaction. */
 export async function provisionMemberJustInTime(
-  db: Db,
+  trx: Db,
   clinic: Clinic,
   identity: VerifiedIdentity,
   ip: string | null,
+  now: Date,
 ): Promise<Result<ResolvedMember, "seat_limit_reached" | "email_taken">> {
-  const now = nowIso();
   // Names come from the IdP's attributes: drop control characters and keep them to the length we store.
   const given = [identity.firstName, identity.lastName]
     .filter(Boolean)
@@ -71,36 +84,9 @@ export async function provisionMemberJustInTime(
     .replace(/[\u0000-\u001f\u007f]/g, "")
     .trim();
   const name = given || identity.email.split("@")[0]!;
-  const user = { id: newId(), email: identity.email, name: name.slice(0, 200), password_hash: null, created_at: now };
-  const membership = {
-    id: newId(),
-    user_id: user.id,
-    clinic_id: clinic.id,
-    role: "provider" as const,
-    status: "active" as const,
-    created_at: now,
-    last_sign_in_at: null,
-    last_sign_in_method: null,
-  };
-  try {
-    await db.transaction().execute(async (trx) => {
-      const seats = await lockClinicSeats(trx, clinic.id);
-      if ((await countSeatsUsed(trx, clinic.id)) >= seats) throw new SeatsFull();
-      await trx.insertInto("users").values(user).execute();
-      await trx.insertInto("memberships").values(membership).execute();
-      await recordAuditEvent(trx, {
-        actor: "system",
-        clinicId: clinic.id,
-        action: "member.jit_provision",
-        target: user.email,
-        ip,
-        outcome: "success",
-      });
-    });
-  } catch (error) {
-    if (error instanceof SeatsFull) return err("seat_limit_reached");
-    if (isUniqueViolation(error)) return err("email_taken");
-    throw error;
-  }
-  return ok({ user: rowToUser(user), membership: rowToMembership(membership), created: true });
+  const person = { email: identity.email, name: name.slice(0, 200), role: "provider", status: "active", passwordHash: null } as const;
+  const added = await addMemberTakingSeat(trx, clinic, person, { action: "member.jit_provision", by: { actor: "system", ip } }, now);
+  // No room name is asked for, so room_name_taken cannot happen here.
+  if (!added.ok) return err(added.error as "seat_limit_reached" | "email_taken");
+  return ok({ ...added.value, created: true });
 }

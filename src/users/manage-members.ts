@@ -4,7 +4,7 @@ import { countSeatsUsed, lockClinicSeats } from "../clinics/clinic.queries.js";
 import type { Db } from "../db/open.js";
 import { err, ok, type Result } from "../result.js";
 import { deleteSessionsOfUser } from "../sessions/session.js";
-import type { Actor } from "./add-member.js";
+import type { Actor } from "../audit/audit.js";
 import { countActiveAdmins, findClinicMemberByEmail, type MemberWithRoom } from "./member-list.queries.js";
 import type { Role } from "./user.js";
 

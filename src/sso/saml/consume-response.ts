@@ -5,6 +5,7 @@ import type { Db } from "../../db/open.js";
 import { newReference, nowIso } from "../../ids.js";
 import { resolveSamlMember, type ResolveMemberError } from "../../provisioning/resolve-member.js";
 import { createSession, type SessionPolicy } from "../../sessions/session.js";
+import { addMemberRefusalOf } from "../../users/add-member.js";
 import { recordSignIn } from "../../users/user.queries.js";
 import type { SamlConnection } from "./connection.js";
 import { recordSamlSuccess } from "./connection.queries.js";
@@ -98,7 +99,14 @@ async function signIn(
   const fresh = await rememberAssertion(db, clinic, assertion, now);
   if (!fresh.ok) return fail(fresh.code, fresh.reason);
 
-  const member = await resolveSamlMember(db, clinic, assertion, { jitProvisioning: connection.jitProvisioning, ip: input.ip });
+  const resolve = () =>
+    db
+      .transaction()
+      .execute((trx) => resolveSamlMember(trx, clinic, assertion, { jitProvisioning: connection.jitProvisioning, ip: input.ip }, now));
+  // Two first sign-ins of one person at once: the loser of the unique index finds the winner's account.
+  const member = await resolve().catch((error: unknown) =>
+    addMemberRefusalOf(error) === "email_taken" ? resolve() : Promise.reject(error),
+  );
   if (!member.ok) return fail(member.error, memberReason(member.error, assertion.email, clinic));
 
   const { user, created } = member.value;

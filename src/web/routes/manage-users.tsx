@@ -4,7 +4,7 @@ import { countSeatsUsed } from "../../clinics/clinic.queries.js";
 import { clinicOrigin } from "../../hosts.js";
 import type { Result } from "../../result.js";
 import { ssoSignInOptions } from "../../sso/saml/connection.queries.js";
-import type { Actor } from "../../users/add-member.js";
+import type { Actor } from "../../audit/audit.js";
 import { acceptInvitation, checkInvitation, inviteMember, resendInvitation, type InvitationError } from "../../users/invitations.js";
 import { changeMemberRole, removeMember, restoreMember, type ChangedMember } from "../../users/manage-members.js";
 import { listMembersWithRooms } from "../../users/member-list.queries.js";
