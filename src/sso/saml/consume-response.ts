@@ -1,6 +1,5 @@
 import { recordAuditEvent } from "../../audit/audit.js";
 import type { Clinic } from "../../clinics/clinic.js";
-import { isUniqueViolation } from "../../db/errors.js";
 import type { Db } from "../../db/open.js";
 import { newReference, nowIso } from "../../ids.js";
 import { resolveSamlMember, type ResolveMemberError } from "../../provisioning/resolve-member.js";
@@ -10,23 +9,16 @@ import { recordSignIn } from "../../users/user.queries.js";
 import type { SamlConnection } from "./connection.js";
 import { recordSamlSuccess } from "./connection.queries.js";
 import { PRESETS } from "./presets.js";
+import { rememberAssertion } from "./replay-cache.js";
+import { answerSamlRequest, type RequestFailureCode } from "./request-store.js";
 import type { ServiceProviderUrls } from "./service-provider.js";
 import { recordSsoEvent } from "./sso-events.js";
-import { verifySamlResponse, type SamlFailureCode, type VerifiedAssertion } from "./verify-response.js";
+import { verifySamlResponse, type SamlFailureCode } from "./verify-response.js";
 
 // Entra and others drift by seconds to a minute; three minutes is the most we forgive.
 export const CLOCK_SKEW_MS = 3 * 60_000;
 
-export type SsoFailureCode =
-  | SamlFailureCode
-  | "sso_not_enabled"
-  | "unknown_request"
-  | "request_for_other_clinic"
-  | "request_already_used"
-  | "request_expired"
-  | "unsolicited_not_allowed"
-  | "assertion_replayed"
-  | ResolveMemberError;
+export type SsoFailureCode = SamlFailureCode | "sso_not_enabled" | RequestFailureCode | "assertion_replayed" | ResolveMemberError;
 
 export interface SsoFailure {
   code: SsoFailureCode;
@@ -41,8 +33,6 @@ export interface SsoSignIn {
   returnTo: string | null;
   provisioned: boolean;
 }
-
-type Step<T> = { ok: true; value: T } | { ok: false; code: SsoFailureCode; reason: string };
 
 /**
  * The ACS use case for one clinic: verifies the response against this clinic's connection only, answers each
@@ -94,7 +84,7 @@ async function signIn(
   const assertion = verified.value;
   const fail = (code: SsoFailureCode, reason: string) => ({ ok: false as const, code, reason, email: assertion.email });
 
-  const request = await answerRequest(db, clinic, connection, assertion.inResponseTo, now);
+  const request = await answerSamlRequest(db, clinic, connection, assertion.inResponseTo, now);
   if (!request.ok) return fail(request.code, request.reason);
   const fresh = await rememberAssertion(db, clinic, assertion, now);
   if (!fresh.ok) return fail(fresh.code, fresh.reason);
@@ -127,71 +117,6 @@ async function signIn(
     now,
   );
   return { ok: true, value: { token, email: user.email, returnTo: request.value, provisioned: created } };
-}
-
-/** Marks our AuthnRequest answered (once), or accepts an unsolicited response if the clinic allows it. */
-async function answerRequest(
-  db: Db,
-  clinic: Clinic,
-  connection: SamlConnection,
-  inResponseTo: string | null,
-  now: Date,
-): Promise<Step<string | null>> {
-  if (inResponseTo === null) {
-    // IdP-initiated responses have no InResponseTo: only allowed when the connection says so.
-    if (!connection.allowIdpInitiated) {
-      return {
-        ok: false,
-        code: "unsolicited_not_allowed",
-        reason: "The response answers no request (IdP-initiated) and this clinic only accepts sign-ins started from its sign-in page",
-      };
-    }
-    return { ok: true, value: null };
-  }
-  const row = await db.selectFrom("saml_requests").selectAll().where("id", "=", inResponseTo).executeTakeFirst();
-  if (!row)
-    return {
-      ok: false,
-      code: "unknown_request",
-      reason: `InResponseTo ${JSON.stringify(inResponseTo.slice(0, 80))} matches no sign-in request we sent`,
-    };
-  if (row.clinic_id !== clinic.id)
-    return { ok: false, code: "request_for_other_clinic", reason: "InResponseTo names a sign-in request made for another clinic" };
-  if (row.expires_at <= nowIso(now))
-    return {
-      ok: false,
-      code: "request_expired",
-      reason: `The sign-in request expired at ${row.expires_at} (requests are valid for 10 minutes)`,
-    };
-  const consumed = await db
-    .updateTable("saml_requests")
-    .set({ consumed_at: nowIso(now) })
-    .where("id", "=", inResponseTo)
-    .where("consumed_at", "is", null)
-    .executeTakeFirst();
-  // Zero rows: another response (or another app instance) answered this request first.
-  if (Number(consumed.numUpdatedRows) !== 1)
-    return { ok: false, code: "request_already_used", reason: "The sign-in request was already answered once" };
-  return { ok: true, value: row.return_to };
-}
-
-/** The replay cache, in the shared database: an assertion ID is accepted once per clinic while it could be valid. */
-async function rememberAssertion(db: Db, clinic: Clinic, assertion: VerifiedAssertion, now: Date): Promise<Step<null>> {
-  await db.deleteFrom("saml_assertions_seen").where("expires_at", "<", nowIso(now)).execute();
-  try {
-    await db
-      .insertInto("saml_assertions_seen")
-      .values({ clinic_id: clinic.id, assertion_id: assertion.assertionId, expires_at: nowIso(assertion.notOnOrAfter) })
-      .execute();
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    return {
-      ok: false,
-      code: "assertion_replayed",
-      reason: `Assertion ${JSON.stringify(assertion.assertionId.slice(0, 80))} was already used to sign in (replay)`,
-    };
-  }
-  return { ok: true, value: null };
 }
 
 function memberReason(error: ResolveMemberError, email: string, clinic: Clinic): string {
