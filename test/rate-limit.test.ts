@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { csrfFrom } from "./support/http-client.js";
 import { testDialects } from "./support/databases.js";
 import { PASSWORD, givenClinic, givenMember, startTestApp, type TestApp } from "./support/harness.js";
-import { ACCOUNT_FAILURE_LIMIT } from "../src/sessions/sign-in-with-password.js";
+import { ACCOUNT_FAILURE_LIMIT } from "../src/sign-in/sign-in-with-password.js";
 
 for (const dialect of testDialects()) {
   describe(`password sign-in rate limits (${dialect})`, () => {

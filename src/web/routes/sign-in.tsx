@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { getClinic } from "../../clinics/clinic.queries.js";
 import { clinicOrigin } from "../../hosts.js";
 import { deleteSession } from "../../sessions/session.js";
-import { signInWithPassword } from "../../sessions/sign-in-with-password.js";
+import { signInWithPassword } from "../../sign-in/sign-in-with-password.js";
 import { ssoSignInOptions, type SsoSignInOptions } from "../../sso/saml/connection.queries.js";
 import type { WebContext } from "../context.js";
 import { bySite, clientIp, csrfToken, formFields } from "../forms.js";

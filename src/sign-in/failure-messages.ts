@@ -1,4 +1,4 @@
-import type { SsoFailureCode } from "./consume-response.js";
+import type { SsoFailureCode } from "./sign-in-with-saml.js";
 
 export interface FailureExplanation {
   /** Heading of the page the person sees. */

@@ -1,19 +1,19 @@
-import { recordAuditEvent } from "../../audit/audit.js";
-import type { Clinic } from "../../clinics/clinic.js";
-import type { Db } from "../../db/open.js";
-import { newReference, nowIso } from "../../ids.js";
-import { resolveSamlMember, type ResolveMemberError } from "../../provisioning/resolve-member.js";
-import { createSession, type SessionPolicy } from "../../sessions/session.js";
-import { addMemberRefusalOf } from "../../users/add-member.js";
-import { recordSignIn } from "../../users/user.queries.js";
-import type { SamlConnection } from "./connection.js";
-import { recordSamlSuccess } from "./connection.queries.js";
-import { PRESETS } from "./presets.js";
-import { rememberAssertion } from "./replay-cache.js";
-import { answerSamlRequest, type RequestFailureCode } from "./request-store.js";
-import type { ServiceProviderUrls } from "./service-provider.js";
-import { recordSsoEvent } from "./sso-events.js";
-import { verifySamlResponse, type SamlFailureCode } from "./verify-response.js";
+import { recordAuditEvent } from "../audit/audit.js";
+import type { Clinic } from "../clinics/clinic.js";
+import type { Db } from "../db/open.js";
+import { newReference, nowIso } from "../ids.js";
+import { resolveSamlMember, type ResolveMemberError } from "../provisioning/resolve-member.js";
+import { createSession, type SessionPolicy } from "../sessions/session.js";
+import { addMemberRefusalOf } from "../users/add-member.js";
+import { recordSignIn } from "../users/user.queries.js";
+import type { SamlConnection } from "../sso/saml/connection.js";
+import { recordSamlSuccess } from "../sso/saml/connection.queries.js";
+import { PRESETS } from "../sso/saml/presets.js";
+import { rememberAssertion } from "../sso/saml/replay-cache.js";
+import { answerSamlRequest, type RequestFailureCode } from "../sso/saml/request-store.js";
+import type { ServiceProviderUrls } from "../sso/saml/service-provider.js";
+import { recordSsoEvent } from "../sso/saml/sso-events.js";
+import { verifySamlResponse, type SamlFailureCode } from "../sso/saml/verify-response.js";
 
 // Entra and others drift by seconds to a minute; three minutes is the most we forgive.
 export const CLOCK_SKEW_MS = 3 * 60_000;

@@ -5,7 +5,7 @@ import { err, ok, type Result } from "../result.js";
 import { verifyPassword } from "../users/password.js";
 import { findMembershipOfUser, findUserByEmail, recordSignIn } from "../users/user.queries.js";
 import type { Membership, User } from "../users/user.js";
-import { createSession, type SessionPolicy } from "./session.js";
+import { createSession, type SessionPolicy } from "../sessions/session.js";
 
 // Five wrong passwords for one account in fifteen minutes pause that account's password sign-in, whatever the IP.
 export const ACCOUNT_FAILURE_LIMIT = 5;
