@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { clinicOrigin } from "../../hosts.js";
-import { deleteSession } from "../../sessions/session.js";
 import { findSamlConnection } from "../../sso/saml/connection.queries.js";
-import { consumeSamlResponse } from "../../sign-in/sign-in-with-saml.js";
+import { signInWithSaml } from "../../sign-in/sign-in-with-saml.js";
 import { explainSsoFailure } from "../../sign-in/failure-messages.js";
 import { serviceProviderMetadata, serviceProviderUrls } from "../../sso/saml/service-provider.js";
 import { startSamlLogin } from "../../sso/saml/start-login.js";
@@ -87,10 +86,11 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
           const body = (request.body ?? {}) as Record<string, unknown>;
           const samlResponse = typeof body.SAMLResponse === "string" ? body.SAMLResponse : "";
           const sp = serviceProviderUrls(ctx.config, clinic.subdomain);
-          const connection = await findSamlConnection(ctx.db, clinic.id);
-          const result = await consumeSamlResponse(
+          const previousSessionToken = readSessionToken(request, ctx.config);
+          const result = await signInWithSaml(
             ctx.db,
-            { clinic, connection, sp, samlResponse, ip: clientIp(request) },
+            clinic,
+            { samlResponse, sp, ip: clientIp(request), previousSessionToken },
             ctx.sessionPolicy,
             ctx.clock(),
           );
@@ -111,8 +111,6 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
               reference,
             );
           }
-          const previous = readSessionToken(request, ctx.config);
-          if (previous) await deleteSession(ctx.db, previous);
           setSessionCookie(reply, ctx.config, result.value.token);
           const target = result.value.returnTo ?? relayStateTarget(body.RelayState, clinicOrigin(ctx.config, clinic.subdomain));
           return reply.redirect(target, 303);

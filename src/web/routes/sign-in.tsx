@@ -74,7 +74,13 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
           403,
         );
       }
-      const result = await signInWithPassword(ctx.db, { email, password, clinicId, ip: clientIp(request) }, ctx.sessionPolicy, ctx.clock());
+      const previousSessionToken = readSessionToken(request, ctx.config);
+      const result = await signInWithPassword(
+        ctx.db,
+        { email, password, clinicId, ip: clientIp(request), previousSessionToken },
+        ctx.sessionPolicy,
+        ctx.clock(),
+      );
       if (!result.ok) {
         return renderSignIn(
           request,
@@ -83,9 +89,6 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
           result.error === "too_many_attempts" ? 429 : 401,
         );
       }
-      // Session fixation: whatever session the browser had before is ended; the new token replaces it.
-      const previous = readSessionToken(request, ctx.config);
-      if (previous) await deleteSession(ctx.db, previous);
       setSessionCookie(reply, ctx.config, result.value.token);
       return reply.redirect(returnTo ?? (clinicId ? "/dashboard" : "/account"), 303);
     },

@@ -3,8 +3,7 @@ import type { Clinic } from "../../clinics/clinic.js";
 import { changeSamlFlags } from "../../sso/saml/change-flags.js";
 import { describeSamlConnection } from "../../sso/saml/connection-summary.js";
 import { findSamlConnection } from "../../sso/saml/connection.queries.js";
-import { explainSsoFailure } from "../../sign-in/failure-messages.js";
-import type { SsoFailureCode } from "../../sign-in/sign-in-with-saml.js";
+import { explainRecordedFailure } from "../../sign-in/failure-messages.js";
 import { listSsoEvents } from "../../sso/saml/sso-events.js";
 import type { WebContext } from "../context.js";
 import { clientIp, csrfToken, formFields } from "../forms.js";
@@ -58,7 +57,7 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
     const connection = await findSamlConnection(ctx.db, clinic.id);
     const failures = await listSsoEvents(ctx.db, clinic.id, { limit: 10, outcome: "failure" });
     const explained = failures.map((f) => {
-      const e = explainSsoFailure(f.code as SsoFailureCode);
+      const e = explainRecordedFailure(f.code);
       return { ...f, explanation: e.title, fix: e.fix };
     });
     return sendPage(
