@@ -14,7 +14,8 @@ import { bySite, clientIp, csrfToken, formFields } from "../forms.js";
 import { requireClinicAdmin } from "../guards.js";
 import { InvitationAcceptedPage, InvitationPage } from "../pages/invitation.js";
 import { ManageUsersPage, type InviteForm } from "../pages/manage-users.js";
-import { fieldMessages, notFound, sendProblem, type Problem } from "../problems.js";
+import { fieldMessages } from "../../field-messages.js";
+import { notFound, sendProblem, type Problem } from "../problems.js";
 import { sendPage } from "../render.js";
 
 type Admin = NonNullable<Awaited<ReturnType<typeof requireClinicAdmin>>>;
