@@ -8,7 +8,10 @@ import { listSsoEvents } from "../../sso/saml/sso-events.js";
 import type { WebContext } from "../context.js";
 import { clientIp, csrfToken, formFields } from "../forms.js";
 import { requireClinicAdmin } from "../guards.js";
-import { SSO_SWITCH_NAMES, SSO_SWITCHES, SsoSettingsPage } from "../pages/sso-settings.js";
+import { SSO_SWITCHES, SsoSettingsPage, type SsoSwitch } from "../pages/sso-settings.js";
+
+// The only flags this form may change; anything else posted is refused. Enabling the connection is the operator's.
+const SWITCHABLE_FLAGS = ["jitProvisioning", "allowIdpInitiated", "enforceSso"] as const satisfies readonly SsoSwitch[];
 import { sendPage } from "../render.js";
 
 /** /settings/sso on a clinic host: the setup values and steps, the connection's state, and its switches. */
@@ -17,7 +20,7 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
     const admin = await requireClinicAdmin(request, reply);
     if (!admin) return reply;
     const query = request.query as Record<string, unknown>;
-    const flag = SSO_SWITCH_NAMES.find((f) => f === query.changed);
+    const flag = SWITCHABLE_FLAGS.find((f) => f === query.changed);
     return renderSettings(reply, admin.clinic, admin.auth.user.name, {
       notice: flag ? `${SSO_SWITCHES[flag].label} is now ${query.value === "on" ? "on" : "off"}.` : undefined,
     });
@@ -27,7 +30,7 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
     const admin = await requireClinicAdmin(request, reply);
     if (!admin) return reply;
     const fields = formFields(request);
-    const flag = SSO_SWITCH_NAMES.find((f) => f === fields.flag);
+    const flag = SWITCHABLE_FLAGS.find((f) => f === fields.flag);
     if (!flag || (fields.value !== "on" && fields.value !== "off")) {
       return renderSettings(reply, admin.clinic, admin.auth.user.name, { error: "That setting does not exist." }, 400);
     }
