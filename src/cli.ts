@@ -5,7 +5,7 @@ import { countSeatsUsed, createClinic, findClinicBySubdomain } from "./clinics/c
 import { ConfigError, loadConfig } from "./config.js";
 import { DatabaseUnreachableError, openDatabase, type Db } from "./db/open.js";
 import { migrateToLatest } from "./db/migrate.js";
-import { fieldMessages } from "./web/problems.js";
+import { fieldMessages } from "./field-messages.js";
 import { roomNameSchema } from "./rooms/room.js";
 import { addClinicMember } from "./users/add-member.js";
 import { emailSchema, passwordSchema, personNameSchema, roleSchema } from "./users/user.js";
@@ -77,7 +77,7 @@ async function run(db: Db, args: string[]): Promise<string> {
       }),
       values,
     );
-    const added = await addClinicMember(db, clinic, { ...input, roomName: input.room }, { actor: "operator-cli", ip: null });
+    const added = await addClinicMember(db, clinic, { ...input, roomName: input.room }, { actor: "operator-cli", ip: null }, new Date());
     if (!added.ok)
       throw new UsageError(
         {

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   await migrateToLatest(db);
   const demoIdp = config.demo ? createDemoIdp(config, await ensureDemoIdpKey(db)) : null;
   const app = await buildApp({ config, db, demoIdp });
-  const demo = config.demo ? await seedDemo(db) : null;
+  const demo = config.demo ? await seedDemo(db, new Date()) : null;
   if (demo && demoIdp) await connectDemoClinic(db, demo.clinic.id, demoIdp);
   await app.listen({ host: config.host, port: config.port });
   printBanner(config, demo);

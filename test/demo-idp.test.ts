@@ -173,6 +173,7 @@ async function givenMemberFor(t: DemoIdpTestApp, clinic: Clinic, email: string, 
     clinic,
     { email, name, role: "provider", roomName: uniqueSubdomain("room") },
     { actor: "test", ip: null },
+    new Date(),
   );
   if (!added.ok) throw new Error(added.error);
 }

@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { csrfFrom } from "./support/http-client.js";
 import { testDialects } from "./support/databases.js";
 import { PASSWORD, givenClinic, givenMember, startTestApp, type TestApp } from "./support/harness.js";
-import { ADDRESS_FAILURE_LIMIT, FREE_FAILURES_PER_ACCOUNT_AND_ADDRESS } from "../src/sessions/sign-in-throttle.js";
+import { ADDRESS_FAILURE_LIMIT, FREE_FAILURES_PER_ACCOUNT_AND_ADDRESS } from "../src/sign-in/sign-in-throttle.js";
 
 for (const dialect of testDialects()) {
   describe(`password sign-in rate limits (${dialect})`, () => {

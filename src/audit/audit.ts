@@ -1,6 +1,12 @@
 import type { Db } from "../db/open.js";
 import { newId, nowIso } from "../ids.js";
 
+/** Who did something and from where: a user id, "operator", "operator-cli" or "system", and their IP if any. */
+export interface Actor {
+  actor: string;
+  ip: string | null;
+}
+
 export interface AuditEvent {
   actor: string;
   clinicId: string | null;

@@ -39,6 +39,8 @@ function openPostgres(url: string): OpenDatabase {
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on("error", () => undefined);
+  // Nor one losing it mid-query (a failover, a killed backend): that query fails with the error, the process lives on.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: "postgres" };
 }
 

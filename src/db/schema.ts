@@ -5,7 +5,7 @@ import type { SamlAssertionSeenTable, SamlConnectionTable, SamlRequestTable, Sso
 import type { DemoIdpKeyTable } from "../demo/demo-idp.table.js";
 import type { SessionFlashTable } from "../sessions/flash.table.js";
 import type { SessionTable } from "../sessions/session.table.js";
-import type { SignInFailureTable } from "../sessions/sign-in-failure.table.js";
+import type { SignInFailureTable } from "../sign-in/sign-in-failure.table.js";
 import type { InvitationTable } from "../users/invitation.table.js";
 import type { MembershipTable, UserTable } from "../users/user.table.js";
 

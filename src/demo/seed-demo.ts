@@ -18,7 +18,7 @@ export interface DemoSeed {
 }
 
 /** Makes sure the demo clinic and its admin exist; resets the admin's password and returns it. */
-export async function seedDemo(db: Db): Promise<DemoSeed> {
+export async function seedDemo(db: Db, now: Date): Promise<DemoSeed> {
   let clinic = await findClinicBySubdomain(db, DEMO_SUBDOMAIN);
   if (!clinic) {
     const created = await createClinic(db, { subdomain: DEMO_SUBDOMAIN, name: "Demo Family Clinic", seats: 10 });
@@ -34,12 +34,14 @@ export async function seedDemo(db: Db): Promise<DemoSeed> {
       clinic,
       { email: DEMO_ADMIN_EMAIL, name: "Dana Admin", role: "admin", password: adminPassword, roomName: "dana-admin" },
       by,
+      now,
     );
     await addClinicMember(
       db,
       clinic,
       { email: "provider@demo-clinic.test", name: "Dr. Priya Provider", role: "provider", roomName: "dr-priya" },
       by,
+      now,
     );
   } else {
     await db

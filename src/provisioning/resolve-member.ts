@@ -1,13 +1,11 @@
-import { recordAuditEvent } from "../audit/audit.js";
 import type { Clinic } from "../clinics/clinic.js";
-import { countSeatsUsed, lockClinicSeats } from "../clinics/clinic.queries.js";
-import { isUniqueViolation } from "../db/errors.js";
+import { countSeatsUsed } from "../clinics/clinic.queries.js";
 import type { Db } from "../db/open.js";
-import { newId, nowIso } from "../ids.js";
 import { err, ok, type Result } from "../result.js";
+import { addMemberTakingSeat } from "../users/add-member.js";
 import { checkEmailAddress, checkPersonName } from "../users/identity-text.js";
 import { findMembershipOfUser, findUserByEmail } from "../users/user.queries.js";
-import { rowToMembership, rowToUser, type Membership, type User } from "../users/user.js";
+import type { Membership, User } from "../users/user.js";
 
 /** A person as their clinic's IdP vouched for them, read from a verified assertion. */
 export interface VerifiedIdentity {
@@ -35,24 +33,44 @@ export interface ResolvedMember {
 /**
  * Finds the clinic member an IdP vouched for, or with JIT on creates them as a provider, taking a seat.
  * Never moves or signs in a person who belongs to another clinic, and never re-creates a removed one.
+ * Runs inside the caller's transaction; a concurrent first sign-in of the same person makes the insert
+ * throw a unique violation (see addMemberRefusalOf), after which the caller retries and finds the winner.
  */
 export async function resolveSamlMember(
-  db: Db,
+  trx: Db,
   clinic: Clinic,
   identity: VerifiedIdentity,
   options: { jitProvisioning: boolean; ip: string | null },
+  now: Date,
 ): Promise<Result<ResolvedMember, ResolveMemberError>> {
   // The IdP's address goes through the same rule as an address an admin types: no lookalike gets in or matches.
   const email = checkEmailAddress(identity.email);
   if (!email.ok) return err("email_not_accepted");
-  const existing = await findExistingMember(db, clinic, email.value);
+  const existing = await findExistingMember(trx, clinic, email.value);
   if (existing.ok || existing.error !== "not_provisioned" || !options.jitProvisioning) return existing;
   const name = nameForNewMember(identity, email.value);
   if (!name.ok) return err("name_not_accepted");
-  const created = await provisionMemberJustInTime(db, clinic, { email: email.value, name: name.value }, options.ip);
-  // Two first sign-ins of one person at once: the loser of the unique index finds the winner's account.
-  if (!created.ok && created.error === "email_taken") return findExistingMember(db, clinic, email.value);
+  const created = await provisionMemberJustInTime(trx, clinic, { email: email.value, name: name.value }, options.ip, now);
+  // The winner of two first sign-ins of one person committed before our check: find their account.
+  if (!created.ok && created.error === "email_taken") return findExistingMember(trx, clinic, email.value);
   return created as Result<ResolvedMember, ResolveMemberError>;
+}
+
+/** What resolveSamlMember would do, without writing: the existing member, or whether one would be provisioned. */
+export async function previewSamlMember(
+  db: Db,
+  clinic: Clinic,
+  identity: VerifiedIdentity,
+  options: { jitProvisioning: boolean },
+): Promise<Result<{ member: ResolvedMember | null; wouldProvision: boolean }, ResolveMemberError>> {
+  const email = checkEmailAddress(identity.email);
+  if (!email.ok) return err("email_not_accepted");
+  const existing = await findExistingMember(db, clinic, email.value);
+  if (existing.ok) return ok({ member: existing.value, wouldProvision: false });
+  if (existing.error !== "not_provisioned" || !options.jitProvisioning) return existing;
+  if (!nameForNewMember(identity, email.value).ok) return err("name_not_accepted");
+  if ((await countSeatsUsed(db, clinic.id)) >= clinic.seats) return err("seat_limit_reached");
+  return ok({ member: null, wouldProvision: true });
 }
 
 /** The name a JIT account gets: the IdP's first and last name through the shared name rule, else the address's local part. */
@@ -72,46 +90,17 @@ async function findExistingMember(db: Db, clinic: Clinic, email: string): Promis
   return ok({ user: publicUser, membership, created: false });
 }
 
-class SeatsFull extends Error {}
-
-/** Creates the account (email and name already checked), its membership and seat, and the audit event in one transaction. */
+/** Creates the account (email and name already checked), its membership and seat, and the audit event, inside the caller's transaction. */
 export async function provisionMemberJustInTime(
-  db: Db,
+  trx: Db,
   clinic: Clinic,
   person: { email: string; name: string },
   ip: string | null,
+  now: Date,
 ): Promise<Result<ResolvedMember, "seat_limit_reached" | "email_taken">> {
-  const now = nowIso();
-  const user = { id: newId(), email: person.email, name: person.name, password_hash: null, created_at: now };
-  const membership = {
-    id: newId(),
-    user_id: user.id,
-    clinic_id: clinic.id,
-    role: "provider" as const,
-    status: "active" as const,
-    created_at: now,
-    last_sign_in_at: null,
-    last_sign_in_method: null,
-  };
-  try {
-    await db.transaction().execute(async (trx) => {
-      const seats = await lockClinicSeats(trx, clinic.id);
-      if ((await countSeatsUsed(trx, clinic.id)) >= seats) throw new SeatsFull();
-      await trx.insertInto("users").values(user).execute();
-      await trx.insertInto("memberships").values(membership).execute();
-      await recordAuditEvent(trx, {
-        actor: "system",
-        clinicId: clinic.id,
-        action: "member.jit_provision",
-        target: user.email,
-        ip,
-        outcome: "success",
-      });
-    });
-  } catch (error) {
-    if (error instanceof SeatsFull) return err("seat_limit_reached");
-    if (isUniqueViolation(error)) return err("email_taken");
-    throw error;
-  }
-  return ok({ user: rowToUser(user), membership: rowToMembership(membership), created: true });
+  const newMember = { ...person, role: "provider", status: "active", passwordHash: null } as const;
+  const added = await addMemberTakingSeat(trx, clinic, newMember, { action: "member.jit_provision", by: { actor: "system", ip } }, now);
+  // No room name is asked for, so room_name_taken cannot happen here.
+  if (!added.ok) return err(added.error as "seat_limit_reached" | "email_taken");
+  return ok({ ...added.value, created: true });
 }

@@ -108,8 +108,3 @@ export async function validateSession(
 export async function deleteSession(db: Db, token: string): Promise<void> {
   await db.deleteFrom("sessions").where("id", "=", sha256Hex(token)).execute();
 }
-
-/** Ends every session of a person at once, on every host. */
-export async function deleteSessionsOfUser(db: Db, userId: string): Promise<void> {
-  await db.deleteFrom("sessions").where("user_id", "=", userId).execute();
-}

@@ -1,9 +1,9 @@
-import { recordAuditEvent } from "../audit/audit.js";
+import { recordAuditEvent, type Actor } from "../audit/audit.js";
 import type { Clinic } from "../clinics/clinic.js";
 import type { Db } from "../db/open.js";
 import { newSecret, nowIso, sha256Hex } from "../ids.js";
 import { err, ok, type Result } from "../result.js";
-import { addClinicMember, type Actor } from "./add-member.js";
+import { addClinicMember } from "./add-member.js";
 import type { InvitationMailer } from "./invitation-mailer.js";
 import { findInvitationByTokenHash, markInvitationAccepted, replaceInvitation } from "./invitation.queries.js";
 import { findClinicMemberByEmail } from "./member-list.queries.js";
@@ -47,7 +47,7 @@ export async function inviteMember(
   by: Actor,
   delivery: InvitationDelivery,
 ): Promise<Result<IssuedInvitation, "email_taken" | "seat_limit_reached">> {
-  const added = await addClinicMember(db, clinic, { ...input, status: "invited" }, by);
+  const added = await addClinicMember(db, clinic, { ...input, status: "invited" }, by, delivery.now ?? new Date());
   // No room name is asked for, so room_name_taken cannot happen here.
   if (!added.ok) return err(added.error as "email_taken" | "seat_limit_reached");
   // addClinicMember owns its transaction, so the invitation is a second one: should it fail, the member is listed

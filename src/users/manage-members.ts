@@ -3,10 +3,10 @@ import type { Clinic } from "../clinics/clinic.js";
 import { countSeatsUsed, lockClinicSeats } from "../clinics/clinic.queries.js";
 import type { Db } from "../db/open.js";
 import { err, ok, type Result } from "../result.js";
-import { deleteSessionsOfUser } from "../sessions/session.js";
-import type { Actor } from "./add-member.js";
+import type { Actor } from "../audit/audit.js";
 import { resendInvitation, type InvitationDelivery } from "./invitations.js";
 import { countActiveAdmins, findClinicMemberByEmail, type MemberWithRoom } from "./member-list.queries.js";
+import { deleteSessionsOfUser } from "./user.queries.js";
 import type { Role } from "./user.js";
 
 export type ManageMemberError = "member_not_found" | "last_admin" | "seat_limit_reached" | "invitation_pending";

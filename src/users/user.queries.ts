@@ -23,3 +23,8 @@ export async function findMembershipOfUser(db: Db, userId: string): Promise<Memb
 export async function recordSignIn(db: Db, userId: string, method: string, at: string): Promise<void> {
   await db.updateTable("memberships").set({ last_sign_in_at: at, last_sign_in_method: method }).where("user_id", "=", userId).execute();
 }
+
+/** Ends every session of a person at once, on every host: removing someone from a clinic takes effect now. */
+export async function deleteSessionsOfUser(db: Db, userId: string): Promise<void> {
+  await db.deleteFrom("sessions").where("user_id", "=", userId).execute();
+}

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodError } from "zod";
+import { fieldMessages } from "../field-messages.js";
 import { newReference } from "../ids.js";
 import { ErrorPage } from "./pages/error.js";
 import { renderPage, sendPage } from "./render.js";
@@ -41,20 +42,6 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
     <ErrorPage title={problem.title} message={problem.message} reference={ref} next={problem.next} brand={request.clinic?.name} />,
     problem.status,
   );
-}
-
-/** Turns a zod failure into one message per field, e.g. { seats: "must be at least 1" }. */
-export function fieldMessages(error: ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const key = issue.path.length ? issue.path.join(".") : "body";
-    if (issue.code === "unrecognized_keys") {
-      for (const k of issue.keys) fields[k] ??= "is not a known field";
-      continue;
-    }
-    fields[key] ??= issue.message;
-  }
-  return fields;
 }
 
 export function invalidInput(error: ZodError): Problem {

@@ -12,6 +12,7 @@ import { siteForHost } from "../hosts.js";
 import { validateSession } from "../sessions/session.js";
 import type { WebContext } from "./context.js";
 import { clientErrorResponse, handleError, handleFrameworkError, notFound, sendProblem } from "./problems.js";
+import { registerInvitationRoutes } from "./routes/invitations.js";
 import { registerManageUsersRoutes } from "./routes/manage-users.js";
 import { registerOperatorApi } from "./routes/operator-api.js";
 import { registerPageRoutes } from "./routes/pages.js";
@@ -125,6 +126,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerSignInRoutes(app, ctx, options.signInRateLimitPerMinute);
   registerSamlRoutes(app, ctx);
   registerManageUsersRoutes(app, ctx);
+  registerInvitationRoutes(app, ctx);
   registerWelcomeRoutes(app, ctx);
   registerSsoSettingsRoutes(app, ctx);
   registerPageRoutes(app, ctx);

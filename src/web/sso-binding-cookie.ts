@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config.js";
 import { isBrowserBinding } from "../sso/saml/browser-binding.js";
-import { REQUEST_LIFETIME_MS } from "../sso/saml/start-login.js";
+import { REQUEST_LIFETIME_MS } from "../sso/saml/request-store.js";
 
 // Under https the __Host- prefix stops a sibling host from planting a value of its own (a Domain cookie) here.
 function ssoBindingCookieName(config: Config): string {

@@ -132,6 +132,7 @@ export async function givenMember(t: TestApp, clinic: Clinic, member: Partial<Ne
     clinic,
     { name: "Pat Member", role: "provider", password: PASSWORD, ...member },
     { actor: "test", ip: null },
+    new Date(),
   );
   if (!added.ok) throw new Error(added.error);
   return added.value;

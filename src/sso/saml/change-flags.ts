@@ -2,7 +2,7 @@ import { recordAuditEvent } from "../../audit/audit.js";
 import type { Clinic } from "../../clinics/clinic.js";
 import type { Db } from "../../db/open.js";
 import { err, ok, type Result } from "../../result.js";
-import type { Actor } from "../../users/add-member.js";
+import type { Actor } from "../../audit/audit.js";
 import { keepsProvenTrust, type IdpSettings, type SamlConnection } from "./connection.js";
 import { findSamlConnection, updateSamlConnectionFlags, type SamlConnectionChanges } from "./connection.queries.js";
 

@@ -2,7 +2,7 @@ import { recordAuditEvent } from "../../audit/audit.js";
 import type { Clinic } from "../../clinics/clinic.js";
 import type { Db } from "../../db/open.js";
 import { err, ok, type Result } from "../../result.js";
-import type { Actor } from "../../users/add-member.js";
+import type { Actor } from "../../audit/audit.js";
 import { parseCertificate, type TrustedCertificate } from "./certificates.js";
 import type { IdpSettings, SamlConnection, SamlConnectionFlags } from "./connection.js";
 import { isEnforcementPremature } from "./change-flags.js";

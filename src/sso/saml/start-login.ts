@@ -1,14 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { SAML, ValidateInResponseTo } from "@node-saml/node-saml";
 import type { Db } from "../../db/open.js";
-import { nowIso } from "../../ids.js";
-import { hashBrowserBinding } from "./browser-binding.js";
 import type { SamlConnection } from "./connection.js";
 import { PRESETS } from "./presets.js";
+import { issueSamlRequest } from "./request-store.js";
 import type { ServiceProviderUrls } from "./service-provider.js";
-
-// An AuthnRequest can be answered within ten minutes, once (the ACS marks it consumed).
-export const REQUEST_LIFETIME_MS = 10 * 60_000;
 
 export type SamlLoginStart =
   { binding: "redirect"; url: string } | { binding: "post"; action: string; fields: { SAMLRequest: string; RelayState: string } };
@@ -26,7 +21,7 @@ export async function startSamlLogin(
   browserBinding: string,
   now: Date,
 ): Promise<SamlLoginStart> {
-  const requestId = `_${randomBytes(20).toString("hex")}`;
+  const requestId = await issueSamlRequest(db, connection.clinicId, returnTo, browserBinding, now);
   const saml = new SAML({
     // Our own ID, so it can be stored before the browser leaves.
     generateUniqueId: () => requestId,
@@ -49,23 +44,6 @@ export async function startSamlLogin(
     // Entra ID does not fully support signed AuthnRequests; no IdP in our presets needs them.
     privateKey: undefined,
   });
-  // Requests an hour past their expiry can no longer even be diagnosed usefully: keep the table small.
-  await db
-    .deleteFrom("saml_requests")
-    .where("expires_at", "<", nowIso(new Date(now.getTime() - 3_600_000)))
-    .execute();
-  await db
-    .insertInto("saml_requests")
-    .values({
-      id: requestId,
-      clinic_id: connection.clinicId,
-      return_to: returnTo,
-      created_at: nowIso(now),
-      expires_at: nowIso(new Date(now.getTime() + REQUEST_LIFETIME_MS)),
-      consumed_at: null,
-      browser_binding_hash: hashBrowserBinding(browserBinding),
-    })
-    .execute();
   if (connection.idpSsoBinding === "post") {
     const message = await saml.getAuthorizeMessageAsync(returnTo, undefined, {});
     return { binding: "post", action: connection.idpSsoUrl, fields: { SAMLRequest: String(message.SAMLRequest), RelayState: returnTo } };

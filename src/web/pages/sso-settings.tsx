@@ -14,7 +14,7 @@ export interface SsoSettingsPageProps {
   error?: string | undefined;
 }
 
-/** The switches an admin flips on this page, in the order shown; the route accepts exactly these. */
+/** The switches an admin flips on this page, in the order shown, with their labels and help. */
 export const SSO_SWITCHES = {
   jitProvisioning: {
     label: "Just-in-time provisioning",
@@ -31,7 +31,6 @@ export const SSO_SWITCHES = {
 } as const;
 
 export type SsoSwitch = keyof typeof SSO_SWITCHES;
-export const SSO_SWITCH_NAMES = Object.keys(SSO_SWITCHES) as SsoSwitch[];
 
 const ENFORCE_WAITS =
   "Available after the first successful single sign-on, so a connection that has never worked cannot lock your clinic out.";
@@ -112,7 +111,7 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
       {sso.idp && (
         <>
           <h2>Settings</h2>
-          {SSO_SWITCH_NAMES.map((flag) => (
+          {(Object.keys(SSO_SWITCHES) as SsoSwitch[]).map((flag) => (
             <FlagForm
               csrfToken={p.csrfToken}
               flag={flag}

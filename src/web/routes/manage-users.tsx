@@ -3,18 +3,16 @@ import { z } from "zod";
 import { countSeatsUsed } from "../../clinics/clinic.queries.js";
 import { clinicOrigin } from "../../hosts.js";
 import type { Result } from "../../result.js";
-import { ssoSignInOptions } from "../../sso/saml/connection.queries.js";
-import type { Actor } from "../../users/add-member.js";
-import { acceptInvitation, checkInvitation, inviteMember, resendInvitation, type InvitationError } from "../../users/invitations.js";
-import { changeMemberRole, removeMember, restoreMember, type ChangedMember } from "../../users/manage-members.js";
+import type { Actor } from "../../audit/audit.js";
+import { inviteMember, resendInvitation } from "../../users/invitations.js";
+import { changeMemberRole, removeMember, restoreMember, type ChangedMember, type ManageMemberError } from "../../users/manage-members.js";
 import { listMembersWithRooms } from "../../users/member-list.queries.js";
-import { emailSchema, normalizeEmail, passwordSchema, personNameSchema, roleSchema } from "../../users/user.js";
+import { emailSchema, normalizeEmail, personNameSchema, roleSchema } from "../../users/user.js";
 import type { WebContext } from "../context.js";
-import { bySite, clientIp, csrfToken, formFields } from "../forms.js";
+import { clientIp, csrfToken, formFields } from "../forms.js";
 import { requireClinicAdmin } from "../guards.js";
-import { InvitationAcceptedPage, InvitationPage } from "../pages/invitation.js";
 import { ManageUsersPage, type InviteForm } from "../pages/manage-users.js";
-import { fieldMessages, notFound, sendProblem, type Problem } from "../problems.js";
+import { fieldMessages } from "../../field-messages.js";
 import { keepNotice, takeNotice, type Notice } from "../notices.js";
 import { sendPage } from "../render.js";
 
@@ -24,7 +22,7 @@ const InviteBody = z.object({ email: emailSchema, name: personNameSchema, role: 
 
 // Every refusal in words the admin can act on. On this page the actor is always an active admin, so the
 // last admin being changed is always the actor.
-const REFUSALS: Record<string, { status: number; say: (email: string) => string }> = {
+const REFUSALS: Record<ManageMemberError | "not_invited" | "email_taken", { status: number; say: (email: string) => string }> = {
   member_not_found: { status: 404, say: () => "That person is not a member of this clinic." },
   last_admin: { status: 409, say: () => "You are the last admin: make someone else admin first." },
   seat_limit_reached: { status: 422, say: () => "No free seat: remove someone or add seats." },
@@ -47,38 +45,9 @@ const DONE = {
   unchanged: (e) => `Nothing changed: ${e} already was as asked.`,
 } satisfies Record<Done, (email: string) => string>;
 
-const INVITATION_PROBLEMS: Record<InvitationError, Problem> = {
-  invitation_not_found: {
-    status: 404,
-    code: "invitation_not_found",
-    title: "This invitation link is not valid",
-    message: "Check that you opened the whole link from your invitation, or ask your clinic's admin to send a new one.",
-  },
-  invitation_used: {
-    status: 410,
-    code: "invitation_used",
-    title: "This invitation was already used",
-    message: "You have already joined with this link. Sign in instead.",
-    next: { href: "/sign-in", label: "Go to sign-in" },
-  },
-  invitation_expired: {
-    status: 410,
-    code: "invitation_expired",
-    title: "This invitation has expired",
-    message: "Invitation links work for 7 days. Ask your clinic's admin to resend your invitation.",
-  },
-  invitation_revoked: {
-    status: 410,
-    code: "invitation_revoked",
-    title: "This invitation was withdrawn",
-    message: "Your clinic's admin withdrew this invitation. Ask them if you think this is a mistake.",
-  },
-};
-
-/** Manage Users (/settings/users) for a clinic's active admins, and the invitation links it hands out. */
+/** Manage Users (/settings/users) for a clinic's active admins: members, roles, invitations sent. */
 export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext): void {
   const mailer = ctx.invitationMailer;
-  const sendNotFound = async (request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, notFound);
   const actorOf = (request: FastifyRequest, admin: Admin): Actor => ({ actor: admin.auth.user.id, ip: clientIp(request) });
   const delivery = (admin: Admin) => ({ origin: clinicOrigin(ctx.config, admin.clinic.subdomain), mailer, now: ctx.clock() });
 
@@ -127,7 +96,7 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     reply: FastifyReply,
     admin: Admin,
     email: string,
-    result: Result<ChangedMember>,
+    result: Result<ChangedMember, ManageMemberError>,
     done: Done,
   ) {
     if (result.ok) {
@@ -138,7 +107,7 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
       });
       return reply.redirect("/settings/users", 303);
     }
-    const refusal = REFUSALS[result.error]!;
+    const refusal = REFUSALS[result.error];
     return renderUsers(reply, admin, { error: refusal.say(email) }, refusal.status);
   }
 
@@ -196,7 +165,7 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     if (!input.success) return renderUsers(reply, admin, { invite: { ...form, errors: fieldMessages(input.error) } }, 400);
     const invited = await inviteMember(ctx.db, admin.clinic, input.data, actorOf(request, admin), delivery(admin));
     if (!invited.ok) {
-      const refusal = REFUSALS[invited.error]!;
+      const refusal = REFUSALS[invited.error];
       return renderUsers(reply, admin, { error: refusal.say(input.data.email), invite: form }, refusal.status);
     }
     // Rendered, not redirected: the link holds the token, which must not travel in a URL to history or logs.
@@ -209,90 +178,9 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     const email = normalizeEmail(formFields(request).email ?? "");
     const resent = await resendInvitation(ctx.db, admin.clinic, email, actorOf(request, admin), delivery(admin));
     if (!resent.ok) {
-      const refusal = REFUSALS[resent.error]!;
+      const refusal = REFUSALS[resent.error];
       return renderUsers(reply, admin, { error: refusal.say(email) }, refusal.status);
     }
     return renderUsers(reply, admin, { invitation: { email, link: resent.value.link } });
   });
-
-  async function renderInvitation(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    invitee: { name: string; email: string },
-    token: string,
-    error?: string,
-    status = 200,
-  ) {
-    const clinic = request.clinic!;
-    const sso = await ssoSignInOptions(ctx.db, clinic.id);
-    return sendPage(
-      reply,
-      <InvitationPage
-        clinicName={clinic.name}
-        name={invitee.name}
-        email={invitee.email}
-        csrfToken={csrfToken(reply)}
-        action={`/invitations/${token}`}
-        ssoEnabled={sso.enabled}
-        ssoEnforced={sso.enforced}
-        error={error}
-      />,
-      status,
-    );
-  }
-
-  // The path carries the invitation token: these two routes log only warnings, so it never reaches an access log.
-  const quiet = { logLevel: "warn" } as const;
-
-  app.get<{ Params: { token: string } }>(
-    "/invitations/:token",
-    quiet,
-    bySite(
-      {
-        clinic: async (request, reply) => {
-          const { token } = request.params as { token: string };
-          const checked = await checkInvitation(ctx.db, request.clinic!, token, ctx.clock());
-          if (!checked.ok) return sendProblem(request, reply, INVITATION_PROBLEMS[checked.error]);
-          return renderInvitation(request, reply, checked.value, token);
-        },
-      },
-      sendNotFound,
-    ),
-  );
-
-  app.post<{ Params: { token: string } }>(
-    "/invitations/:token",
-    { ...quiet, preHandler: app.csrfProtection },
-    bySite(
-      {
-        clinic: async (request, reply) => {
-          const clinic = request.clinic!;
-          const { token } = request.params as { token: string };
-          const checked = await checkInvitation(ctx.db, clinic, token, ctx.clock());
-          if (!checked.ok) return sendProblem(request, reply, INVITATION_PROBLEMS[checked.error]);
-          const fields = formFields(request);
-          const withSso = fields.method === "sso";
-          if (withSso && !(await ssoSignInOptions(ctx.db, clinic.id)).enabled) {
-            return renderInvitation(
-              request,
-              reply,
-              checked.value,
-              token,
-              "Your clinic has no single sign-on: choose a password instead.",
-              400,
-            );
-          }
-          const password = withSso ? null : passwordSchema.safeParse(fields.password ?? "");
-          if (password && !password.success) {
-            return renderInvitation(request, reply, checked.value, token, `Your password ${password.error.issues[0]!.message}.`, 400);
-          }
-          const accepted = await acceptInvitation(ctx.db, clinic, token, { password: password?.data, ip: clientIp(request) }, ctx.clock());
-          if (!accepted.ok) return sendProblem(request, reply, INVITATION_PROBLEMS[accepted.error]);
-          if (withSso) return reply.redirect("/saml/login?returnTo=%2Fdashboard", 303);
-          return sendPage(reply, <InvitationAcceptedPage clinicName={clinic.name} name={accepted.value.name} />);
-        },
-      },
-      sendNotFound,
-    ),
-  );
 }

@@ -104,7 +104,7 @@ export function registerOperatorApi(app: FastifyInstance, ctx: WebContext): void
       if (!clinic) return sendProblem(request, reply, noSuchClinic);
       const input = AddUserBody.safeParse(request.body);
       if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
-      const added = await addClinicMember(ctx.db, clinic, input.data, { actor: "operator", ip: clientIp(request) });
+      const added = await addClinicMember(ctx.db, clinic, input.data, { actor: "operator", ip: clientIp(request) }, ctx.clock());
       if (!added.ok) return sendProblem(request, reply, ADD_MEMBER_PROBLEMS[added.error]);
       const { user, membership } = added.value;
       return reply.status(201).send({

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { clinicOrigin } from "../../hosts.js";
-import { deleteSession } from "../../sessions/session.js";
 import { findSamlConnection } from "../../sso/saml/connection.queries.js";
-import { consumeSamlResponse } from "../../sso/saml/consume-response.js";
-import { explainSsoFailure } from "../../sso/saml/failure-messages.js";
+import { signInWithSaml } from "../../sign-in/sign-in-with-saml.js";
+import { explainSsoFailure } from "../../sign-in/failure-messages.js";
 import { serviceProviderMetadata, serviceProviderUrls } from "../../sso/saml/service-provider.js";
 import { newBrowserBinding } from "../../sso/saml/browser-binding.js";
 import { startSamlLogin } from "../../sso/saml/start-login.js";
@@ -93,19 +92,18 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
           const body = (request.body ?? {}) as Record<string, unknown>;
           const samlResponse = typeof body.SAMLResponse === "string" ? body.SAMLResponse : "";
           const sp = serviceProviderUrls(ctx.config, clinic.subdomain);
-          const connection = await findSamlConnection(ctx.db, clinic.id);
-          const result = await consumeSamlResponse(
+          const previousSessionToken = readSessionToken(request, ctx.config);
+          const result = await signInWithSaml(
             ctx.db,
+            clinic,
             {
-              clinic,
-              connection,
-              sp,
               samlResponse,
+              sp,
               browserBinding: readSsoBinding(request, ctx.config),
               ip: clientIp(request),
-              events: { retentionDays: ctx.config.ssoEventRetentionDays },
+              previousSessionToken,
             },
-            ctx.sessionPolicy,
+            { session: ctx.sessionPolicy, events: { retentionDays: ctx.config.ssoEventRetentionDays } },
             ctx.clock(),
           );
           if (!result.ok) {
@@ -125,9 +123,6 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
               reference,
             );
           }
-          // Session fixation: whatever session the browser had before is ended; the new token replaces it.
-          const previous = readSessionToken(request, ctx.config);
-          if (previous) await deleteSession(ctx.db, previous);
           setSessionCookie(reply, ctx.config, result.value.token);
           const target = result.value.returnTo ?? relayStateTarget(body.RelayState, clinicOrigin(ctx.config, clinic.subdomain));
           return reply.redirect(target, 303);

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { getClinic } from "../../clinics/clinic.queries.js";
 import { clinicOrigin } from "../../hosts.js";
 import { deleteSession } from "../../sessions/session.js";
-import { signInWithPassword } from "../../sessions/sign-in-with-password.js";
+import { signInWithPassword } from "../../sign-in/sign-in-with-password.js";
 import { ssoSignInOptions, type SsoSignInOptions } from "../../sso/saml/connection.queries.js";
 import type { WebContext } from "../context.js";
 import { bySite, clientIp, csrfToken, formFields } from "../forms.js";
@@ -77,16 +77,19 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
         );
       }
       const now = ctx.clock();
-      const result = await signInWithPassword(ctx.db, { email, password, clinicId, ip: clientIp(request) }, ctx.sessionPolicy, now);
+      const previousSessionToken = readSessionToken(request, ctx.config);
+      const result = await signInWithPassword(
+        ctx.db,
+        { email, password, clinicId, ip: clientIp(request), previousSessionToken },
+        ctx.sessionPolicy,
+        now,
+      );
       if (!result.ok && result.error === "too_many_attempts") {
         const waitSeconds = Math.max(1, Math.ceil((result.retryAt.getTime() - now.getTime()) / 1000));
         reply.header("retry-after", String(waitSeconds));
         return renderSignIn(request, reply, { error: tooManyAttempts(waitSeconds), email, returnTo, sso }, 429);
       }
       if (!result.ok) return renderSignIn(request, reply, { error: WRONG_CREDENTIALS, email, returnTo, sso }, 401);
-      // Session fixation: whatever session the browser had before is ended; the new token replaces it.
-      const previous = readSessionToken(request, ctx.config);
-      if (previous) await deleteSession(ctx.db, previous);
       setSessionCookie(reply, ctx.config, result.value.token);
       return reply.redirect(returnTo ?? (clinicId ? "/dashboard" : "/account"), 303);
     },

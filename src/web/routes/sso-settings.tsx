@@ -3,15 +3,17 @@ import type { Clinic } from "../../clinics/clinic.js";
 import { changeSamlFlags } from "../../sso/saml/change-flags.js";
 import { describeSamlConnection } from "../../sso/saml/connection-summary.js";
 import { findSamlConnection } from "../../sso/saml/connection.queries.js";
-import { explainSsoFailure } from "../../sso/saml/failure-messages.js";
-import type { SsoFailureCode } from "../../sso/saml/consume-response.js";
+import { explainRecordedFailure } from "../../sign-in/failure-messages.js";
 import { listRecentSsoProblems, type SsoEvent } from "../../sso/saml/sso-events.js";
 import type { WebContext } from "../context.js";
 import { clientIp, csrfToken, formFields } from "../forms.js";
 import { requireClinicAdmin } from "../guards.js";
-import { SSO_SWITCH_NAMES, SSO_SWITCHES, SsoSettingsPage } from "../pages/sso-settings.js";
+import { SSO_SWITCHES, SsoSettingsPage, type SsoSwitch } from "../pages/sso-settings.js";
 import { keepNotice, takeNotice } from "../notices.js";
 import { sendPage } from "../render.js";
+
+// The only flags this form may change; anything else posted is refused. Enabling the connection is the operator's.
+const SWITCHABLE_FLAGS = ["jitProvisioning", "allowIdpInitiated", "enforceSso"] as const satisfies readonly SsoSwitch[];
 
 /** /settings/sso on a clinic host: the setup values and steps, the connection's state, and its switches. */
 export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext): void {
@@ -20,7 +22,7 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
     if (!admin) return reply;
     // The notice comes from the one-time flash kept when the switch really changed, never from the URL.
     const changed = await takeNotice(ctx, request, "sso");
-    const flag = SSO_SWITCH_NAMES.find((f) => f === changed?.flag);
+    const flag = SWITCHABLE_FLAGS.find((f) => f === changed?.flag);
     return renderSettings(reply, admin.clinic, admin.auth.user.name, {
       notice: flag ? `${SSO_SWITCHES[flag].label} is now ${changed?.on ? "on" : "off"}.` : undefined,
     });
@@ -30,7 +32,7 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
     const admin = await requireClinicAdmin(request, reply);
     if (!admin) return reply;
     const fields = formFields(request);
-    const flag = SSO_SWITCH_NAMES.find((f) => f === fields.flag);
+    const flag = SWITCHABLE_FLAGS.find((f) => f === fields.flag);
     if (!flag || (fields.value !== "on" && fields.value !== "off")) {
       return renderSettings(reply, admin.clinic, admin.auth.user.name, { error: "That setting does not exist." }, 400);
     }
@@ -61,7 +63,7 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
     const connection = await findSamlConnection(ctx.db, clinic.id);
     const failures = await listRecentSsoProblems(ctx.db, clinic.id, 10);
     const explained = failures.map((f) => {
-      const e = explainSsoFailure(f.code as SsoFailureCode);
+      const e = explainRecordedFailure(f.code);
       return { ...f, explanation: f.signatureVerified ? e.title : describeUnverified(f), fix: e.fix };
     });
     return sendPage(

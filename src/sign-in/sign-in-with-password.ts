@@ -5,7 +5,7 @@ import { err, ok } from "../result.js";
 import { verifyPassword } from "../users/password.js";
 import { findMembershipOfUser, findUserByEmail, recordSignIn } from "../users/user.queries.js";
 import type { Membership, User } from "../users/user.js";
-import { createSession, type SessionPolicy } from "./session.js";
+import { createSession, deleteSession, type SessionPolicy } from "../sessions/session.js";
 import { findSignInWait, forgetSignInFailures, recordSignInFailure } from "./sign-in-throttle.js";
 
 export type PasswordSignInRefusal = { ok: false; error: "invalid_credentials" } | { ok: false; error: "too_many_attempts"; retryAt: Date };
@@ -21,10 +21,11 @@ export interface PasswordSignIn {
  * Signs a person in with email and password on one host: the main site (clinicId null) or a clinic, where only
  * its active members may sign in. Unknown email, wrong password and foreign clinic all answer the same error.
  * Throttled per account and client address (growing waits) and per address, so no one can lock an owner out.
+ * The browser's previous session ends; the new session, the sign-in time and the audit event are one transaction.
  */
 export async function signInWithPassword(
   db: Db,
-  input: { email: string; password: string; clinicId: string | null; ip: string },
+  input: { email: string; password: string; clinicId: string | null; ip: string; previousSessionToken?: string | null },
   policy: SessionPolicy,
   now: Date = new Date(),
 ): Promise<{ ok: true; value: PasswordSignIn } | PasswordSignInRefusal> {
@@ -53,20 +54,25 @@ export async function signInWithPassword(
     await recordAuditEvent(db, { ...audit, outcome: "failure", detail: { reason } }, now);
     return err("invalid_credentials");
   }
-  await forgetSignInFailures(db, email, input.ip);
-  const token = await createSession(db, { userId: user.id, clinicId: input.clinicId, authMethod: "password" }, policy, now);
-  if (membership) await recordSignIn(db, user.id, "password", nowIso(now));
-  await recordAuditEvent(
-    db,
-    {
-      ...audit,
-      actor: user.id,
-      clinicId: input.clinicId ?? membership?.clinicId ?? null,
-      outcome: "success",
-      detail: { site: input.clinicId ? "clinic" : "main" },
-    },
-    now,
-  );
+  const token = await db.transaction().execute(async (trx) => {
+    await forgetSignInFailures(trx, email, input.ip);
+    // Session fixation: whatever session the browser had before ends; the new token replaces it.
+    if (input.previousSessionToken) await deleteSession(trx, input.previousSessionToken);
+    const token = await createSession(trx, { userId: user.id, clinicId: input.clinicId, authMethod: "password" }, policy, now);
+    if (membership) await recordSignIn(trx, user.id, "password", nowIso(now));
+    await recordAuditEvent(
+      trx,
+      {
+        ...audit,
+        actor: user.id,
+        clinicId: input.clinicId ?? membership?.clinicId ?? null,
+        outcome: "success",
+        detail: { site: input.clinicId ? "clinic" : "main" },
+      },
+      now,
+    );
+    return token;
+  });
   const { passwordHash: _, ...publicUser } = user;
   return ok({ token, user: publicUser, membership });
 }

@@ -1,0 +1,264 @@
+import { recordAuditEvent } from "../audit/audit.js";
+import type { Clinic } from "../clinics/clinic.js";
+import type { Db } from "../db/open.js";
+import { newReference, nowIso } from "../ids.js";
+import { ok, type Result } from "../result.js";
+import { nameForNewMember, previewSamlMember, resolveSamlMember, type ResolveMemberError } from "../provisioning/resolve-member.js";
+import { createSession, deleteSession, type SessionPolicy } from "../sessions/session.js";
+import { addMemberRefusalOf } from "../users/add-member.js";
+import { checkEmailAddress } from "../users/identity-text.js";
+import { recordSignIn } from "../users/user.queries.js";
+import type { SamlConnection } from "../sso/saml/connection.js";
+import { findSamlConnection, recordSamlSuccess } from "../sso/saml/connection.queries.js";
+import { checkAssertionUnseen, rememberAssertion } from "../sso/saml/replay-cache.js";
+import { answerSamlRequest, checkSamlRequest, type RequestFailureCode } from "../sso/saml/request-store.js";
+import type { ServiceProviderUrls } from "../sso/saml/service-provider.js";
+import { quoteValue } from "../sso/saml/failure.js";
+import { recordSsoEvent, type SsoEventPolicy } from "../sso/saml/sso-events.js";
+import { verifyResponseForConnection, type ResponseFailureCode } from "../sso/saml/verify-for-connection.js";
+import type { VerifiedAssertion } from "../sso/saml/verify-response.js";
+
+/** Why the SAML protocol refused, reported by sso/saml: the message itself, the request it answers, a replay. */
+export type ProtocolFailureCode = ResponseFailureCode | RequestFailureCode | "assertion_replayed";
+
+/** Why a person the IdP vouched for may not sign in to this clinic. */
+export type MembershipFailureCode = ResolveMemberError;
+
+export type SsoFailureCode = ProtocolFailureCode | MembershipFailureCode;
+
+export interface SsoFailure {
+  code: SsoFailureCode;
+  reason: string;
+  reference: string;
+}
+
+export interface SsoSignIn {
+  token: string;
+  email: string;
+  /** The page they asked for when they started here; null for an IdP-initiated sign-in (RelayState decides). */
+  returnTo: string | null;
+  provisioned: boolean;
+}
+
+/** A SAMLResponse as posted to one clinic's ACS, with the session the browser had until now (it ends here). */
+export interface PostedSamlResponse {
+  samlResponse: string;
+  sp: ServiceProviderUrls;
+  /** The binding value from the posting browser's cookie, null when it sent none. */
+  browserBinding: string | null;
+  ip: string;
+  previousSessionToken: string | null;
+}
+
+/** How long sessions last and how long the clinic's SSO event log is kept. */
+export interface SamlSignInPolicy {
+  session: SessionPolicy;
+  events: SsoEventPolicy;
+}
+
+type Refused = { ok: false; code: SsoFailureCode; reason: string; email: string | null; signatureVerified: boolean };
+type Outcome = { ok: true; value: SsoSignIn } | Refused;
+
+/**
+ * The ACS use case for one clinic: verifies the response against this clinic's connection only, answers each
+ * AuthnRequest once, refuses replays, finds (or provisions) the member and opens a SAML session, ending the
+ * browser's previous one. The member, the session and every record of the success are written in one
+ * transaction. Every attempt lands in the clinic's SSO event log with a reference the person can quote.
+ */
+export async function signInWithSaml(
+  db: Db,
+  clinic: Clinic,
+  posted: PostedSamlResponse,
+  policy: SamlSignInPolicy,
+  now: Date,
+): Promise<{ ok: true; value: SsoSignIn } | { ok: false; error: SsoFailure }> {
+  const reference = newReference();
+  const outcome = await signIn(db, clinic, posted, policy, now, reference);
+  if (outcome.ok) return outcome;
+  await recordSsoEvent(
+    db,
+    clinic.id,
+    {
+      at: nowIso(now),
+      outcome: "failure",
+      code: outcome.code,
+      reason: outcome.reason,
+      email: outcome.email,
+      reference,
+      ip: posted.ip,
+      signatureVerified: outcome.signatureVerified,
+    },
+    policy.events,
+    now,
+  );
+  return { ok: false, error: { code: outcome.code, reason: outcome.reason, reference } };
+}
+
+async function signIn(
+  db: Db,
+  clinic: Clinic,
+  posted: PostedSamlResponse,
+  policy: SamlSignInPolicy,
+  now: Date,
+  reference: string,
+): Promise<Outcome> {
+  const verified = await verifyResponseForConnection(clinic, await findSamlConnection(db, clinic.id), posted.sp, posted.samlResponse, now);
+  // Refused before a trusted signature vouched for the message: nothing in it may be shown as the IdP's words.
+  if (!verified.ok) return { ok: false, ...verified.error, email: null, signatureVerified: false };
+  const { connection, assertion } = verified.value;
+  const fail = refusedAfterVerification(assertion);
+
+  // Answered and remembered before anything else is written, and kept even if the sign-in goes no further.
+  const request = await answerSamlRequest(db, clinic, connection, assertion.inResponseTo, posted.browserBinding, now);
+  if (!request.ok) return fail(request.code, request.reason);
+  const fresh = await rememberAssertion(db, clinic, assertion, now);
+  if (!fresh.ok) return fail(fresh.code, fresh.reason);
+
+  const complete = () => completeSignIn(db, clinic, connection, assertion, posted, policy, now, reference);
+  // Two first sign-ins of one person at once: the loser of the unique index finds the winner's account.
+  const member = await complete().catch((error: unknown) =>
+    addMemberRefusalOf(error) === "email_taken" ? complete() : Promise.reject(error),
+  );
+  if (!member.ok) return failForMember(fail, member.error, assertion, clinic);
+  return ok({ ...member.value, returnTo: request.value });
+}
+
+/** Provisioning, the session and every record of the success: one transaction, so a failure leaves none of them. */
+async function completeSignIn(
+  db: Db,
+  clinic: Clinic,
+  connection: SamlConnection,
+  assertion: VerifiedAssertion,
+  posted: PostedSamlResponse,
+  policy: SamlSignInPolicy,
+  now: Date,
+  reference: string,
+): Promise<Result<Omit<SsoSignIn, "returnTo">, MembershipFailureCode>> {
+  return db.transaction().execute(async (trx) => {
+    const member = await resolveSamlMember(trx, clinic, assertion, { jitProvisioning: connection.jitProvisioning, ip: posted.ip }, now);
+    if (!member.ok) return member;
+    const { user, created } = member.value;
+    // Session fixation: whatever session the browser had before ends; the new token replaces it.
+    if (posted.previousSessionToken) await deleteSession(trx, posted.previousSessionToken);
+    const token = await createSession(trx, { userId: user.id, clinicId: clinic.id, authMethod: "saml" }, policy.session, now);
+    await recordSignIn(trx, user.id, "saml", nowIso(now));
+    await recordSamlSuccess(trx, connection, nowIso(now));
+    await recordAuditEvent(
+      trx,
+      {
+        actor: user.id,
+        clinicId: clinic.id,
+        action: "sign_in.saml",
+        target: user.email,
+        ip: posted.ip,
+        outcome: "success",
+        detail: { idpInitiated: assertion.inResponseTo === null },
+      },
+      now,
+    );
+    await recordSsoEvent(
+      trx,
+      clinic.id,
+      {
+        at: nowIso(now),
+        outcome: "success",
+        code: created ? "signed_in_new_member" : "signed_in",
+        reason: `${user.email} signed in`,
+        email: user.email,
+        reference,
+        ip: posted.ip,
+        signatureVerified: true,
+      },
+      policy.events,
+      now,
+    );
+    return ok({ token, email: user.email, provisioned: created });
+  });
+}
+
+/** What testSamlSignIn found: the identity the IdP vouched for and what a real sign-in would do with it. */
+export type SamlSignInTest =
+  | {
+      ok: true;
+      identity: Pick<VerifiedAssertion, "email" | "firstName" | "lastName" | "nameId" | "nameIdFormat" | "issuer">;
+      /** "existing": the member below would be signed in; "provision": a new provider account would be created. */
+      member: { kind: "existing"; email: string; name: string; role: string } | { kind: "provision"; email: string };
+    }
+  | Refused;
+
+/**
+ * Runs every check of signInWithSaml on a posted response and reports, without answering the request,
+ * remembering the assertion, creating a member or a session, taking a seat or marking the connection.
+ */
+export async function testSamlSignIn(
+  db: Db,
+  clinic: Clinic,
+  posted: Pick<PostedSamlResponse, "samlResponse" | "sp" | "browserBinding">,
+  now: Date,
+): Promise<SamlSignInTest> {
+  const verified = await verifyResponseForConnection(clinic, await findSamlConnection(db, clinic.id), posted.sp, posted.samlResponse, now);
+  if (!verified.ok) return { ok: false, ...verified.error, email: null, signatureVerified: false };
+  const { connection, assertion } = verified.value;
+  const fail = refusedAfterVerification(assertion);
+  const request = await checkSamlRequest(db, clinic, connection, assertion.inResponseTo, posted.browserBinding, now);
+  if (!request.ok) return fail(request.code, request.reason);
+  const fresh = await checkAssertionUnseen(db, clinic, assertion, now);
+  if (!fresh.ok) return fail(fresh.code, fresh.reason);
+  const preview = await previewSamlMember(db, clinic, assertion, { jitProvisioning: connection.jitProvisioning });
+  if (!preview.ok) return failForMember(fail, preview.error, assertion, clinic);
+  const { email, firstName, lastName, nameId, nameIdFormat, issuer } = assertion;
+  const found = preview.value.member;
+  return {
+    ok: true,
+    identity: { email, firstName, lastName, nameId, nameIdFormat, issuer },
+    member: found
+      ? { kind: "existing", email: found.user.email, name: found.user.name, role: found.membership.role }
+      : { kind: "provision", email },
+  };
+}
+
+function refusedAfterVerification(assertion: VerifiedAssertion) {
+  return (code: SsoFailureCode, reason: string, email: string | null = assertion.email): Refused => ({
+    ok: false,
+    code,
+    reason,
+    email,
+    signatureVerified: true,
+  });
+}
+
+/** A membership refusal; an address the rule refuses is not stored as the event's email (the reason spells it out). */
+function failForMember(
+  fail: ReturnType<typeof refusedAfterVerification>,
+  error: MembershipFailureCode,
+  assertion: VerifiedAssertion,
+  clinic: Clinic,
+): Refused {
+  return fail(error, memberReason(error, assertion, clinic), error === "email_not_accepted" ? null : undefined);
+}
+
+function memberReason(error: MembershipFailureCode, assertion: VerifiedAssertion, clinic: Clinic): string {
+  const email = assertion.email;
+  switch (error) {
+    case "email_not_accepted":
+      return `The IdP's email address ${quoteValue(email)} was refused: it ${refusal(checkEmailAddress(email))}`;
+    case "name_not_accepted": {
+      const name = [assertion.firstName, assertion.lastName].filter((part) => part !== null).join(" ");
+      return `${email} could not be provisioned: the name from the IdP's attributes, ${quoteValue(name)}, ${refusal(nameForNewMember(assertion, email))}`;
+    }
+    case "not_provisioned":
+      return `${email} has no account in ${clinic.subdomain} and just-in-time provisioning is off`;
+    case "member_of_other_clinic":
+      return `${email} belongs to another clinic; accounts are never moved between clinics`;
+    case "member_deactivated":
+      return `${email} was removed from ${clinic.subdomain} in Manage Users; an admin can restore them`;
+    case "member_not_active":
+      return `${email} has been invited but has not accepted yet`;
+    case "seat_limit_reached":
+      return `${email} could not be provisioned: all ${clinic.seats} seats of ${clinic.subdomain} are in use`;
+  }
+}
+
+function refusal(checked: { ok: true } | { ok: false; error: string }): string {
+  return checked.ok ? "was refused" : checked.error;
+}

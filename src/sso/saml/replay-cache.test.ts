@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { testDialects } from "../../../test/support/databases.js";
+import { openMigratedDatabase, type MigratedDatabase } from "../../../test/support/test-database.js";
+import { checkAssertionUnseen, rememberAssertion } from "./replay-cache.js";
+
+for (const dialect of testDialects()) {
+  describe(`SAML replay cache (${dialect})`, () => {
+    let m: MigratedDatabase;
+    before(async () => (m = await openMigratedDatabase(dialect)));
+    after(() => m.close());
+
+    const at = (base: Date, ms: number) => new Date(base.getTime() + ms);
+
+    test("accepts an assertion ID once per clinic while it could be valid", async () => {
+      const clinic = await m.givenClinic();
+      const other = await m.givenClinic();
+      const now = new Date();
+      const assertion = { assertionId: "_assertion-once", notOnOrAfter: at(now, 300_000) };
+      assert.equal((await rememberAssertion(m.db, clinic, assertion, now)).ok, true);
+      const replay = await rememberAssertion(m.db, clinic, assertion, at(now, 299_000));
+      assert.equal(replay.ok ? null : replay.code, "assertion_replayed");
+      assert.equal((await rememberAssertion(m.db, other, assertion, now)).ok, true, "another clinic keeps its own cache");
+    });
+
+    test("two deliveries of one assertion at once: exactly one is accepted", async () => {
+      const clinic = await m.givenClinic();
+      const now = new Date();
+      const assertion = { assertionId: "_assertion-race", notOnOrAfter: at(now, 300_000) };
+      const results = await Promise.all([1, 2, 3].map(() => rememberAssertion(m.db, clinic, assertion, now)));
+      assert.equal(results.filter((r) => r.ok).length, 1);
+    });
+
+    test("forgets an ID once its NotOnOrAfter has passed, and checking remembers nothing", async () => {
+      const clinic = await m.givenClinic();
+      const now = new Date();
+      const assertion = { assertionId: "_assertion-expiring", notOnOrAfter: at(now, 60_000) };
+      assert.equal((await checkAssertionUnseen(m.db, clinic, assertion, now)).ok, true);
+      assert.equal((await rememberAssertion(m.db, clinic, assertion, now)).ok, true, "checking did not remember it");
+      assert.equal((await checkAssertionUnseen(m.db, clinic, assertion, at(now, 59_000))).ok, false);
+      const later = { assertionId: "_another", notOnOrAfter: at(now, 600_000) };
+      assert.equal((await rememberAssertion(m.db, clinic, later, at(now, 61_000))).ok, true);
+      const rows = await m.db.selectFrom("saml_assertions_seen").select("assertion_id").where("clinic_id", "=", clinic.id).execute();
+      assert.deepEqual(
+        rows.map((r) => r.assertion_id),
+        ["_another"],
+        "the expired ID was pruned",
+      );
+    });
+  });
+}

@@ -1,0 +1,60 @@
+import type { Clinic } from "../../clinics/clinic.js";
+import { isUniqueViolation } from "../../db/errors.js";
+import type { Db } from "../../db/open.js";
+import { nowIso } from "../../ids.js";
+import type { VerifiedAssertion } from "./verify-response.js";
+
+type Step<T> = { ok: true; value: T } | { ok: false; code: "assertion_replayed"; reason: string };
+
+/**
+ * The replay cache, in the shared database: an assertion ID is accepted once per clinic while it could be valid
+ * (until its NotOnOrAfter plus the skew we grant), whichever app instance receives it.
+ */
+export async function rememberAssertion(
+  db: Db,
+  clinic: Clinic,
+  assertion: Pick<VerifiedAssertion, "assertionId" | "notOnOrAfter">,
+  now: Date,
+): Promise<Step<null>> {
+  await pruneSeenAssertions(db, now);
+  try {
+    await db
+      .insertInto("saml_assertions_seen")
+      .values({ clinic_id: clinic.id, assertion_id: assertion.assertionId, expires_at: nowIso(assertion.notOnOrAfter) })
+      .execute();
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    return replayed(assertion.assertionId);
+  }
+  return { ok: true, value: null };
+}
+
+/** Whether rememberAssertion would accept this assertion now, without remembering it. */
+export async function checkAssertionUnseen(
+  db: Db,
+  clinic: Clinic,
+  assertion: Pick<VerifiedAssertion, "assertionId">,
+  now: Date,
+): Promise<Step<null>> {
+  const seen = await db
+    .selectFrom("saml_assertions_seen")
+    .select("expires_at")
+    .where("clinic_id", "=", clinic.id)
+    .where("assertion_id", "=", assertion.assertionId)
+    .where("expires_at", ">=", nowIso(now))
+    .executeTakeFirst();
+  return seen ? replayed(assertion.assertionId) : { ok: true, value: null };
+}
+
+/** Forgets assertions that could no longer be accepted anyway: past their NotOnOrAfter. */
+export async function pruneSeenAssertions(db: Db, now: Date): Promise<void> {
+  await db.deleteFrom("saml_assertions_seen").where("expires_at", "<", nowIso(now)).execute();
+}
+
+function replayed(assertionId: string): Step<never> {
+  return {
+    ok: false,
+    code: "assertion_replayed",
+    reason: `Assertion ${JSON.stringify(assertionId.slice(0, 80))} was already used to sign in (replay)`,
+  };
+}

@@ -1,0 +1,125 @@
+import { randomBytes } from "node:crypto";
+import type { Clinic } from "../../clinics/clinic.js";
+import type { Db } from "../../db/open.js";
+import { nowIso } from "../../ids.js";
+import { browserBindingMatches, hashBrowserBinding } from "./browser-binding.js";
+import type { SamlConnection } from "./connection.js";
+
+// An AuthnRequest can be answered within ten minutes, once (the ACS marks it consumed).
+export const REQUEST_LIFETIME_MS = 10 * 60_000;
+// Requests an hour past their expiry can no longer even be diagnosed usefully: keep the table small.
+export const REQUEST_RETENTION_MS = 3_600_000;
+
+export type RequestFailureCode =
+  | "unsolicited_not_allowed"
+  | "unknown_request"
+  | "request_for_other_clinic"
+  | "request_expired"
+  | "request_from_other_browser"
+  | "request_already_used";
+
+type Step<T> = { ok: true; value: T } | { ok: false; code: RequestFailureCode; reason: string };
+
+/**
+ * Records a new AuthnRequest in the shared database (so any app instance can receive the answer), bound to the
+ * browser that starts it, and returns its ID. returnTo must already be a safe local path.
+ */
+export async function issueSamlRequest(db: Db, clinicId: string, returnTo: string, browserBinding: string, now: Date): Promise<string> {
+  const requestId = `_${randomBytes(20).toString("hex")}`;
+  await pruneSamlRequests(db, now);
+  await db
+    .insertInto("saml_requests")
+    .values({
+      id: requestId,
+      clinic_id: clinicId,
+      return_to: returnTo,
+      created_at: nowIso(now),
+      expires_at: nowIso(new Date(now.getTime() + REQUEST_LIFETIME_MS)),
+      consumed_at: null,
+      browser_binding_hash: hashBrowserBinding(browserBinding),
+    })
+    .execute();
+  return requestId;
+}
+
+export async function pruneSamlRequests(db: Db, now: Date): Promise<void> {
+  await db
+    .deleteFrom("saml_requests")
+    .where("expires_at", "<", nowIso(new Date(now.getTime() - REQUEST_RETENTION_MS)))
+    .execute();
+}
+
+/**
+ * Marks our AuthnRequest answered (once), or accepts an unsolicited response if the clinic allows it.
+ * Answers the page the person asked for when they started (null for an IdP-initiated sign-in).
+ */
+export async function answerSamlRequest(
+  db: Db,
+  clinic: Clinic,
+  connection: SamlConnection,
+  inResponseTo: string | null,
+  browserBinding: string | null,
+  now: Date,
+): Promise<Step<string | null>> {
+  const checked = await checkSamlRequest(db, clinic, connection, inResponseTo, browserBinding, now);
+  if (!checked.ok || inResponseTo === null) return checked;
+  const consumed = await db
+    .updateTable("saml_requests")
+    .set({ consumed_at: nowIso(now) })
+    .where("id", "=", inResponseTo)
+    .where("consumed_at", "is", null)
+    .executeTakeFirst();
+  // Zero rows: another response (or another app instance) answered this request first.
+  if (Number(consumed.numUpdatedRows) !== 1)
+    return { ok: false, code: "request_already_used", reason: "The sign-in request was already answered once" };
+  return checked;
+}
+
+/** Whether a response to this request would be accepted now, without answering it. */
+export async function checkSamlRequest(
+  db: Db,
+  clinic: Clinic,
+  connection: SamlConnection,
+  inResponseTo: string | null,
+  browserBinding: string | null,
+  now: Date,
+): Promise<Step<string | null>> {
+  if (inResponseTo === null) {
+    // IdP-initiated responses have no InResponseTo: only allowed when the connection says so.
+    if (!connection.allowIdpInitiated) {
+      return {
+        ok: false,
+        code: "unsolicited_not_allowed",
+        reason: "The response answers no request (IdP-initiated) and this clinic only accepts sign-ins started from its sign-in page",
+      };
+    }
+    return { ok: true, value: null };
+  }
+  const row = await db.selectFrom("saml_requests").selectAll().where("id", "=", inResponseTo).executeTakeFirst();
+  if (!row)
+    return {
+      ok: false,
+      code: "unknown_request",
+      reason: `InResponseTo ${JSON.stringify(inResponseTo.slice(0, 80))} matches no sign-in request we sent`,
+    };
+  if (row.clinic_id !== clinic.id)
+    return { ok: false, code: "request_for_other_clinic", reason: "InResponseTo names a sign-in request made for another clinic" };
+  if (row.expires_at <= nowIso(now))
+    return {
+      ok: false,
+      code: "request_expired",
+      reason: `The sign-in request expired at ${row.expires_at} (requests are valid for 10 minutes)`,
+    };
+  // Login CSRF: an answer posted by another browser (an attacker's own response) is refused, before the request is used up.
+  if (!browserBindingMatches(browserBinding, row.browser_binding_hash))
+    return {
+      ok: false,
+      code: "request_from_other_browser",
+      reason:
+        browserBinding === null
+          ? "The response came without the cookie of the browser that started this sign-in: posted from another browser, or the browser blocks the cookie"
+          : "The response came from a browser other than the one that started this sign-in (its binding cookie does not match the request)",
+    };
+  if (row.consumed_at !== null) return { ok: false, code: "request_already_used", reason: "The sign-in request was already answered once" };
+  return { ok: true, value: row.return_to };
+}

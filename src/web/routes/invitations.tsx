@@ -1,0 +1,123 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { ssoSignInOptions } from "../../sso/saml/connection.queries.js";
+import { acceptInvitation, checkInvitation, type InvitationError } from "../../users/invitations.js";
+import { passwordSchema } from "../../users/user.js";
+import type { WebContext } from "../context.js";
+import { bySite, clientIp, csrfToken, formFields } from "../forms.js";
+import { InvitationAcceptedPage, InvitationPage } from "../pages/invitation.js";
+import { notFound, sendProblem, type Problem } from "../problems.js";
+import { sendPage } from "../render.js";
+
+const INVITATION_PROBLEMS: Record<InvitationError, Problem> = {
+  invitation_not_found: {
+    status: 404,
+    code: "invitation_not_found",
+    title: "This invitation link is not valid",
+    message: "Check that you opened the whole link from your invitation, or ask your clinic's admin to send a new one.",
+  },
+  invitation_used: {
+    status: 410,
+    code: "invitation_used",
+    title: "This invitation was already used",
+    message: "You have already joined with this link. Sign in instead.",
+    next: { href: "/sign-in", label: "Go to sign-in" },
+  },
+  invitation_expired: {
+    status: 410,
+    code: "invitation_expired",
+    title: "This invitation has expired",
+    message: "Invitation links work for 7 days. Ask your clinic's admin to resend your invitation.",
+  },
+  invitation_revoked: {
+    status: 410,
+    code: "invitation_revoked",
+    title: "This invitation was withdrawn",
+    message: "Your clinic's admin withdrew this invitation. Ask them if you think this is a mistake.",
+  },
+};
+
+/** The public side of invitations: the link a person opens, and accepting it with a password or with SSO. */
+export function registerInvitationRoutes(app: FastifyInstance, ctx: WebContext): void {
+  const sendNotFound = async (request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, notFound);
+
+  async function renderInvitation(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    invitee: { name: string; email: string },
+    token: string,
+    error?: string,
+    status = 200,
+  ) {
+    const clinic = request.clinic!;
+    const sso = await ssoSignInOptions(ctx.db, clinic.id);
+    return sendPage(
+      reply,
+      <InvitationPage
+        clinicName={clinic.name}
+        name={invitee.name}
+        email={invitee.email}
+        csrfToken={csrfToken(reply)}
+        action={`/invitations/${token}`}
+        ssoEnabled={sso.enabled}
+        ssoEnforced={sso.enforced}
+        error={error}
+      />,
+      status,
+    );
+  }
+
+  // The path carries the invitation token: these two routes log only warnings, so it never reaches an access log.
+  const quiet = { logLevel: "warn" } as const;
+
+  app.get<{ Params: { token: string } }>(
+    "/invitations/:token",
+    quiet,
+    bySite(
+      {
+        clinic: async (request, reply) => {
+          const { token } = request.params as { token: string };
+          const checked = await checkInvitation(ctx.db, request.clinic!, token, ctx.clock());
+          if (!checked.ok) return sendProblem(request, reply, INVITATION_PROBLEMS[checked.error]);
+          return renderInvitation(request, reply, checked.value, token);
+        },
+      },
+      sendNotFound,
+    ),
+  );
+
+  app.post<{ Params: { token: string } }>(
+    "/invitations/:token",
+    { ...quiet, preHandler: app.csrfProtection },
+    bySite(
+      {
+        clinic: async (request, reply) => {
+          const clinic = request.clinic!;
+          const { token } = request.params as { token: string };
+          const checked = await checkInvitation(ctx.db, clinic, token, ctx.clock());
+          if (!checked.ok) return sendProblem(request, reply, INVITATION_PROBLEMS[checked.error]);
+          const fields = formFields(request);
+          const withSso = fields.method === "sso";
+          if (withSso && !(await ssoSignInOptions(ctx.db, clinic.id)).enabled) {
+            return renderInvitation(
+              request,
+              reply,
+              checked.value,
+              token,
+              "Your clinic has no single sign-on: choose a password instead.",
+              400,
+            );
+          }
+          const password = withSso ? null : passwordSchema.safeParse(fields.password ?? "");
+          if (password && !password.success) {
+            return renderInvitation(request, reply, checked.value, token, `Your password ${password.error.issues[0]!.message}.`, 400);
+          }
+          const accepted = await acceptInvitation(ctx.db, clinic, token, { password: password?.data, ip: clientIp(request) }, ctx.clock());
+          if (!accepted.ok) return sendProblem(request, reply, INVITATION_PROBLEMS[accepted.error]);
+          if (withSso) return reply.redirect("/saml/login?returnTo=%2Fdashboard", 303);
+          return sendPage(reply, <InvitationAcceptedPage clinicName={clinic.name} name={accepted.value.name} />);
+        },
+      },
+      sendNotFound,
+    ),
+  );
+}
