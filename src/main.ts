@@ -29,10 +29,15 @@ async function main(): Promise<void> {
   process.once("SIGTERM", stop);
 }
 
-/** Points the demo clinic at the demo IdP, unless someone connected it to a real IdP. */
+/**
+ * Points the demo clinic at the demo IdP, unless someone connected it to a real IdP. A first connection starts
+ * with just-in-time provisioning on, so a newcomer's first SSO sign-in shows it at once; later starts keep
+ * whatever the admin chose.
+ */
 async function connectDemoClinic(db: Db, clinicId: string, demoIdp: DemoIdp): Promise<void> {
   const existing = await findSamlConnection(db, clinicId);
-  if (!existing || existing.source === "demo-idp") await connectClinicToDemoIdp(db, clinicId, demoIdp);
+  if (!existing) await connectClinicToDemoIdp(db, clinicId, demoIdp, { jitProvisioning: true });
+  else if (existing.source === "demo-idp") await connectClinicToDemoIdp(db, clinicId, demoIdp);
 }
 
 function printBanner(config: Config, demo: Awaited<ReturnType<typeof seedDemo>> | null): void {

@@ -59,6 +59,10 @@ test("the default start seeds the demo clinic, prints its admin password, and se
       password,
     });
     assert.equal(signIn.location, "/dashboard");
+    // The demo clinic starts with just-in-time provisioning on, so a newcomer's first SSO sign-in works.
+    const token = /Operator token: +(\S+)/.exec(run.stdout)?.[1];
+    const sso = await client.get(`http://localhost:${port}/api/v1/clinics/demo/sso/saml`, { authorization: `Bearer ${token}` });
+    assert.equal(JSON.parse(sso.body).jitProvisioning, true);
   } finally {
     run.kill();
     rmSync(dir, { recursive: true, force: true });

@@ -7,15 +7,23 @@ import type { Config } from "../config.js";
 import type { Db } from "../db/open.js";
 import { err, ok, type Result } from "../result.js";
 import { parseCertificate } from "../sso/saml/certificates.js";
-import type { SamlConnection } from "../sso/saml/connection.js";
+import type { SamlConnection, SamlConnectionFlags } from "../sso/saml/connection.js";
 import { saveSamlConnection } from "../sso/saml/connection.queries.js";
 import { serviceProviderUrls, type ServiceProviderUrls } from "../sso/saml/service-provider.js";
 import { MAX_RELAY_STATE_CHARS, type DemoIdp } from "./demo-idp.js";
 import { findClinicConnectedToIdp, listClinicsConnectedToIdp } from "./demo-idp.queries.js";
 import { DEMO_PEOPLE, type DemoPerson } from "./demo-people.js";
 
-/** Points a clinic's SAML connection at the demo IdP; JIT provisioning and SSO enforcement keep their setting. */
-export async function connectClinicToDemoIdp(db: Db, clinicId: string, idp: DemoIdp): Promise<SamlConnection> {
+/**
+ * Points a clinic's SAML connection at the demo IdP; JIT provisioning and SSO enforcement keep their setting
+ * unless `flags` names them.
+ */
+export async function connectClinicToDemoIdp(
+  db: Db,
+  clinicId: string,
+  idp: DemoIdp,
+  flags: Partial<SamlConnectionFlags> = {},
+): Promise<SamlConnection> {
   const certificate = parseCertificate(idp.certificatePem);
   if (!certificate.ok) throw new Error(`the demo IdP certificate does not parse: ${certificate.error}`);
   return saveSamlConnection(db, clinicId, {
@@ -25,7 +33,7 @@ export async function connectClinicToDemoIdp(db: Db, clinicId: string, idp: Demo
     idpSsoBinding: "redirect",
     certificates: [certificate.value],
     source: "demo-idp",
-    flags: { enabled: true, allowIdpInitiated: true },
+    flags: { enabled: true, allowIdpInitiated: true, ...flags },
   });
 }
 

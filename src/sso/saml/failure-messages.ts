@@ -31,8 +31,9 @@ export function explainSsoFailure(code: SsoFailureCode): FailureExplanation {
     case "invalid_signature":
     case "unsigned":
       return {
-        title: "Sign-in refused",
-        message: SETUP_PROBLEM,
+        title: "Sign-in refused: the message was not genuine",
+        message:
+          "The sign-in message that reached us was not signed by your clinic's identity provider, or was changed on the way, so we refused it as invalid. Nobody was signed in. Start again from your clinic's sign-in page; if this keeps happening, your clinic's IT admin can see the details under Settings → Single sign-on.",
         fix: "The response was not signed by a certificate we trust. Download the IdP's current signing certificate (Okta: View Setup Instructions; Entra: SAML Signing Certificate) and update the connection. During a rollover both certificates can be trusted.",
       };
     case "wrong_audience":
@@ -97,7 +98,7 @@ export function explainSsoFailure(code: SsoFailureCode): FailureExplanation {
       return {
         title: "Your clinic has not added you yet",
         message:
-          "You signed in with your identity provider, but your clinic has not added you yet. Ask your clinic admin to add you in Manage Users.",
+          "You signed in with your identity provider, but your clinic has not added you yet. Ask your clinic's admin to add you in Manage Users, or to turn on just-in-time provisioning under Settings → Single sign-on, which creates your account at your first sign-in.",
         fix: "Add the person in Manage Users, or turn on just-in-time provisioning.",
       };
     case "member_deactivated":
