@@ -3,12 +3,14 @@ import type { Db } from "./open.js";
 import * as m001 from "./migrations/001_foundation.js";
 import * as m002 from "./migrations/002_saml.js";
 import * as m003 from "./migrations/003_invitations.js";
+import * as m006 from "./migrations/006_waiting_room.js";
 
 // Listed explicitly (no folder scanning) so the compiled build and the tests run the same set.
 const migrations: Record<string, Migration> = {
   "001_foundation": m001,
   "002_saml": m002,
   "003_invitations": m003,
+  "006_waiting_room": m006,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -3,7 +3,8 @@ import type { ClinicTable } from "../clinics/clinic.table.js";
 import type { RoomTable } from "../rooms/room.table.js";
 import type { SamlAssertionSeenTable, SamlConnectionTable, SamlRequestTable, SsoEventTable } from "../sso/saml/connection.table.js";
 import type { DemoIdpKeyTable } from "../demo/demo-idp.table.js";
-import type { SessionTable } from "../sessions/session.table.js";
+import type { EndedSessionTable, SessionTable } from "../sessions/session.table.js";
+import type { WaitingPatientTable } from "../waiting-room/waiting-patient.table.js";
 import type { InvitationTable } from "../users/invitation.table.js";
 import type { MembershipTable, UserTable } from "../users/user.table.js";
 
@@ -20,4 +21,6 @@ export interface Database {
   sso_events: SsoEventTable;
   demo_idp_keys: DemoIdpKeyTable;
   invitations: InvitationTable;
+  waiting_patients: WaitingPatientTable;
+  ended_sessions: EndedSessionTable;
 }

@@ -103,7 +103,30 @@ export async function deleteSession(db: Db, token: string): Promise<void> {
   await db.deleteFrom("sessions").where("id", "=", sha256Hex(token)).execute();
 }
 
-/** Ends every session of a person at once, on every host. */
-export async function deleteSessionsOfUser(db: Db, userId: string): Promise<void> {
+// Long enough for the person to come back to an open tab; short enough that the table stays tiny.
+const ENDED_SESSION_NOTE_DAYS = 14;
+
+export type SessionEndReason = "removed";
+
+/** Ends every session of a person at once, on every host; with a reason, the sign-in page can later say why. */
+export async function deleteSessionsOfUser(db: Db, userId: string, reason?: SessionEndReason, now: Date = new Date()): Promise<void> {
+  if (reason) {
+    const ids = await db.selectFrom("sessions").select("id").where("user_id", "=", userId).execute();
+    if (ids.length) {
+      await db
+        .insertInto("ended_sessions")
+        .values(ids.map(({ id }) => ({ id, reason, ended_at: nowIso(now) })))
+        .execute();
+    }
+    const forgetBefore = nowIso(new Date(now.getTime() - ENDED_SESSION_NOTE_DAYS * 86_400_000));
+    await db.deleteFrom("ended_sessions").where("ended_at", "<", forgetBefore).execute();
+  }
   await db.deleteFrom("sessions").where("user_id", "=", userId).execute();
+}
+
+/** Why the session behind this cookie token was ended early, if it was; null for unknown or simply expired ones. */
+export async function findSessionEndReason(db: Db, token: string): Promise<SessionEndReason | null> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+  const row = await db.selectFrom("ended_sessions").select("reason").where("id", "=", sha256Hex(token)).executeTakeFirst();
+  return row?.reason ?? null;
 }

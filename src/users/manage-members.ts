@@ -62,7 +62,7 @@ export async function updateMember(
 
       await trx.updateTable("memberships").set({ status, role }).where("id", "=", before.id).execute();
       // Removal takes effect now, not when the person's sessions would have expired: every host, every device.
-      if (status === "deactivated") await deleteSessionsOfUser(trx, member.user.id);
+      if (status === "deactivated") await deleteSessionsOfUser(trx, member.user.id, "removed");
       const audit = { ...by, clinicId: clinic.id, target: member.user.email, outcome: "success" as const };
       if (status !== before.status) {
         const action = status === "deactivated" ? "member.remove" : "member.restore";

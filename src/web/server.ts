@@ -11,6 +11,7 @@ import { siteForHost } from "../hosts.js";
 import { validateSession } from "../sessions/session.js";
 import type { WebContext } from "./context.js";
 import { handleError, notFound, sendProblem } from "./problems.js";
+import { registerClinicOnlyFallback } from "./routes/clinic-only.js";
 import { registerManageUsersRoutes } from "./routes/manage-users.js";
 import { registerOperatorApi } from "./routes/operator-api.js";
 import { registerPageRoutes } from "./routes/pages.js";
@@ -97,6 +98,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
     request.auth = token ? await validateSession(ctx.db, token, request.clinic?.id ?? null, ctx.sessionPolicy, ctx.clock()) : null;
   });
 
+  registerClinicOnlyFallback(app, ctx);
   registerSessionApi(app, ctx);
   registerOperatorApi(app, ctx);
   registerSignInRoutes(app, ctx, options.signInRateLimitPerMinute);

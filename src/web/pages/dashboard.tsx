@@ -20,7 +20,9 @@ export function DashboardPage(p: DashboardPageProps): VNode {
       </p>
       <h2>Your room</h2>
       <div class="copy-row">
-        <code id="room-url">{p.roomUrl}</code>
+        <a id="room-url" href={p.roomUrl} target="_blank" rel="noopener">
+          {p.roomUrl}
+        </a>
         <button type="button" class="secondary" data-copy="room-url" aria-label="Copy your room link">
           Copy
         </button>
@@ -28,8 +30,9 @@ export function DashboardPage(p: DashboardPageProps): VNode {
       <p class="small muted">Share your room link with patients: they wait there until you start the visit.</p>
       {p.isAdmin && (
         <>
-          <h2>Account Settings</h2>
-          <p class="muted small">Clinic Settings</p>
+          <h2>
+            <a href="/settings">Clinic settings</a>
+          </h2>
           <ul>
             <li>
               <a href="/settings/users">Manage Users</a>: seats, invitations, removing and restoring people

@@ -1,21 +1,24 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { countSeatsUsed } from "../../clinics/clinic.queries.js";
+import { deleteSession } from "../../sessions/session.js";
+import { joinWithInvitation } from "../../sessions/join-with-invitation.js";
 import { clinicOrigin } from "../../hosts.js";
 import type { Result } from "../../result.js";
 import { ssoSignInOptions } from "../../sso/saml/connection.queries.js";
 import type { Actor } from "../../users/add-member.js";
-import { acceptInvitation, checkInvitation, inviteMember, resendInvitation, type InvitationError } from "../../users/invitations.js";
+import { checkInvitation, inviteMember, resendInvitation, type InvitationError } from "../../users/invitations.js";
 import { changeMemberRole, removeMember, restoreMember, type ChangedMember } from "../../users/manage-members.js";
 import { listMembersWithRooms } from "../../users/member-list.queries.js";
 import { emailSchema, normalizeEmail, passwordSchema, personNameSchema, roleSchema } from "../../users/user.js";
 import type { WebContext } from "../context.js";
 import { bySite, clientIp, csrfToken, formFields } from "../forms.js";
 import { requireClinicAdmin } from "../guards.js";
-import { InvitationAcceptedPage, InvitationPage } from "../pages/invitation.js";
+import { InvitationPage } from "../pages/invitation.js";
 import { ManageUsersPage, type InviteForm } from "../pages/manage-users.js";
 import { fieldMessages, notFound, sendProblem, type Problem } from "../problems.js";
 import { sendPage } from "../render.js";
+import { readSessionToken, setSessionCookie } from "../session-cookie.js";
 
 type Admin = NonNullable<Awaited<ReturnType<typeof requireClinicAdmin>>>;
 
@@ -71,6 +74,12 @@ const INVITATION_PROBLEMS: Record<InvitationError, Problem> = {
     message: "Your clinic's admin withdrew this invitation. Ask them if you think this is a mistake.",
   },
 };
+
+// Post/redirect/get for a new invitation link: the link holds the token, which must not travel in a URL (history,
+// logs), so it waits for the next page load in a cookie only this page receives, for a few minutes, read once.
+const NEW_LINK_COOKIE = "new_invitation";
+const NEW_LINK_PATH = "/settings/users";
+const NEW_LINK_SECONDS = 300;
 
 /** Manage Users (/settings/users) for a clinic's active admins, and the invitation links it hands out. */
 export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext): void {
@@ -128,13 +137,32 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     return renderUsers(reply, admin, { error: refusal.say(email) }, refusal.status);
   }
 
+  const newLinkCookie = { path: NEW_LINK_PATH, httpOnly: true, sameSite: "strict" as const, secure: ctx.config.scheme === "https" };
+
+  /** Shows the new link on the next GET (see NEW_LINK_COOKIE), so a refresh never re-posts the invitation. */
+  function redirectWithNewLink(reply: FastifyReply, link: string) {
+    const token = link.slice(link.lastIndexOf("/") + 1);
+    reply.setCookie(NEW_LINK_COOKIE, token, { ...newLinkCookie, maxAge: NEW_LINK_SECONDS });
+    return reply.redirect(NEW_LINK_PATH, 303);
+  }
+
+  /** The invitation link waiting in the cookie, if it still names a pending invitation of this clinic; read once. */
+  async function takeNewLink(request: FastifyRequest, reply: FastifyReply, admin: Admin) {
+    const token = request.cookies[NEW_LINK_COOKIE];
+    if (!token) return undefined;
+    reply.clearCookie(NEW_LINK_COOKIE, newLinkCookie);
+    const checked = await checkInvitation(ctx.db, admin.clinic, token, ctx.clock());
+    return checked.ok ? { email: checked.value.email, link: `${delivery(admin).origin}/invitations/${token}` } : undefined;
+  }
+
   app.get("/settings/users", async (request, reply) => {
     const admin = await requireClinicAdmin(request, reply);
     if (!admin) return reply;
     const query = request.query as Record<string, unknown>;
     const done = typeof query.done === "string" ? DONE[query.done] : undefined;
     const email = typeof query.email === "string" ? query.email.slice(0, 320) : "";
-    return renderUsers(reply, admin, { notice: done && email ? done(email) : undefined });
+    const invitation = await takeNewLink(request, reply, admin);
+    return renderUsers(reply, admin, { notice: done && email ? done(email) : undefined, ...(invitation ? { invitation } : {}) });
   });
 
   app.post("/settings/users/remove", { preHandler: app.csrfProtection }, async (request, reply) => {
@@ -179,8 +207,7 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
       const refusal = REFUSALS[invited.error]!;
       return renderUsers(reply, admin, { error: refusal.say(input.data.email), invite: form }, refusal.status);
     }
-    // Rendered, not redirected: the link holds the token, which must not travel in a URL to history or logs.
-    return renderUsers(reply, admin, { invitation: { email: input.data.email, link: invited.value.link } });
+    return redirectWithNewLink(reply, invited.value.link);
   });
 
   app.post("/settings/users/resend", { preHandler: app.csrfProtection }, async (request, reply) => {
@@ -192,7 +219,7 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
       const refusal = REFUSALS[resent.error]!;
       return renderUsers(reply, admin, { error: refusal.say(email) }, refusal.status);
     }
-    return renderUsers(reply, admin, { invitation: { email, link: resent.value.link } });
+    return redirectWithNewLink(reply, resent.value.link);
   });
 
   async function renderInvitation(
@@ -266,10 +293,22 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
           if (password && !password.success) {
             return renderInvitation(request, reply, checked.value, token, `Your password ${password.error.issues[0]!.message}.`, 400);
           }
-          const accepted = await acceptInvitation(ctx.db, clinic, token, { password: password?.data, ip: clientIp(request) }, ctx.clock());
-          if (!accepted.ok) return sendProblem(request, reply, INVITATION_PROBLEMS[accepted.error]);
-          if (withSso) return reply.redirect("/saml/login?returnTo=%2Fdashboard", 303);
-          return sendPage(reply, <InvitationAcceptedPage clinicName={clinic.name} name={accepted.value.name} />);
+          const joined = await joinWithInvitation(
+            ctx.db,
+            clinic,
+            token,
+            { password: password?.data, ip: clientIp(request) },
+            ctx.sessionPolicy,
+            ctx.clock(),
+          );
+          if (!joined.ok) return sendProblem(request, reply, INVITATION_PROBLEMS[joined.error]);
+          if (!joined.value.sessionToken) return reply.redirect("/saml/login?returnTo=%2Fdashboard", 303);
+          // Session fixation: whatever session this browser had is ended; the new one replaces it.
+          const previous = readSessionToken(request, ctx.config);
+          if (previous) await deleteSession(ctx.db, previous);
+          setSessionCookie(reply, ctx.config, joined.value.sessionToken);
+          // Straight on: the dashboard sends anyone without a room to /welcome first.
+          return reply.redirect("/dashboard", 303);
         },
       },
       sendNotFound,

@@ -1,10 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { getClinic } from "../../clinics/clinic.queries.js";
-import { mainOrigin } from "../../hosts.js";
+import { findClinicBySubdomain, getClinic } from "../../clinics/clinic.queries.js";
+import { DEMO_SUBDOMAIN } from "../../demo/seed-demo.js";
+import { clinicOrigin, mainOrigin } from "../../hosts.js";
 import { findRoomByName, findRoomForUser } from "../../rooms/room.queries.js";
 import { findMembershipOfUser, getUser } from "../../users/user.queries.js";
 import type { WebContext } from "../context.js";
 import { bySite, csrfToken } from "../forms.js";
+import { requireClinicAdmin } from "../guards.js";
+import { ClinicSettingsPage } from "../pages/clinic-settings.js";
 import { DashboardPage } from "../pages/dashboard.js";
 import { HomePage } from "../pages/home.js";
 import { RoomPage } from "../pages/room.js";
@@ -19,7 +22,14 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
     "/",
     bySite(
       {
-        main: async (request, reply) => (request.auth ? reply.redirect("/account", 303) : sendPage(reply, <HomePage />)),
+        main: async (request, reply) => {
+          if (request.auth) return reply.redirect("/account", 303);
+          const demoClinic = ctx.config.demo ? await findClinicBySubdomain(ctx.db, DEMO_SUBDOMAIN) : null;
+          const demo = demoClinic
+            ? { clinicName: demoClinic.name, signInUrl: `${clinicOrigin(ctx.config, demoClinic.subdomain)}/sign-in` }
+            : undefined;
+          return sendPage(reply, <HomePage demo={demo} />);
+        },
         clinic: async (_request, reply) => reply.redirect("/dashboard", 303),
       },
       sendNotFound,
@@ -54,6 +64,15 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
       sendNotFound,
     ),
   );
+
+  app.get("/settings", async (request, reply) => {
+    const admin = await requireClinicAdmin(request, reply);
+    if (!admin) return reply;
+    return sendPage(
+      reply,
+      <ClinicSettingsPage clinicName={admin.clinic.name} userName={admin.auth.user.name} csrfToken={csrfToken(reply)} />,
+    );
+  });
 
   // A provider's waiting room lives at BASE/ROOMNAME; reserved names never reach here because they are refused at creation.
   app.get<{ Params: { room: string } }>(
