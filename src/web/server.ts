@@ -19,6 +19,7 @@ import { registerSamlRoutes } from "./routes/saml.js";
 import { registerSsoSettingsRoutes } from "./routes/sso-settings.js";
 import { registerSessionApi } from "./routes/session-api.js";
 import { registerSignInRoutes } from "./routes/sign-in.js";
+import { registerWaitingRoomRoutes } from "./routes/waiting-room.js";
 import { registerWelcomeRoutes } from "./routes/welcome.js";
 import { readSessionToken } from "./session-cookie.js";
 
@@ -107,5 +108,6 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerWelcomeRoutes(app, ctx);
   registerSsoSettingsRoutes(app, ctx);
   registerPageRoutes(app, ctx);
+  registerWaitingRoomRoutes(app, ctx);
   return app;
 }

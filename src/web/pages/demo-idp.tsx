@@ -8,9 +8,9 @@ const BRAND = "Demo identity provider · development only";
 function DevelopmentOnly(): VNode {
   return (
     <Alert kind="info">
-      <strong>Demo identity provider — development only.</strong> It lets anyone sign in as any of the demo people below, or as any email and name typed here, and it is never
-      available when ClinicRooms runs with NODE_ENV=production. A real clinic would see its own Okta, Microsoft Entra ID or Auth0 sign-in
-      here instead.
+      <strong>Demo identity provider — development only.</strong> It lets anyone sign in as any of the demo people below, or as any email
+      and name typed here, and it is never available when ClinicRooms runs with NODE_ENV=production. A real clinic would see its own Okta,
+      Microsoft Entra ID or Auth0 sign-in here instead.
     </Alert>
   );
 }

@@ -1,16 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { findClinicBySubdomain, getClinic } from "../../clinics/clinic.queries.js";
+import { findClinicBySubdomain } from "../../clinics/clinic.queries.js";
 import { DEMO_SUBDOMAIN } from "../../demo/seed-demo.js";
 import { clinicOrigin, mainOrigin } from "../../hosts.js";
-import { findRoomByName, findRoomForUser } from "../../rooms/room.queries.js";
-import { findMembershipOfUser, getUser } from "../../users/user.queries.js";
+import { findRoomForUser } from "../../rooms/room.queries.js";
+import { listWaitingRoom } from "../../waiting-room/waiting-room.js";
 import type { WebContext } from "../context.js";
 import { bySite, csrfToken } from "../forms.js";
 import { requireClinicAdmin } from "../guards.js";
 import { ClinicSettingsPage } from "../pages/clinic-settings.js";
 import { DashboardPage } from "../pages/dashboard.js";
 import { HomePage } from "../pages/home.js";
-import { RoomPage } from "../pages/room.js";
 import { notFound, sendProblem } from "../problems.js";
 import { sendPage } from "../render.js";
 
@@ -56,6 +55,7 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
               role={membership?.role ?? "provider"}
               roomUrl={`${mainOrigin(ctx.config)}/${room.name}`}
               isAdmin={membership?.role === "admin"}
+              waiting={await listWaitingRoom(ctx.db, room.id, ctx.clock())}
               csrfToken={csrfToken(reply)}
             />,
           );
@@ -73,22 +73,4 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
       <ClinicSettingsPage clinicName={admin.clinic.name} userName={admin.auth.user.name} csrfToken={csrfToken(reply)} />,
     );
   });
-
-  // A provider's waiting room lives at BASE/ROOMNAME; reserved names never reach here because they are refused at creation.
-  app.get<{ Params: { room: string } }>(
-    "/:room",
-    bySite(
-      {
-        main: async (request, reply) => {
-          const { room: name } = request.params as { room: string };
-          const room = /^[a-z0-9-]{3,40}$/i.test(name) ? await findRoomByName(ctx.db, name) : null;
-          const membership = room ? await findMembershipOfUser(ctx.db, room.userId) : null;
-          if (!room || !membership || membership.status !== "active") return sendNotFound(request, reply);
-          const [provider, clinic] = await Promise.all([getUser(ctx.db, room.userId), getClinic(ctx.db, membership.clinicId)]);
-          return sendPage(reply, <RoomPage providerName={provider.name} clinicName={clinic.name} />);
-        },
-      },
-      sendNotFound,
-    ),
-  );
 }
