@@ -54,7 +54,11 @@ function printBanner(config: Config, demo: Awaited<ReturnType<typeof seedDemo>> 
   // Printed on the console for the person who started the demo, never written to the log.
   if (config.operatorTokenGenerated)
     lines.push(`Operator token:   ${config.operatorToken}   (generated for this run; set OPERATOR_TOKEN to fix it)`);
-  process.stdout.write(`${lines.join("\n")}\n`);
+  // Framed and printed after everything else at start, so the passwords and links are not lost among log lines.
+  const width = Math.max(...lines.map((line) => line.length)) + 4;
+  const rule = "═".repeat(width);
+  const framed = lines.map((line) => `║  ${line.padEnd(width - 4)}  ║`);
+  process.stdout.write(`\n╔${rule}╗\n${framed.join("\n")}\n╚${rule}╝\n\n`);
 }
 
 main().catch((error: unknown) => {

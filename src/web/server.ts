@@ -5,7 +5,7 @@ import fastifyFormbody from "@fastify/formbody";
 import fastifyHelmet from "@fastify/helmet";
 import fastifyRateLimit from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { findClinicBySubdomain } from "../clinics/clinic.queries.js";
 import { siteForHost } from "../hosts.js";
 import { validateSession } from "../sessions/session.js";
@@ -39,6 +39,8 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
     trustProxy: ctx.config.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => crypto.randomUUID(),
+    // Fastify's own two records per request ("incoming request", "request completed") become one, below.
+    logController: new LogController({ disableRequestLogging: true }),
   });
   app.decorateRequest("clinic", null);
   app.decorateRequest("auth", null);
@@ -99,6 +101,19 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
     request.auth = token ? await validateSession(ctx.db, token, request.clinic?.id ?? null, ctx.sessionPolicy, ctx.clock()) : null;
   });
 
+  // One record per request: method, host, path (never the query: it can carry tokens and SAML messages), status, time.
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        host: request.host,
+        path: request.url.split("?")[0],
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      "request",
+    );
+  });
   registerClinicOnlyFallback(app, ctx);
   registerSessionApi(app, ctx);
   registerOperatorApi(app, ctx);

@@ -133,6 +133,17 @@ export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp
 
   app.get("/demo-idp/apps", onMainSiteOnly, async (_request, reply) => sendApps(reply));
 
+  // Single logout: the demo IdP keeps no session of its own, so there is nothing to end; say so and offer the way back.
+  app.get("/demo-idp/slo", onMainSiteOnly, async (request, reply) =>
+    sendProblem(request, reply, {
+      status: 200,
+      code: "demo_idp_signed_out",
+      title: "Signed out of the demo identity provider",
+      message: "The demo identity provider keeps no session, so you are signed out of it. Sign out of your clinic from its own pages.",
+      next: START_OVER,
+    }),
+  );
+
   app.post("/demo-idp/apps", withCsrf, async (request, reply) => {
     const fields = formFields(request);
     const signIn = await startDemoIdpInitiatedSignIn(ctx.db, ctx.config, idp, fields.clinic);
