@@ -18,7 +18,7 @@ function DevelopmentOnly(): VNode {
 /** One submit button per person: the button's value says who signs in. */
 function PeopleTable({ people }: { people: readonly DemoPerson[] }): VNode {
   return (
-    <table>
+    <table class="stacked">
       <thead>
         <tr>
           <th scope="col">Person</th>

@@ -238,7 +238,7 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
       {p.failures.length === 0 ? (
         <p class="muted">No failed sign-ins recently.</p>
       ) : (
-        <table>
+        <table class="stacked">
           <thead>
             <tr>
               <th scope="col">When</th>
