@@ -7,6 +7,8 @@ if (input && status && preview) {
   const base = preview.dataset.base ?? "";
   // Wait for a pause in typing: one request per word, not per key, well under the endpoint's rate limit.
   const DEBOUNCE_MS = 400;
+  // The shape src/rooms/room.ts accepts: 3–40 lower-case letters, digits and hyphens, no hyphen at either end.
+  const ROOM_NAME = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
   let timer;
   let latest = 0;
 
@@ -41,7 +43,8 @@ if (input && status && preview) {
 
   input.addEventListener("input", () => {
     const typed = input.value.trim();
-    preview.textContent = `${base}/${typed.toLowerCase() || "your-name"}`;
+    // Only a name that could be a room is shown as a link; anything else would be a URL that never works.
+    preview.textContent = ROOM_NAME.test(typed.toLowerCase()) ? `${base}/${typed.toLowerCase()}` : `${base}/your-name`;
     clearTimeout(timer);
     latest++; // any answer still on its way is now stale
     timer = setTimeout(check, DEBOUNCE_MS, typed);

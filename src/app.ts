@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Config } from "./config.js";
 import type { Db } from "./db/open.js";
 import type { DemoIdp } from "./demo/demo-idp.js";
+import { humanLogStream } from "./log-lines.js";
 import { LogInvitationMailer, type InvitationMailer } from "./users/invitation-mailer.js";
 import { registerDemoIdpRoutes } from "./web/routes/demo-idp.js";
 import { buildServer } from "./web/server.js";
@@ -32,6 +33,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   };
   const logger = options.logger ?? {
     level: config.logLevel,
+    // One readable line per request in development; JSON, one record per line, for log collectors in production.
+    ...(config.production ? {} : { stream: humanLogStream(process.stdout) }),
     // Never log headers (cookies, bearer tokens) or query strings (tokens, SAML messages).
     serializers: {
       req: (req: { method: string; url: string; host?: string }) => ({ method: req.method, path: req.url.split("?")[0], host: req.host }),

@@ -29,10 +29,15 @@ async function main(): Promise<void> {
   process.once("SIGTERM", stop);
 }
 
-/** Points the demo clinic at the demo IdP, unless someone connected it to a real IdP. */
+/**
+ * Points the demo clinic at the demo IdP, unless someone connected it to a real IdP. A first connection starts
+ * with just-in-time provisioning on, so a newcomer's first SSO sign-in shows it at once; later starts keep
+ * whatever the admin chose.
+ */
 async function connectDemoClinic(db: Db, clinicId: string, demoIdp: DemoIdp): Promise<void> {
   const existing = await findSamlConnection(db, clinicId);
-  if (!existing || existing.source === "demo-idp") await connectClinicToDemoIdp(db, clinicId, demoIdp);
+  if (!existing) await connectClinicToDemoIdp(db, clinicId, demoIdp, { jitProvisioning: true });
+  else if (existing.source === "demo-idp") await connectClinicToDemoIdp(db, clinicId, demoIdp);
 }
 
 function printBanner(config: Config, demo: Awaited<ReturnType<typeof seedDemo>> | null): void {
@@ -49,7 +54,11 @@ function printBanner(config: Config, demo: Awaited<ReturnType<typeof seedDemo>> 
   // Printed on the console for the person who started the demo, never written to the log.
   if (config.operatorTokenGenerated)
     lines.push(`Operator token:   ${config.operatorToken}   (generated for this run; set OPERATOR_TOKEN to fix it)`);
-  process.stdout.write(`${lines.join("\n")}\n`);
+  // Framed and printed after everything else at start, so the passwords and links are not lost among log lines.
+  const width = Math.max(...lines.map((line) => line.length)) + 4;
+  const rule = "═".repeat(width);
+  const framed = lines.map((line) => `║  ${line.padEnd(width - 4)}  ║`);
+  process.stdout.write(`\n╔${rule}╗\n${framed.join("\n")}\n╚${rule}╝\n\n`);
 }
 
 main().catch((error: unknown) => {

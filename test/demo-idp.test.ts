@@ -554,5 +554,37 @@ for (const dialect of testDialects()) {
       const provisioned = await signInAsNoah();
       assert.equal(provisioned.status, 303, provisioned.body);
     });
+
+    test("signs in anyone typed on its login page: the README's lee@acme.example finishes an SP-initiated sign-in", async () => {
+      const { clinic, sp } = await givenConnectedClinic(t, "Acme Health");
+      await givenMemberFor(t, clinic, "lee@acme.example", "Dr. Lee");
+      const client = t.client();
+      const login = await client.get(await authnRequestUrl(t, sp, "_typed-1"));
+      assert.match(login.body, /Or sign in as anyone/);
+      const autoPost = await client.postForm(t.main("/demo-idp/sso"), {
+        _csrf: csrfFrom(login.body),
+        SAMLRequest: hiddenField(login.body, "SAMLRequest")!,
+        email: "Lee@Acme.Example",
+        name: "Dr. Lee",
+      });
+      assert.equal(autoPost.status, 200, autoPost.body);
+      const xml = Buffer.from(hiddenField(autoPost.body, "SAMLResponse")!, "base64").toString("utf8");
+      assert.match(xml, /<saml:NameID[^>]*>lee@acme\.example<\/saml:NameID>/);
+    });
+
+    test("refuses a typed email that is not an address, or a missing name, and asks again", async () => {
+      const { clinic } = await givenConnectedClinic(t, "Typo Clinic");
+      const client = t.client();
+      for (const [fields, reason] of [
+        [{ email: "lee at acme", name: "Dr. Lee" }, /Type an email address such as lee@acme\.example/],
+        [{ email: "lee@acme.example", name: "   " }, /Type the person&#39;s name|Type the person's name/],
+      ] as const) {
+        const apps = await client.get(t.main("/demo-idp/apps"));
+        const res = await client.postForm(t.main("/demo-idp/apps"), { _csrf: csrfFrom(apps.body), clinic: clinic.id, ...fields });
+        assert.equal(res.status, 400);
+        assert.match(res.body, reason);
+        assert.equal(hiddenField(res.body, "SAMLResponse"), null);
+      }
+    });
   });
 }

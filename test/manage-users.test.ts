@@ -82,8 +82,16 @@ function invitationLink(html: string): string {
   return match[1]!;
 }
 
+/** Post/redirect/get: the POST answers 303 to the list, and that GET shows the link once. */
+async function followToLink(client: HttpClient, t: TestApp, clinic: Clinic, posted: HttpResponse): Promise<HttpResponse> {
+  assert.equal(posted.status, 303, posted.body);
+  assert.equal(posted.location, "/settings/users");
+  assert.ok(!posted.location.includes("invitations"), "the token never travels in a URL");
+  return client.get(usersUrl(t, clinic));
+}
+
 async function invite(client: HttpClient, t: TestApp, clinic: Clinic, email: string, name = "Ivy Invitee", role = "provider") {
-  const res = await act(client, t, clinic, "invite", { email, name, role });
+  const res = await followToLink(client, t, clinic, await act(client, t, clinic, "invite", { email, name, role }));
   assert.equal(res.status, 200, res.body);
   const link = invitationLink(res.body);
   return { link, path: new URL(link).pathname, token: new URL(link).pathname.split("/").pop()! };
@@ -105,7 +113,10 @@ for (const dialect of testDialects()) {
       const page = await client.get(usersUrl(t, clinic));
       assert.equal(page.status, 200);
       assert.match(page.body, /<h1>Manage Users<\/h1>/);
-      assert.match(page.body, /Account Settings → Clinic Settings → Manage Users/);
+      assert.match(
+        page.body,
+        /<a href="\/dashboard">Dashboard<\/a> → <a href="\/settings">Clinic settings<\/a> → <span aria-current="page">Manage Users/,
+      );
       assert.match(page.body, /<strong>2<\/strong> of 4 seats used/);
       const rosaRow = page.body.split(`data-email="rosa@${clinic.subdomain}.example"`)[1]!.split("</tr>")[0]!;
       assert.match(rosaRow, /Dr. Rosa Reyes/);
@@ -115,8 +126,14 @@ for (const dialect of testDialects()) {
       assert.match(rosaRow, /Never/);
       assert.match(rosaRow, /Make admin/);
       const adminRow = page.body.split(`data-email="${admin.user.email}"`)[1]!.split("</tr>")[0]!;
-      assert.match(adminRow, /Ada Admin \(you\)/);
-      assert.match(adminRow, /\d{4}-\d\d-\d\d \d\d:\d\d UTC with password/);
+      assert.match(adminRow, /Ada Admin<\/strong> \(you\)/);
+      // One date format on every page: a <time> with the ISO moment, shown as "1 Dec 2026, 22:03 UTC" until the script localises it.
+      assert.match(adminRow, /<time datetime="\d{4}-\d\d-\d\dT[^"]+Z" data-local="datetime">\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC<\/time>/);
+      assert.match(adminRow, /with password/);
+      // The only admin is shown why the changes that would be refused are unavailable, rather than offered them.
+      assert.match(adminRow, /<button type="button" class="secondary" disabled[^>]*>Make provider<\/button>/);
+      assert.match(adminRow, /<button type="button" class="secondary" disabled[^>]*>Remove<\/button>/);
+      assert.match(adminRow, /You are the only admin: make someone else admin/);
     });
 
     test("removing a member frees their seat and ends every open session of theirs at once", async () => {
@@ -266,8 +283,11 @@ for (const dialect of testDialects()) {
       assert.equal(res.location, "/sign-in?returnTo=%2Fsettings%2Fusers");
     });
 
-    test("the page exists on clinic hosts only", async () => {
-      assert.equal((await t.client().get(t.main("/settings/users"))).status, 404);
+    test("on the main site the page says it lives on the clinic's own address", async () => {
+      const page = await t.client().get(t.main("/settings/users"));
+      assert.equal(page.status, 200);
+      assert.match(page.body, /Manage Users is on your clinic&#39;s own address|Manage Users is on your clinic's own address/);
+      assert.equal((await t.client().postForm(t.main("/settings/users/remove"), { email: "a@b.example" })).status, 403);
     });
 
     test("refuses an action posted without a valid CSRF token", async () => {
@@ -364,9 +384,13 @@ for (const dialect of testDialects()) {
       assert.equal((await membershipOf(t, email)).status, "invited");
 
       const accepted = await invitee.postForm(link, { _csrf: csrfFrom(page.body), method: "password", password: NEW_PASSWORD });
-      assert.equal(accepted.status, 200);
-      assert.match(accepted.body, /Welcome to Harbor Health/);
+      // Joined and signed in at once: on to the dashboard, which sends a member without a room to /welcome.
+      assert.equal(accepted.status, 303);
+      assert.equal(accepted.location, "/dashboard");
       assert.equal((await membershipOf(t, email)).status, "active");
+      const fresh = (await invitee.get(t.clinicUrl(clinic.subdomain, "/api/v1/session"))).json();
+      assert.deepEqual([fresh.email, fresh.authMethod, fresh.onboardingRequired], [email, "password", true]);
+      assert.equal((await invitee.get(t.clinicUrl(clinic.subdomain, "/dashboard"))).location, "/welcome");
       const member = await signedIn(t, clinic, email, NEW_PASSWORD);
       const session = (await member.get(t.clinicUrl(clinic.subdomain, "/api/v1/session"))).json();
       assert.deepEqual([session.email, session.name, session.authMethod], [email, "Nell Newhire", "password"]);
@@ -382,7 +406,7 @@ for (const dialect of testDialects()) {
       const { link } = await invite(client, t, clinic, email);
       const invitee = t.client();
       const csrf = csrfFrom((await invitee.get(link)).body);
-      assert.equal((await invitee.postForm(link, { _csrf: csrf, method: "password", password: NEW_PASSWORD })).status, 200);
+      assert.equal((await invitee.postForm(link, { _csrf: csrf, method: "password", password: NEW_PASSWORD })).status, 303);
       const again = await invitee.get(link);
       assert.equal(again.status, 410);
       assert.match(again.body, /This invitation was already used/);
@@ -474,7 +498,7 @@ for (const dialect of testDialects()) {
       const { clinic, admin, client } = await clinicWithAdmin(t);
       const email = `resent@${clinic.subdomain}.example`;
       const first = await invite(client, t, clinic, email);
-      const resent = await act(client, t, clinic, "resend", { email });
+      const resent = await followToLink(client, t, clinic, await act(client, t, clinic, "resend", { email }));
       assert.equal(resent.status, 200);
       const second = invitationLink(resent.body);
       assert.notEqual(second, first.link);
@@ -526,7 +550,7 @@ for (const dialect of testDialects()) {
           client.postForm(usersUrl(t, clinic, "/invite"), { _csrf: csrf, email, name: "Racy Rae", role: "provider" }),
         ),
       );
-      assert.deepEqual(results.map((r) => r.status).sort(), [200, 409, 409, 409, 409, 409]);
+      assert.deepEqual(results.map((r) => r.status).sort(), [303, 409, 409, 409, 409, 409]);
       const invitations = await t.db.selectFrom("invitations").select("user_id").where("clinic_id", "=", clinic.id).execute();
       assert.equal(invitations.length, 1);
       assert.equal((await t.db.selectFrom("users").select("id").where("email", "=", email).execute()).length, 1);
@@ -777,7 +801,7 @@ describe("invitation links stay out of the logs", () => {
       const invitee = t.client();
       const page = await invitee.get(link);
       assert.equal(page.status, 200);
-      assert.equal((await invitee.postForm(link, { _csrf: csrfFrom(page.body), method: "password", password: NEW_PASSWORD })).status, 200);
+      assert.equal((await invitee.postForm(link, { _csrf: csrfFrom(page.body), method: "password", password: NEW_PASSWORD })).status, 303);
       const all = logs.join("");
       assert.match(all, new RegExp(`invitation created for logged@${clinic.subdomain}.example`));
       // The other requests were logged with their URLs: the serializer is on, so silence on the link is the route's doing.

@@ -12,12 +12,22 @@ const ENTRY = ["--import", "tsx", "src/main.ts"];
 function runMain(
   env: Record<string, string>,
   until?: RegExp,
-): Promise<{ code: number | null; stdout: string; stderr: string; kill(): void }> {
+): Promise<{ code: number | null; readonly stdout: string; readonly stderr: string; kill(): void }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ENTRY, { env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "silent", ...env } });
     let stdout = "";
     let stderr = "";
-    const result = (code: number | null) => ({ code, stdout, stderr, kill: () => child.kill("SIGTERM") });
+    // Live views: a test can read what the process printed after the moment it resolved.
+    const result = (code: number | null) => ({
+      code,
+      get stdout() {
+        return stdout;
+      },
+      get stderr() {
+        return stderr;
+      },
+      kill: () => child.kill("SIGTERM"),
+    });
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
       if (until?.test(stdout)) resolve(result(null));
@@ -25,6 +35,12 @@ function runMain(
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("exit", (code) => resolve(result(code)));
   });
+}
+
+/** Waits (on output events, not a clock limit) until the process has printed something more. */
+async function waitFor(read: () => string): Promise<string> {
+  while (!read()) await new Promise((resolve) => setImmediate(resolve));
+  return read();
 }
 
 test("an unreachable database at start gives one clear line, not a stack trace", async () => {
@@ -108,6 +124,31 @@ test("the default start seeds the demo clinic, prints its admin password, and se
       password,
     });
     assert.equal(signIn.location, "/dashboard");
+    // The demo clinic starts with just-in-time provisioning on, so a newcomer's first SSO sign-in works.
+    const token = /Operator token: +(\S+)/.exec(run.stdout)?.[1];
+    const sso = await client.get(`http://localhost:${port}/api/v1/clinics/demo/sso/saml`, { authorization: `Bearer ${token}` });
+    assert.equal(JSON.parse(sso.body).jitProvisioning, true);
+  } finally {
+    run.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the console is quiet: no library warnings, the banner framed and last, then one readable line per request", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "clinic-console-"));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const run = await runMain({ DATABASE_URL: `sqlite:${join(dir, "app.db")}`, PORT: String(port), LOG_LEVEL: "info" }, /╚═+╝\n\n/);
+  try {
+    const beforeRequests = run.stdout;
+    // samlify's "missing endpoint of SingleLogoutService", Node deprecations and engine warnings stay off the console.
+    assert.doesNotMatch(beforeRequests + run.stderr, /SingleLogoutService|Deprecation|EBADENGINE/);
+    assert.equal(run.stderr, "");
+    assert.match(beforeRequests, /╔═+╗\n║  ClinicRooms is running at/);
+    assert.ok(beforeRequests.trimEnd().endsWith("╝"), "the framed banner is the last thing printed at start");
+    const client = new HttpClient(port);
+    await client.get(`http://demo.localhost:${port}/sign-in?returnTo=%2Fdashboard`);
+    const logged = await waitFor(() => run.stdout.slice(beforeRequests.length));
+    assert.match(logged, /^\d\d:\d\d:\d\d INFO  GET demo\.localhost:\d+\/sign-in 200 \d+ms\n$/);
   } finally {
     run.kill();
     rmSync(dir, { recursive: true, force: true });

@@ -4,8 +4,9 @@ import type { RoomTable } from "../rooms/room.table.js";
 import type { SamlAssertionSeenTable, SamlConnectionTable, SamlRequestTable, SsoEventTable } from "../sso/saml/connection.table.js";
 import type { DemoIdpKeyTable } from "../demo/demo-idp.table.js";
 import type { SessionFlashTable } from "../sessions/flash.table.js";
-import type { SessionTable } from "../sessions/session.table.js";
+import type { EndedSessionTable, SessionTable } from "../sessions/session.table.js";
 import type { SignInFailureTable } from "../sign-in/sign-in-failure.table.js";
+import type { WaitingPatientTable } from "../waiting-room/waiting-patient.table.js";
 import type { InvitationTable } from "../users/invitation.table.js";
 import type { MembershipTable, UserTable } from "../users/user.table.js";
 
@@ -24,4 +25,6 @@ export interface Database {
   invitations: InvitationTable;
   session_flashes: SessionFlashTable;
   sign_in_failures: SignInFailureTable;
+  waiting_patients: WaitingPatientTable;
+  ended_sessions: EndedSessionTable;
 }

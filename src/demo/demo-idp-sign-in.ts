@@ -7,15 +7,24 @@ import type { Config } from "../config.js";
 import type { Db } from "../db/open.js";
 import { err, ok, type Result } from "../result.js";
 import { parseCertificate } from "../sso/saml/certificates.js";
-import type { SamlConnection } from "../sso/saml/connection.js";
+import type { SamlConnection, SamlConnectionFlags } from "../sso/saml/connection.js";
 import { saveSamlConnection } from "../sso/saml/connection.queries.js";
 import { serviceProviderUrls, type ServiceProviderUrls } from "../sso/saml/service-provider.js";
 import { MAX_RELAY_STATE_CHARS, type DemoIdp } from "./demo-idp.js";
 import { findClinicConnectedToIdp, listClinicsConnectedToIdp } from "./demo-idp.queries.js";
+import { emailSchema, personNameSchema } from "../users/user.js";
 import { DEMO_PEOPLE, type DemoPerson } from "./demo-people.js";
 
-/** Points a clinic's SAML connection at the demo IdP; JIT provisioning and SSO enforcement keep their setting. */
-export async function connectClinicToDemoIdp(db: Db, clinicId: string, idp: DemoIdp): Promise<SamlConnection> {
+/**
+ * Points a clinic's SAML connection at the demo IdP; JIT provisioning and SSO enforcement keep their setting
+ * unless `flags` names them.
+ */
+export async function connectClinicToDemoIdp(
+  db: Db,
+  clinicId: string,
+  idp: DemoIdp,
+  flags: Partial<SamlConnectionFlags> = {},
+): Promise<SamlConnection> {
   const certificate = parseCertificate(idp.certificatePem);
   if (!certificate.ok) throw new Error(`the demo IdP certificate does not parse: ${certificate.error}`);
   return saveSamlConnection(db, clinicId, {
@@ -25,7 +34,7 @@ export async function connectClinicToDemoIdp(db: Db, clinicId: string, idp: Demo
     idpSsoBinding: "redirect",
     certificates: [certificate.value],
     source: "demo-idp",
-    flags: { enabled: true, allowIdpInitiated: true },
+    flags: { enabled: true, allowIdpInitiated: true, ...flags },
   });
 }
 
@@ -91,15 +100,37 @@ export interface DemoSignInAnswer {
   person: DemoPerson;
 }
 
-/** Signs the chosen demo person in: the signed SAMLResponse, and where the browser must post it. */
+/** Who to sign in as: one of the listed demo people, or any email and name typed on the page. */
+export type DemoPersonChoice = { person: unknown } | { email: unknown; name: unknown };
+
+export type DemoPersonRefusal = "unknown_person" | "invalid_email" | "invalid_name";
+
+/** The person a choice names; a typed email and name are checked as strictly as an invitation's. */
+export function demoPersonFor(choice: DemoPersonChoice): Result<DemoPerson, DemoPersonRefusal> {
+  if ("person" in choice) {
+    const person = DEMO_PEOPLE.find((p) => p.email === choice.person);
+    return person ? ok(person) : err("unknown_person");
+  }
+  const email = emailSchema.safeParse(choice.email);
+  if (!email.success) return err("invalid_email");
+  const name = personNameSchema.safeParse(choice.name);
+  if (!name.success) return err("invalid_name");
+  const listed = DEMO_PEOPLE.find((p) => p.email === email.data.toLowerCase());
+  if (listed) return ok(listed);
+  const [firstName = name.data, ...rest] = name.data.split(/\s+/);
+  return ok({ email: email.data.toLowerCase(), firstName, lastName: rest.join(" "), displayName: name.data, note: "" });
+}
+
+/** Signs the chosen person in: the signed SAMLResponse, and where the browser must post it. */
 export async function answerDemoSignIn(
   idp: DemoIdp,
   signIn: DemoSignIn,
-  personEmail: unknown,
+  choice: DemoPersonChoice,
   now: Date,
-): Promise<Result<DemoSignInAnswer, "unknown_person">> {
-  const person = DEMO_PEOPLE.find((p) => p.email === personEmail);
-  if (!person) return err("unknown_person");
+): Promise<Result<DemoSignInAnswer, DemoPersonRefusal>> {
+  const chosen = demoPersonFor(choice);
+  if (!chosen.ok) return chosen;
+  const person = chosen.value;
   const samlResponse = await idp.createResponse({ sp: signIn.sp, person, inResponseTo: signIn.inResponseTo, now });
   return ok({ acsUrl: signIn.sp.acsUrl, samlResponse, relayState: signIn.relayState, clinic: signIn.clinic, person });
 }

@@ -119,6 +119,9 @@ export function createDemoIdp(config: Config, key: DemoIdpKey): DemoIdp {
     privateKey: key.privateKeyPem,
     signingCert: key.certificatePem,
     singleSignOnService: [{ Binding: Constants.namespace.binding.redirect, Location: ssoUrl }],
+    // The demo IdP keeps no session, so signing out of it is always already done: /demo-idp/slo says so. Declaring
+    // it also answers samlify, which otherwise warns on the console at every start that the endpoint is missing.
+    singleLogoutService: [{ Binding: Constants.namespace.binding.redirect, Location: `${mainOrigin(config)}/demo-idp/slo` }],
     nameIDFormat: [NAMEID_EMAIL],
     // RSA-SHA256 signatures; samlify picks the matching SHA-256 digest. Never SHA-1.
     requestSignatureAlgorithm: Constants.algorithms.signature.RSA_SHA256,

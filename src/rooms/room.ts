@@ -29,6 +29,7 @@ const RESERVED_ROOM_NAMES = new Set([
   "register",
   "dashboard",
   "welcome",
+  "waiting-room",
   "settings",
   "account",
   "accounts",

@@ -9,3 +9,10 @@ export interface SessionTable {
   last_seen_at: string;
   expires_at: string;
 }
+
+export interface EndedSessionTable {
+  /** The ended session's id (SHA-256 of its token). */
+  id: string;
+  reason: "removed";
+  ended_at: string;
+}

@@ -1,4 +1,5 @@
 import type { Db } from "../db/open.js";
+import type { SessionEndReason } from "../users/user.queries.js";
 import { newSecret, nowIso, sha256Hex } from "../ids.js";
 import type { Membership, User } from "../users/user.js";
 import { getUser, findMembershipOfUser } from "../users/user.queries.js";
@@ -107,4 +108,11 @@ export async function validateSession(
 
 export async function deleteSession(db: Db, token: string): Promise<void> {
   await db.deleteFrom("sessions").where("id", "=", sha256Hex(token)).execute();
+}
+
+/** Why the session behind this cookie token was ended early, if it was; null for unknown or simply expired ones. */
+export async function findSessionEndReason(db: Db, token: string): Promise<SessionEndReason | null> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+  const row = await db.selectFrom("ended_sessions").select("reason").where("id", "=", sha256Hex(token)).executeTakeFirst();
+  return row?.reason ?? null;
 }

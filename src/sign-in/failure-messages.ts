@@ -14,8 +14,9 @@ const SETUP_PROBLEM =
 const TRY_AGAIN = "The sign-in could not be completed. Start again from your clinic's sign-in page.";
 
 const UNTRUSTED_SIGNATURE: FailureExplanation = {
-  title: "Sign-in refused",
-  message: SETUP_PROBLEM,
+  title: "Sign-in refused: the message was not genuine",
+  message:
+    "The sign-in message that reached us was not signed by your clinic's identity provider, or was changed on the way, so we refused it as invalid. Nobody was signed in. Start again from your clinic's sign-in page; if this keeps happening, your clinic's IT admin can see the details under Settings → Single sign-on.",
   fix: "The response was not signed by a certificate we trust. Download the IdP's current signing certificate (Okta: View Setup Instructions; Entra: SAML Signing Certificate) and update the connection. During a rollover both certificates can be trusted.",
 };
 const WRONG_ACS_URL: FailureExplanation = {
@@ -99,7 +100,7 @@ const EXPLANATIONS = {
   not_provisioned: {
     title: "Your clinic has not added you yet",
     message:
-      "You signed in with your identity provider, but your clinic has not added you yet. Ask your clinic admin to add you in Manage Users.",
+      "You signed in with your identity provider, but your clinic has not added you yet. Ask your clinic's admin to add you in Manage Users, or to turn on just-in-time provisioning under Settings → Single sign-on, which creates your account at your first sign-in.",
     fix: "Add the person in Manage Users, or turn on just-in-time provisioning.",
   },
   member_deactivated: {

@@ -74,7 +74,7 @@ export async function updateMember(
       // The link handed out before the removal must not work again now that they are invited once more.
       if (restoresInvitee) await trx.deleteFrom("invitations").where("user_id", "=", member.user.id).execute();
       // Removal takes effect now, not when the person's sessions would have expired: every host, every device.
-      if (status === "deactivated") await deleteSessionsOfUser(trx, member.user.id);
+      if (status === "deactivated") await deleteSessionsOfUser(trx, member.user.id, "removed");
       const audit = { ...by, clinicId: clinic.id, target: member.user.email, outcome: "success" as const };
       if (status !== before.status) {
         const action = status === "deactivated" ? "member.remove" : "member.restore";

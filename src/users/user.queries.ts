@@ -1,4 +1,5 @@
 import type { Db } from "../db/open.js";
+import { nowIso } from "../ids.js";
 import { type Membership, type User, rowToMembership, rowToUser } from "./user.js";
 
 export interface Member {
@@ -24,7 +25,26 @@ export async function recordSignIn(db: Db, userId: string, method: string, at: s
   await db.updateTable("memberships").set({ last_sign_in_at: at, last_sign_in_method: method }).where("user_id", "=", userId).execute();
 }
 
-/** Ends every session of a person at once, on every host: removing someone from a clinic takes effect now. */
-export async function deleteSessionsOfUser(db: Db, userId: string): Promise<void> {
+// Long enough for the person to come back to an open tab; short enough that the table stays tiny.
+const ENDED_SESSION_NOTE_DAYS = 14;
+
+export type SessionEndReason = "removed";
+
+/**
+ * Ends every session of a person at once, on every host: removing someone from a clinic takes effect now.
+ * With a reason, the sign-in page can later say why (the ended sessions' hashed ids are kept for a while).
+ */
+export async function deleteSessionsOfUser(db: Db, userId: string, reason?: SessionEndReason, now: Date = new Date()): Promise<void> {
+  if (reason) {
+    const ids = await db.selectFrom("sessions").select("id").where("user_id", "=", userId).execute();
+    if (ids.length) {
+      await db
+        .insertInto("ended_sessions")
+        .values(ids.map(({ id }) => ({ id, reason, ended_at: nowIso(now) })))
+        .execute();
+    }
+    const forgetBefore = nowIso(new Date(now.getTime() - ENDED_SESSION_NOTE_DAYS * 86_400_000));
+    await db.deleteFrom("ended_sessions").where("ended_at", "<", forgetBefore).execute();
+  }
   await db.deleteFrom("sessions").where("user_id", "=", userId).execute();
 }

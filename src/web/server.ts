@@ -5,13 +5,14 @@ import fastifyFormbody from "@fastify/formbody";
 import fastifyHelmet from "@fastify/helmet";
 import fastifyRateLimit from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { findClinicBySubdomain } from "../clinics/clinic.queries.js";
 import type { TrustedProxies } from "../config.js";
 import { siteForHost } from "../hosts.js";
 import { validateSession } from "../sessions/session.js";
 import type { WebContext } from "./context.js";
 import { clientErrorResponse, handleError, handleFrameworkError, notFound, sendProblem } from "./problems.js";
+import { registerClinicOnlyFallback } from "./routes/clinic-only.js";
 import { registerInvitationRoutes } from "./routes/invitations.js";
 import { registerManageUsersRoutes } from "./routes/manage-users.js";
 import { registerOperatorApi } from "./routes/operator-api.js";
@@ -20,6 +21,7 @@ import { registerSamlRoutes } from "./routes/saml.js";
 import { registerSsoSettingsRoutes } from "./routes/sso-settings.js";
 import { registerSessionApi } from "./routes/session-api.js";
 import { registerSignInRoutes } from "./routes/sign-in.js";
+import { registerWaitingRoomRoutes } from "./routes/waiting-room.js";
 import { registerWelcomeRoutes } from "./routes/welcome.js";
 import { readSessionToken } from "./session-cookie.js";
 
@@ -61,6 +63,8 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
       if (error.code === "ECONNRESET" || !socket.writable) return socket.destroy();
       socket.end(clientErrorResponse(error));
     },
+    // Fastify's own two records per request ("incoming request", "request completed") become one, below.
+    logController: new LogController({ disableRequestLogging: true }),
   });
   app.decorateRequest("clinic", null);
   app.decorateRequest("auth", null);
@@ -121,6 +125,20 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
     request.auth = token ? await validateSession(ctx.db, token, request.clinic?.id ?? null, ctx.sessionPolicy, ctx.clock()) : null;
   });
 
+  // One record per request: method, host, path (never the query: it can carry tokens and SAML messages), status, time.
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        host: request.host,
+        path: request.url.split("?")[0],
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      "request",
+    );
+  });
+  registerClinicOnlyFallback(app, ctx);
   registerSessionApi(app, ctx);
   registerOperatorApi(app, ctx);
   registerSignInRoutes(app, ctx, options.signInRateLimitPerMinute);
@@ -130,5 +148,6 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerWelcomeRoutes(app, ctx);
   registerSsoSettingsRoutes(app, ctx);
   registerPageRoutes(app, ctx);
+  registerWaitingRoomRoutes(app, ctx);
   return app;
 }

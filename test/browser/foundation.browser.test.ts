@@ -40,7 +40,7 @@ describe("foundation pages in Chromium", { skip: browserSkipReason() }, () => {
     assert.match((await page.textContent("main")) ?? "", new RegExp(`${t.main(`/rivera-${clinic.subdomain}`)}`));
 
     await page.getByRole("button", { name: "Sign out" }).click();
-    await page.waitForURL(t.clinicUrl(clinic.subdomain, "/sign-in"));
+    await page.waitForURL(t.clinicUrl(clinic.subdomain, "/sign-in?signedOut=1"));
     await screenshot(page, "clinic-signed-out");
     await page.goto(t.clinicUrl(clinic.subdomain, "/dashboard"));
     await page.waitForURL(/\/sign-in\?returnTo=%2Fdashboard$/);

@@ -8,9 +8,9 @@ const BRAND = "Demo identity provider · development only";
 function DevelopmentOnly(): VNode {
   return (
     <Alert kind="info">
-      <strong>Demo identity provider — development only.</strong> It lets anyone sign in as any of the demo people below, and it only runs
-      when ClinicRooms is served over http on localhost, never in production. A real clinic would see its own Okta, Microsoft Entra ID or
-      Auth0 sign-in here instead.
+      <strong>Demo identity provider — development only.</strong> It lets anyone sign in as any of the demo people below, or as any email
+      and name typed here, and it only runs when ClinicRooms is served over http on localhost, never in production. A real clinic would
+      see its own Okta, Microsoft Entra ID or Auth0 sign-in here instead.
     </Alert>
   );
 }
@@ -18,7 +18,7 @@ function DevelopmentOnly(): VNode {
 /** One submit button per person: the button's value says who signs in. */
 function PeopleTable({ people }: { people: readonly DemoPerson[] }): VNode {
   return (
-    <table>
+    <table class="stacked">
       <thead>
         <tr>
           <th scope="col">Person</th>
@@ -40,6 +40,22 @@ function PeopleTable({ people }: { people: readonly DemoPerson[] }): VNode {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** Anyone at all: the email and name the IdP vouches for, typed (e.g. lee@acme.example for a clinic created by hand). */
+function AnyPerson({ idPrefix }: { idPrefix: string }): VNode {
+  return (
+    <fieldset class="any-person">
+      <legend>Or sign in as anyone</legend>
+      <label for={`${idPrefix}-email`}>Email</label>
+      <input id={`${idPrefix}-email`} name="email" type="email" autocomplete="off" placeholder="lee@acme.example" />
+      <label for={`${idPrefix}-name`}>Name</label>
+      <input id={`${idPrefix}-name`} name="name" type="text" autocomplete="off" placeholder="Dr. Lee" />
+      <button type="submit" class="secondary">
+        Sign in as this person
+      </button>
+    </fieldset>
   );
 }
 
@@ -71,6 +87,12 @@ export function DemoIdpLoginPage(p: DemoIdpLoginPageProps): VNode {
         <input type="hidden" name="SAMLRequest" value={p.samlRequest} />
         {p.relayState !== null && <input type="hidden" name="RelayState" value={p.relayState} />}
         <PeopleTable people={p.people} />
+      </form>
+      <form method="post" action="/demo-idp/sso">
+        <input type="hidden" name="_csrf" value={p.csrfToken} />
+        <input type="hidden" name="SAMLRequest" value={p.samlRequest} />
+        {p.relayState !== null && <input type="hidden" name="RelayState" value={p.relayState} />}
+        <AnyPerson idPrefix="any" />
       </form>
       <p class="small muted">
         Requested by the service provider <span class="ref">{p.spEntityId}</span>
@@ -112,6 +134,11 @@ export function DemoIdpAppsPage(p: DemoIdpAppsPageProps): VNode {
             <input type="hidden" name="_csrf" value={p.csrfToken} />
             <input type="hidden" name="clinic" value={app.clinicId} />
             <PeopleTable people={p.people} />
+          </form>
+          <form method="post" action="/demo-idp/apps">
+            <input type="hidden" name="_csrf" value={p.csrfToken} />
+            <input type="hidden" name="clinic" value={app.clinicId} />
+            <AnyPerson idPrefix={`any-${app.clinicId}`} />
           </form>
         </section>
       ))}

@@ -59,16 +59,3 @@ export function InvitationPage(p: InvitationPageProps): VNode {
     </Layout>
   );
 }
-
-/** After joining with a password: the way on to the clinic's sign-in page. */
-export function InvitationAcceptedPage(p: { clinicName: string; name: string }): VNode {
-  return (
-    <Layout title={`Welcome to ${p.clinicName}`} brand={p.clinicName}>
-      <h1>Welcome to {p.clinicName}</h1>
-      <Alert kind="success">You have joined, {p.name}. Your password is set.</Alert>
-      <a class="button" href="/sign-in?returnTo=%2Fdashboard">
-        Sign in
-      </a>
-    </Layout>
-  );
-}

@@ -1,5 +1,6 @@
 import type { VNode } from "preact";
-import { Alert, Layout } from "../render.js";
+import { Alert, Layout, LocalTime } from "../render.js";
+import { SettingsCrumbs } from "./settings-crumbs.js";
 
 export interface ManagedMember {
   email: string;
@@ -38,10 +39,43 @@ const STATUS_LABELS = { active: "Active", invited: "Invited", deactivated: "Remo
 const STATUS_BADGES = { active: "badge-ok", invited: "badge-warn", deactivated: "badge-off" } as const;
 const METHOD_LABELS: Record<string, string> = { password: "with password", saml: "with SSO" };
 
-function lastSignIn(m: ManagedMember): string {
-  if (!m.lastSignInAt) return "Never";
-  const when = `${m.lastSignInAt.slice(0, 10)} ${m.lastSignInAt.slice(11, 16)} UTC`;
-  return m.lastSignInMethod ? `${when} ${METHOD_LABELS[m.lastSignInMethod] ?? `with ${m.lastSignInMethod}`}` : when;
+function LastSignIn({ m }: { m: ManagedMember }): VNode {
+  if (!m.lastSignInAt) return <>Never</>;
+  return (
+    <>
+      <LocalTime iso={m.lastSignInAt} />
+      {m.lastSignInMethod && <span class="muted"> {METHOD_LABELS[m.lastSignInMethod] ?? `with ${m.lastSignInMethod}`}</span>}
+    </>
+  );
+}
+
+/** A change that asks first: a <details> opens without JavaScript, and the change itself is a plain POST. */
+function ConfirmForm(p: {
+  csrfToken: string;
+  action: string;
+  email: string;
+  label: string;
+  explanation: string;
+  confirm: string;
+  extra?: Record<string, string>;
+  kind?: string;
+}): VNode {
+  return (
+    <details class="steps">
+      <summary>{p.label}</summary>
+      <form method="post" action={`/settings/users/${p.action}`}>
+        <input type="hidden" name="_csrf" value={p.csrfToken} />
+        <input type="hidden" name="email" value={p.email} />
+        {Object.entries(p.extra ?? {}).map(([name, value]) => (
+          <input type="hidden" name={name} value={value} />
+        ))}
+        <p class="small">{p.explanation}</p>
+        <button type="submit" class={p.kind}>
+          {p.confirm}
+        </button>
+      </form>
+    </details>
+  );
 }
 
 function ActionForm(p: {
@@ -66,29 +100,56 @@ function ActionForm(p: {
   );
 }
 
-function RowActions({ m, csrfToken }: { m: ManagedMember; csrfToken: string }): VNode {
+const LAST_ADMIN_REASON = "You are the only admin: make someone else admin before you change your own role or remove yourself.";
+
+function RowActions({ m, csrfToken, isLastAdmin }: { m: ManagedMember; csrfToken: string; isLastAdmin: boolean }): VNode {
   if (m.status === "deactivated") return <ActionForm csrfToken={csrfToken} action="restore" email={m.email} label="Restore" />;
   const otherRole = m.role === "admin" ? "provider" : "admin";
+  if (isLastAdmin) {
+    // Offered but disabled, with the reason beside them: clicking would only be refused.
+    return (
+      <>
+        <button type="button" class="secondary" disabled aria-describedby="last-admin-reason">
+          Make provider
+        </button>
+        <button type="button" class="secondary" disabled aria-describedby="last-admin-reason">
+          Remove
+        </button>
+        <p id="last-admin-reason" class="small muted disabled-reason">
+          {LAST_ADMIN_REASON}
+        </p>
+      </>
+    );
+  }
   return (
     <>
-      {m.status === "invited" && <ActionForm csrfToken={csrfToken} action="resend" email={m.email} label="Resend invitation" />}{" "}
-      <ActionForm csrfToken={csrfToken} action="role" email={m.email} extra={{ role: otherRole }} label={`Make ${otherRole}`} />
-      {/* The confirm step is a <details>: it opens without JavaScript, and the removal itself is a plain POST. */}
-      <details class="steps">
-        <summary>Remove</summary>
-        <form method="post" action="/settings/users/remove">
-          <input type="hidden" name="_csrf" value={csrfToken} />
-          <input type="hidden" name="email" value={m.email} />
-          <p class="small">
-            {m.status === "invited"
-              ? `${m.name}'s invitation stops working and the seat is freed.`
-              : `${m.name} is signed out at once, can no longer sign in, and the seat is freed. You can restore them later.`}
-          </p>
-          <button type="submit" class="danger">
-            Yes, remove {m.name}
-          </button>
-        </form>
-      </details>
+      {m.status === "invited" && <ActionForm csrfToken={csrfToken} action="resend" email={m.email} label="Resend invitation" />}
+      <ConfirmForm
+        csrfToken={csrfToken}
+        action="role"
+        email={m.email}
+        extra={{ role: otherRole }}
+        label={`Make ${otherRole}`}
+        explanation={
+          otherRole === "admin"
+            ? `${m.name} will be able to manage users and single sign-on for the whole clinic.`
+            : `${m.name} will no longer be able to manage users or single sign-on.`
+        }
+        confirm={`Yes, make ${m.name} ${otherRole}`}
+      />
+      <ConfirmForm
+        csrfToken={csrfToken}
+        action="remove"
+        email={m.email}
+        label="Remove"
+        kind="danger"
+        explanation={
+          m.status === "invited"
+            ? `${m.name}'s invitation stops working and the seat is freed.`
+            : `${m.name} is signed out at once, can no longer sign in, and the seat is freed. You can restore them later.`
+        }
+        confirm={`Yes, remove ${m.name}`}
+      />
     </>
   );
 }
@@ -96,7 +157,14 @@ function RowActions({ m, csrfToken }: { m: ManagedMember; csrfToken: string }): 
 /** One field of the invite form, with its refusal announced beside it. */
 function InviteField(p: { name: "email" | "name"; label: string; value: string; error: string | undefined }): VNode {
   const id = `invite-${p.name}`;
-  const attributes = { id, name: p.name, required: true, value: p.value, "aria-describedby": p.error ? `${id}-error` : undefined };
+  const attributes = {
+    id,
+    name: p.name,
+    required: true,
+    value: p.value,
+    "aria-describedby": p.error ? `${id}-error` : undefined,
+    "aria-invalid": p.error ? ("true" as const) : undefined,
+  };
   return (
     <>
       <label for={id}>{p.label}</label>
@@ -113,11 +181,10 @@ function InviteField(p: { name: "email" | "name"; label: string; value: string; 
 /** Account Settings → Clinic Settings → Manage Users: who holds the clinic's seats, and the admin's levers on them. */
 export function ManageUsersPage(p: ManageUsersPageProps): VNode {
   const invite = p.invite ?? { email: "", name: "", role: "provider", errors: {} };
+  const activeAdmins = p.members.filter((m) => m.role === "admin" && m.status === "active").length;
   return (
-    <Layout title="Manage Users" brand={p.clinicName} signedInAs={{ name: p.userName, csrfToken: p.csrfToken }}>
-      <nav class="crumbs" aria-label="Breadcrumb">
-        Account Settings → Clinic Settings → Manage Users · <a href="/settings/sso">Single sign-on</a>
-      </nav>
+    <Layout title="Manage Users" brand={p.clinicName} wide signedInAs={{ name: p.userName, csrfToken: p.csrfToken }}>
+      <SettingsCrumbs current="Manage Users" />
       <h1>Manage Users</h1>
       {p.notice && <Alert kind="success">{p.notice}</Alert>}
       {p.error && <Alert kind="error">{p.error}</Alert>}
@@ -138,7 +205,7 @@ export function ManageUsersPage(p: ManageUsersPageProps): VNode {
       </p>
       <p class="small muted">Active and invited people hold a seat. Removing someone frees their seat and signs them out everywhere.</p>
 
-      <table class="small">
+      <table class="small members">
         <thead>
           <tr>
             <th scope="col">Person</th>
@@ -152,20 +219,30 @@ export function ManageUsersPage(p: ManageUsersPageProps): VNode {
         <tbody>
           {p.members.map((m) => (
             <tr data-email={m.email}>
-              <td>
-                {m.name}
+              <td class="person">
+                <strong>{m.name}</strong>
                 {m.email === p.userEmail && " (you)"}
                 <br />
                 <span class="muted">{m.email}</span>
               </td>
-              <td>{m.role}</td>
-              <td>{m.roomName ?? "—"}</td>
-              <td>
+              <td data-label="Role">{m.role}</td>
+              <td data-label="Room" class="nowrap">
+                {m.roomName ?? "—"}
+              </td>
+              <td data-label="Status">
                 <span class={`badge ${STATUS_BADGES[m.status]}`}>{STATUS_LABELS[m.status]}</span>
               </td>
-              <td>{lastSignIn(m)}</td>
+              <td data-label="Last sign-in">
+                <LastSignIn m={m} />
+              </td>
               <td>
-                <RowActions m={m} csrfToken={p.csrfToken} />
+                <div class="actions">
+                  <RowActions
+                    m={m}
+                    csrfToken={p.csrfToken}
+                    isLastAdmin={m.role === "admin" && m.status === "active" && activeAdmins === 1}
+                  />
+                </div>
               </td>
             </tr>
           ))}

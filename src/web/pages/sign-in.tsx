@@ -11,6 +11,8 @@ export interface SignInPageProps {
   notice?: string | undefined;
   /** URL that starts single sign-on, when the clinic has it enabled. */
   ssoStartUrl?: string | null;
+  /** The main site's sign-in page, the password fallback, on clinic hosts. */
+  mainSignInUrl?: string | undefined;
   /** False when the clinic enforces SSO: the password form is not offered. */
   passwordAllowed?: boolean;
 }
@@ -42,8 +44,13 @@ export function SignInPage(p: SignInPageProps): VNode {
       )}
       {!passwordAllowed && (
         <p class="muted small">
-          Your clinic signs you in through its identity provider. If you cannot use it, you can still sign in with your email and password
-          on the main site.
+          Your clinic signs you in through its identity provider. If you cannot use it, you can still{" "}
+          {p.mainSignInUrl ? (
+            <a href={p.mainSignInUrl}>sign in with your email and password on the main site</a>
+          ) : (
+            "sign in with your email and password on the main site"
+          )}
+          .
         </p>
       )}
     </Layout>

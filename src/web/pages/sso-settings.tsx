@@ -1,8 +1,9 @@
 import type { VNode } from "preact";
 import type { SamlConnectionDescription } from "../../sso/saml/connection-summary.js";
 import type { SsoEvent } from "../../sso/saml/sso-events.js";
-import { Alert, Layout } from "../render.js";
+import { Alert, Layout, LocalTime } from "../render.js";
 import { CopyValue } from "./copy-value.js";
+import { SettingsCrumbs } from "./settings-crumbs.js";
 
 export interface SsoSettingsPageProps {
   clinicName: string;
@@ -53,14 +54,31 @@ function FlagForm(p: { csrfToken: string; flag: string; on: boolean; label: stri
   );
 }
 
+/** A fingerprint that may wrap only between bytes (after a colon), never inside one. */
+function Fingerprint({ value }: { value: string }): VNode {
+  const bytes = value.split(":");
+  return (
+    <span class="fingerprint">
+      {bytes.map((byte, i) => (
+        <>
+          {byte}
+          {i < bytes.length - 1 && (
+            <>
+              :<wbr />
+            </>
+          )}
+        </>
+      ))}
+    </span>
+  );
+}
+
 /** The clinic's single sign-on page: every value the help article asks for, the steps per IdP, and the state. */
 export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
   const { sso } = p;
   return (
     <Layout title="Single sign-on" brand={p.clinicName} signedInAs={{ name: p.userName, csrfToken: p.csrfToken }}>
-      <nav class="crumbs" aria-label="Breadcrumb">
-        Account Settings → Clinic Settings → Single sign-on · <a href="/settings/users">Manage Users</a>
-      </nav>
+      <SettingsCrumbs current="Single sign-on" />
       <h1>Single sign-on (SAML 2.0)</h1>
       {p.notice && <Alert kind="success">{p.notice}</Alert>}
       {p.error && <Alert kind="error">{p.error}</Alert>}
@@ -80,16 +98,18 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
           <dt>IdP SSO URL</dt>
           <dd>{sso.idp.ssoUrl}</dd>
           <dt>Last successful sign-in</dt>
-          <dd>{sso.lastSuccessfulSignInAt ?? "none yet"}</dd>
+          <dd>{sso.lastSuccessfulSignInAt ? <LocalTime iso={sso.lastSuccessfulSignInAt} /> : "none yet"}</dd>
           {sso.idp.certificates.map((c, i) => (
             <>
               <dt>Certificate {sso.idp!.certificates.length > 1 ? i + 1 : ""}</dt>
               <dd>
                 {c.subject}
                 <br />
-                <span class="small">SHA-256 {c.fingerprintSha256}</span>
+                <span class="small">
+                  SHA-256 <Fingerprint value={c.fingerprintSha256} />
+                </span>
                 <br />
-                Expires {c.notAfter.slice(0, 10)}{" "}
+                Expires <LocalTime iso={c.notAfter} dateOnly />{" "}
                 {c.daysUntilExpiry < 0 ? (
                   <span class="badge badge-warn">expired</span>
                 ) : c.expiringSoon ? (
@@ -217,7 +237,7 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
       {p.failures.length === 0 ? (
         <p class="muted">No failed sign-ins recently.</p>
       ) : (
-        <table>
+        <table class="stacked">
           <thead>
             <tr>
               <th scope="col">When</th>
@@ -229,7 +249,7 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
             {p.failures.map((f) => (
               <tr>
                 <td>
-                  {f.at.slice(0, 16).replace("T", " ")}
+                  <LocalTime iso={f.at} />
                   <div class="small muted">ref {f.reference}</div>
                 </td>
                 <td>{f.email ?? "unknown"}</td>

@@ -19,7 +19,9 @@ export function roomNameSentence(typed: string, reason: string): string {
 }
 
 export function WelcomePage(p: WelcomePageProps): VNode {
-  const preview = p.value.trim().toLowerCase();
+  const typed = p.value.trim().toLowerCase();
+  // Only a name that could be a room is shown as a link (public/welcome.js does the same as you type).
+  const preview = /^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/.test(typed) ? typed : "";
   return (
     <Layout title="Finish setting up your account" brand={p.clinicName} signedInAs={{ name: p.userName, csrfToken: p.csrfToken }}>
       <h1>Finish setting up your account</h1>

@@ -6,6 +6,8 @@ import {
   readDemoSignInRequest,
   startDemoIdpInitiatedSignIn,
   type DemoSignIn,
+  type DemoPersonChoice,
+  type DemoPersonRefusal,
   type DemoSignInAnswer,
   type DemoSsoRefusal,
 } from "../../demo/demo-idp-sign-in.js";
@@ -76,7 +78,16 @@ const UNKNOWN_APP: Problem = {
   next: START_OVER,
 };
 
-const CHOOSE_A_PERSON = "Choose one of the demo people to sign in as.";
+const PERSON_REFUSALS: Record<DemoPersonRefusal, string> = {
+  unknown_person: "Choose one of the demo people to sign in as, or type an email and a name.",
+  invalid_email: "Type an email address such as lee@acme.example to sign in as someone not in the list.",
+  invalid_name: "Type the person's name (up to 200 characters) as well as their email.",
+};
+
+/** A listed person's button, or the typed email and name: whichever the form sent. */
+function choiceFrom(fields: Record<string, string>): DemoPersonChoice {
+  return fields.person !== undefined ? { person: fields.person } : { email: fields.email, name: fields.name };
+}
 
 /** The demo IdP (development only): metadata, SP-initiated login, app dashboard. Never registered in production. */
 export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp: DemoIdp): void {
@@ -102,8 +113,8 @@ export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp
     // The hidden fields came back through the browser: the request is read and checked again, as on arrival.
     const signIn = await readDemoSignInRequest(ctx.db, ctx.config, idp, { samlRequest: fields.SAMLRequest, relayState: fields.RelayState });
     if (!signIn.ok) return sendProblem(request, reply, REFUSALS[signIn.error]);
-    const answer = await answerDemoSignIn(idp, signIn.value, fields.person, ctx.clock());
-    if (!answer.ok) return sendLoginPage(reply, signIn.value, String(fields.SAMLRequest), CHOOSE_A_PERSON);
+    const answer = await answerDemoSignIn(idp, signIn.value, choiceFrom(fields), ctx.clock());
+    if (!answer.ok) return sendLoginPage(reply, signIn.value, String(fields.SAMLRequest), PERSON_REFUSALS[answer.error]);
     return sendAutoPost(reply, answer.value);
   });
 
@@ -122,12 +133,23 @@ export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp
 
   app.get("/demo-idp/apps", onMainSiteOnly, async (_request, reply) => sendApps(reply));
 
+  // Single logout: the demo IdP keeps no session of its own, so there is nothing to end; say so and offer the way back.
+  app.get("/demo-idp/slo", onMainSiteOnly, async (request, reply) =>
+    sendProblem(request, reply, {
+      status: 200,
+      code: "demo_idp_signed_out",
+      title: "Signed out of the demo identity provider",
+      message: "The demo identity provider keeps no session, so you are signed out of it. Sign out of your clinic from its own pages.",
+      next: START_OVER,
+    }),
+  );
+
   app.post("/demo-idp/apps", withCsrf, async (request, reply) => {
     const fields = formFields(request);
     const signIn = await startDemoIdpInitiatedSignIn(ctx.db, ctx.config, idp, fields.clinic);
     if (!signIn) return sendProblem(request, reply, UNKNOWN_APP);
-    const answer = await answerDemoSignIn(idp, signIn, fields.person, ctx.clock());
-    if (!answer.ok) return sendApps(reply, CHOOSE_A_PERSON);
+    const answer = await answerDemoSignIn(idp, signIn, choiceFrom(fields), ctx.clock());
+    if (!answer.ok) return sendApps(reply, PERSON_REFUSALS[answer.error]);
     return sendAutoPost(reply, answer.value);
   });
 }

@@ -1,12 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ssoSignInOptions } from "../../sso/saml/connection.queries.js";
-import { acceptInvitation, checkInvitation, type InvitationError } from "../../users/invitations.js";
+import { joinWithInvitation } from "../../sign-in/join-with-invitation.js";
+import { checkInvitation, type InvitationError } from "../../users/invitations.js";
 import { passwordSchema } from "../../users/user.js";
 import type { WebContext } from "../context.js";
 import { bySite, clientIp, csrfToken, formFields } from "../forms.js";
-import { InvitationAcceptedPage, InvitationPage } from "../pages/invitation.js";
+import { InvitationPage } from "../pages/invitation.js";
 import { notFound, sendProblem, type Problem } from "../problems.js";
 import { sendPage } from "../render.js";
+import { readSessionToken, setSessionCookie } from "../session-cookie.js";
 
 const INVITATION_PROBLEMS: Record<InvitationError, Problem> = {
   invitation_not_found: {
@@ -111,10 +113,19 @@ export function registerInvitationRoutes(app: FastifyInstance, ctx: WebContext):
           if (password && !password.success) {
             return renderInvitation(request, reply, checked.value, token, `Your password ${password.error.issues[0]!.message}.`, 400);
           }
-          const accepted = await acceptInvitation(ctx.db, clinic, token, { password: password?.data, ip: clientIp(request) }, ctx.clock());
-          if (!accepted.ok) return sendProblem(request, reply, INVITATION_PROBLEMS[accepted.error]);
-          if (withSso) return reply.redirect("/saml/login?returnTo=%2Fdashboard", 303);
-          return sendPage(reply, <InvitationAcceptedPage clinicName={clinic.name} name={accepted.value.name} />);
+          const joined = await joinWithInvitation(
+            ctx.db,
+            clinic,
+            token,
+            { password: password?.data, ip: clientIp(request), previousSessionToken: readSessionToken(request, ctx.config) },
+            ctx.sessionPolicy,
+            ctx.clock(),
+          );
+          if (!joined.ok) return sendProblem(request, reply, INVITATION_PROBLEMS[joined.error]);
+          if (!joined.value.sessionToken) return reply.redirect("/saml/login?returnTo=%2Fdashboard", 303);
+          setSessionCookie(reply, ctx.config, joined.value.sessionToken);
+          // Straight on: the dashboard sends anyone without a room to /welcome first.
+          return reply.redirect("/dashboard", 303);
         },
       },
       sendNotFound,

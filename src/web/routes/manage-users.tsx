@@ -4,7 +4,7 @@ import { countSeatsUsed } from "../../clinics/clinic.queries.js";
 import { clinicOrigin } from "../../hosts.js";
 import type { Result } from "../../result.js";
 import type { Actor } from "../../audit/audit.js";
-import { inviteMember, resendInvitation } from "../../users/invitations.js";
+import { checkInvitation, inviteMember, resendInvitation } from "../../users/invitations.js";
 import { changeMemberRole, removeMember, restoreMember, type ChangedMember, type ManageMemberError } from "../../users/manage-members.js";
 import { listMembersWithRooms } from "../../users/member-list.queries.js";
 import { emailSchema, normalizeEmail, personNameSchema, roleSchema } from "../../users/user.js";
@@ -44,6 +44,12 @@ const DONE = {
   provider: (e) => `${e} is now a provider.`,
   unchanged: (e) => `Nothing changed: ${e} already was as asked.`,
 } satisfies Record<Done, (email: string) => string>;
+
+// Post/redirect/get for a new invitation link: the link holds the token, which must not travel in a URL (history,
+// logs), so it waits for the next page load in a cookie only this page receives, for a few minutes, read once.
+const NEW_LINK_COOKIE = "new_invitation";
+const NEW_LINK_PATH = "/settings/users";
+const NEW_LINK_SECONDS = 300;
 
 /** Manage Users (/settings/users) for a clinic's active admins: members, roles, invitations sent. */
 export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext): void {
@@ -111,11 +117,33 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     return renderUsers(reply, admin, { error: refusal.say(email) }, refusal.status);
   }
 
+  const newLinkCookie = { path: NEW_LINK_PATH, httpOnly: true, sameSite: "strict" as const, secure: ctx.config.scheme === "https" };
+
+  /** Shows the new link on the next GET (see NEW_LINK_COOKIE), so a refresh never re-posts the invitation. */
+  function redirectWithNewLink(reply: FastifyReply, link: string) {
+    const token = link.slice(link.lastIndexOf("/") + 1);
+    reply.setCookie(NEW_LINK_COOKIE, token, { ...newLinkCookie, maxAge: NEW_LINK_SECONDS });
+    return reply.redirect(NEW_LINK_PATH, 303);
+  }
+
+  /** The invitation link waiting in the cookie, if it still names a pending invitation of this clinic; read once. */
+  async function takeNewLink(request: FastifyRequest, reply: FastifyReply, admin: Admin) {
+    const token = request.cookies[NEW_LINK_COOKIE];
+    if (!token) return undefined;
+    reply.clearCookie(NEW_LINK_COOKIE, newLinkCookie);
+    const checked = await checkInvitation(ctx.db, admin.clinic, token, ctx.clock());
+    return checked.ok ? { email: checked.value.email, link: `${delivery(admin).origin}/invitations/${token}` } : undefined;
+  }
+
   app.get("/settings/users", async (request, reply) => {
     const admin = await requireClinicAdmin(request, reply);
     if (!admin) return reply;
     const notice = await takeNotice(ctx, request, "users");
-    return renderUsers(reply, admin, { notice: notice ? DONE[notice.done](notice.email) : undefined });
+    const invitation = await takeNewLink(request, reply, admin);
+    return renderUsers(reply, admin, {
+      notice: notice ? DONE[notice.done](notice.email) : undefined,
+      ...(invitation ? { invitation } : {}),
+    });
   });
 
   app.post("/settings/users/remove", { preHandler: app.csrfProtection }, async (request, reply) => {
@@ -168,8 +196,7 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
       const refusal = REFUSALS[invited.error];
       return renderUsers(reply, admin, { error: refusal.say(input.data.email), invite: form }, refusal.status);
     }
-    // Rendered, not redirected: the link holds the token, which must not travel in a URL to history or logs.
-    return renderUsers(reply, admin, { invitation: { email: input.data.email, link: invited.value.link } });
+    return redirectWithNewLink(reply, invited.value.link);
   });
 
   app.post("/settings/users/resend", { preHandler: app.csrfProtection }, async (request, reply) => {
@@ -181,6 +208,6 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
       const refusal = REFUSALS[resent.error];
       return renderUsers(reply, admin, { error: refusal.say(email) }, refusal.status);
     }
-    return renderUsers(reply, admin, { invitation: { email, link: resent.value.link } });
+    return redirectWithNewLink(reply, resent.value.link);
   });
 }

@@ -1,13 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { getClinic } from "../../clinics/clinic.queries.js";
-import { mainOrigin } from "../../hosts.js";
-import { findRoomByName, findRoomForUser } from "../../rooms/room.queries.js";
-import { findMembershipOfUser, getUser } from "../../users/user.queries.js";
+import { findClinicBySubdomain } from "../../clinics/clinic.queries.js";
+import { DEMO_SUBDOMAIN } from "../../demo/seed-demo.js";
+import { clinicOrigin, mainOrigin } from "../../hosts.js";
+import { findRoomForUser } from "../../rooms/room.queries.js";
+import { listWaitingRoom } from "../../waiting-room/waiting-room.js";
 import type { WebContext } from "../context.js";
 import { bySite, csrfToken } from "../forms.js";
+import { requireClinicAdmin } from "../guards.js";
+import { ClinicSettingsPage } from "../pages/clinic-settings.js";
 import { DashboardPage } from "../pages/dashboard.js";
 import { HomePage } from "../pages/home.js";
-import { RoomPage } from "../pages/room.js";
 import { notFound, sendProblem } from "../problems.js";
 import { sendPage } from "../render.js";
 
@@ -19,7 +21,14 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
     "/",
     bySite(
       {
-        main: async (request, reply) => (request.auth ? reply.redirect("/account", 303) : sendPage(reply, <HomePage />)),
+        main: async (request, reply) => {
+          if (request.auth) return reply.redirect("/account", 303);
+          const demoClinic = ctx.config.demo ? await findClinicBySubdomain(ctx.db, DEMO_SUBDOMAIN) : null;
+          const demo = demoClinic
+            ? { clinicName: demoClinic.name, signInUrl: `${clinicOrigin(ctx.config, demoClinic.subdomain)}/sign-in` }
+            : undefined;
+          return sendPage(reply, <HomePage demo={demo} />);
+        },
         clinic: async (_request, reply) => reply.redirect("/dashboard", 303),
       },
       sendNotFound,
@@ -46,6 +55,7 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
               role={membership?.role ?? "provider"}
               roomUrl={`${mainOrigin(ctx.config)}/${room.name}`}
               isAdmin={membership?.role === "admin"}
+              waiting={await listWaitingRoom(ctx.db, room.id, ctx.clock())}
               csrfToken={csrfToken(reply)}
             />,
           );
@@ -55,21 +65,12 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
     ),
   );
 
-  // A provider's waiting room lives at BASE/ROOMNAME; reserved names never reach here because they are refused at creation.
-  app.get<{ Params: { room: string } }>(
-    "/:room",
-    bySite(
-      {
-        main: async (request, reply) => {
-          const { room: name } = request.params as { room: string };
-          const room = /^[a-z0-9-]{3,40}$/i.test(name) ? await findRoomByName(ctx.db, name) : null;
-          const membership = room ? await findMembershipOfUser(ctx.db, room.userId) : null;
-          if (!room || !membership || membership.status !== "active") return sendNotFound(request, reply);
-          const [provider, clinic] = await Promise.all([getUser(ctx.db, room.userId), getClinic(ctx.db, membership.clinicId)]);
-          return sendPage(reply, <RoomPage providerName={provider.name} clinicName={clinic.name} />);
-        },
-      },
-      sendNotFound,
-    ),
-  );
+  app.get("/settings", async (request, reply) => {
+    const admin = await requireClinicAdmin(request, reply);
+    if (!admin) return reply;
+    return sendPage(
+      reply,
+      <ClinicSettingsPage clinicName={admin.clinic.name} userName={admin.auth.user.name} csrfToken={csrfToken(reply)} />,
+    );
+  });
 }

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { getClinic } from "../../clinics/clinic.queries.js";
-import { clinicOrigin } from "../../hosts.js";
-import { deleteSession } from "../../sessions/session.js";
+import { clinicOrigin, mainOrigin } from "../../hosts.js";
+import { deleteSession, findSessionEndReason } from "../../sessions/session.js";
 import { signInWithPassword } from "../../sign-in/sign-in-with-password.js";
+import type { SessionEndReason } from "../../users/user.queries.js";
 import { ssoSignInOptions, type SsoSignInOptions } from "../../sso/saml/connection.queries.js";
 import type { WebContext } from "../context.js";
 import { bySite, clientIp, csrfToken, formFields } from "../forms.js";
@@ -20,6 +21,12 @@ function tooManyAttempts(waitSeconds: number): string {
   return `Too many unsuccessful sign-in attempts from your network. Wait ${minutes === 1 ? "a minute" : `${minutes} minutes`} and try again.`;
 }
 
+// What the sign-in page says to someone whose session was ended for them.
+const SESSION_ENDED: Record<SessionEndReason, string> = {
+  removed: "You were signed out because your clinic's admin removed your access. If you think this is a mistake, ask them.",
+};
+const SIGNED_OUT = "You are signed out. See you next time.";
+
 /** Password sign-in and sign-out, on the main site and on clinic hosts. */
 export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rateLimitPerMinute: number): void {
   const sendNotFound = async (request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, notFound);
@@ -27,7 +34,7 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
   async function renderSignIn(
     request: FastifyRequest,
     reply: FastifyReply,
-    extra: { error?: string; email?: string; returnTo?: string | null; sso?: SsoSignInOptions | null },
+    extra: { error?: string; notice?: string | undefined; email?: string; returnTo?: string | null; sso?: SsoSignInOptions | null },
     status = 200,
   ) {
     const clinic = request.clinic;
@@ -41,6 +48,8 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
         returnTo={extra.returnTo ?? undefined}
         email={extra.email}
         error={extra.error}
+        notice={extra.notice}
+        mainSignInUrl={clinic ? `${mainOrigin(ctx.config)}/sign-in` : undefined}
         ssoStartUrl={ssoStartUrl}
         passwordAllowed={!sso?.enforced}
       />,
@@ -51,7 +60,12 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
   app.get("/sign-in", async (request, reply) => {
     const returnTo = safeReturnPath((request.query as Record<string, unknown>).returnTo);
     if (request.auth) return reply.redirect(returnTo ?? (request.clinic ? "/dashboard" : "/account"), 303);
-    return renderSignIn(request, reply, { returnTo });
+    // A browser still holding a session that was ended for them: say why, once, then forget the cookie.
+    const stale = readSessionToken(request, ctx.config);
+    const ended = stale ? await findSessionEndReason(ctx.db, stale) : null;
+    if (stale) clearSessionCookie(reply, ctx.config);
+    const signedOut = (request.query as Record<string, unknown>).signedOut === "1";
+    return renderSignIn(request, reply, { returnTo, notice: ended ? SESSION_ENDED[ended] : signedOut ? SIGNED_OUT : undefined });
   });
 
   app.post(
@@ -99,7 +113,7 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
     const token = readSessionToken(request, ctx.config);
     if (token) await deleteSession(ctx.db, token);
     clearSessionCookie(reply, ctx.config);
-    return reply.redirect("/sign-in", 303);
+    return reply.redirect("/sign-in?signedOut=1", 303);
   });
 
   app.get(
