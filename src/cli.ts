@@ -55,7 +55,7 @@ async function run(db: Db, args: string[]): Promise<string> {
       z.object({ subdomain: subdomainSchema, name: clinicNameSchema, seats: z.coerce.number().pipe(seatsSchema) }),
       values,
     );
-    const created = await createClinic(db, input);
+    const created = await createClinic(db, input, new Date());
     if (!created.ok) throw new UsageError(`The subdomain ${input.subdomain} is already taken.`);
     return `Created clinic ${created.value.subdomain} (${created.value.name}, ${created.value.seats} seats)`;
   }

@@ -19,6 +19,6 @@ export function newReference(): string {
   return Array.from(randomBytes(10), (b) => alphabet[b % 32]).join("");
 }
 
-export function nowIso(now: Date = new Date()): string {
+export function nowIso(now: Date): string {
   return now.toISOString();
 }

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const { db } = await openDatabase(config.databaseUrl);
   await migrateToLatest(db);
-  const demoIdp = config.demo ? createDemoIdp(config, await ensureDemoIdpKey(db)) : null;
+  const demoIdp = config.demo ? createDemoIdp(config, await ensureDemoIdpKey(db, new Date())) : null;
   const app = await buildApp({ config, db, demoIdp });
   const demo = config.demo ? await seedDemo(db, new Date()) : null;
   if (demo && demoIdp) await connectDemoClinic(db, demo.clinic.id, demoIdp);
@@ -36,8 +36,8 @@ async function main(): Promise<void> {
  */
 async function connectDemoClinic(db: Db, clinicId: string, demoIdp: DemoIdp): Promise<void> {
   const existing = await findSamlConnection(db, clinicId);
-  if (!existing) await connectClinicToDemoIdp(db, clinicId, demoIdp, { jitProvisioning: true });
-  else if (existing.source === "demo-idp") await connectClinicToDemoIdp(db, clinicId, demoIdp);
+  if (!existing) await connectClinicToDemoIdp(db, clinicId, demoIdp, new Date(), { jitProvisioning: true });
+  else if (existing.source === "demo-idp") await connectClinicToDemoIdp(db, clinicId, demoIdp, new Date());
 }
 
 function printBanner(config: Config, demo: Awaited<ReturnType<typeof seedDemo>> | null): void {

@@ -43,8 +43,8 @@ async function raceForDemoIdpKey(dialect: Dialect): Promise<{ keys: DemoIdpKey[]
   const { db } = await openDatabase(database.url);
   try {
     await migrateToLatest(db);
-    const keys = await Promise.all([ensureDemoIdpKey(db), ensureDemoIdpKey(db)]);
-    return { keys, again: await ensureDemoIdpKey(db) };
+    const keys = await Promise.all([ensureDemoIdpKey(db, new Date()), ensureDemoIdpKey(db, new Date())]);
+    return { keys, again: await ensureDemoIdpKey(db, new Date()) };
   } finally {
     await db.destroy();
     await database.drop();
@@ -52,14 +52,14 @@ async function raceForDemoIdpKey(dialect: Dialect): Promise<{ keys: DemoIdpKey[]
 }
 
 async function givenClinic(t: DemoIdpTestApp, name: string): Promise<{ clinic: Clinic; sp: ServiceProviderUrls }> {
-  const created = await createClinic(t.db, { subdomain: uniqueSubdomain("idp"), name, seats: 5 });
+  const created = await createClinic(t.db, { subdomain: uniqueSubdomain("idp"), name, seats: 5 }, new Date());
   if (!created.ok) throw new Error(created.error);
   return { clinic: created.value, sp: serviceProviderUrls(t.config, created.value.subdomain) };
 }
 
 async function givenConnectedClinic(t: DemoIdpTestApp, name = "Acme Health"): Promise<{ clinic: Clinic; sp: ServiceProviderUrls }> {
   const given = await givenClinic(t, name);
-  await connectClinicToDemoIdp(t.db, given.clinic.id, t.idp);
+  await connectClinicToDemoIdp(t.db, given.clinic.id, t.idp, new Date());
   return given;
 }
 
@@ -216,7 +216,7 @@ for (const dialect of testDialects()) {
       assert.equal(first.certificatePem, second.certificatePem);
       assert.equal(first.privateKeyPem, second.privateKeyPem);
       assert.deepEqual(again, first);
-      assert.equal(t.idp.certificatePem, (await ensureDemoIdpKey(t.db)).certificatePem);
+      assert.equal(t.idp.certificatePem, (await ensureDemoIdpKey(t.db, new Date())).certificatePem);
       const certificate = new X509Certificate(first.certificatePem);
       assert.equal(certificate.publicKey.asymmetricKeyDetails?.modulusLength, 2048);
       assert.ok(certificate.checkPrivateKey(createPrivateKey(first.privateKeyPem)));
@@ -241,8 +241,8 @@ for (const dialect of testDialects()) {
 
     test("connects a clinic as an Okta-style redirect connection and leaves JIT and enforcement as they were", async () => {
       const { clinic } = await givenConnectedClinic(t);
-      await updateSamlConnectionFlags(t.db, clinic.id, { jitProvisioning: true, enforceSso: true, allowIdpInitiated: false });
-      await connectClinicToDemoIdp(t.db, clinic.id, t.idp);
+      await updateSamlConnectionFlags(t.db, clinic.id, { jitProvisioning: true, enforceSso: true, allowIdpInitiated: false }, new Date());
+      await connectClinicToDemoIdp(t.db, clinic.id, t.idp, new Date());
       const connection = await findSamlConnection(t.db, clinic.id);
       assert.ok(connection);
       assert.deepEqual(
@@ -550,7 +550,7 @@ for (const dialect of testDialects()) {
       const refused = await signInAsNoah();
       assert.equal(refused.status, 403);
       assert.match(refused.body, /Your clinic has not added you yet/);
-      await updateSamlConnectionFlags(t.db, clinic.id, { jitProvisioning: true });
+      await updateSamlConnectionFlags(t.db, clinic.id, { jitProvisioning: true }, new Date());
       const provisioned = await signInAsNoah();
       assert.equal(provisioned.status, 303, provisioned.body);
     });

@@ -475,7 +475,7 @@ for (const dialect of testDialects()) {
       const { link: old } = await invite(client, t, clinic, email);
       await act(client, t, clinic, "remove", { email });
       // The status change alone, as a crash between it and issuing the fresh link would leave it.
-      const restored = await updateMember(t.db, clinic, email, { status: "active" }, { actor: "test", ip: null });
+      const restored = await updateMember(t.db, clinic, email, { status: "active" }, { actor: "test", ip: null }, new Date());
       assert.equal(restored.ok && restored.value.member.membership.status, "invited");
       assert.equal((await t.client().get(old)).status, 404);
     });

@@ -25,7 +25,7 @@ export interface AuditRecord extends Required<Omit<AuditEvent, "detail">> {
 }
 
 /** Appends to the audit log; there is deliberately no update or delete. */
-export async function recordAuditEvent(db: Db, event: AuditEvent, now: Date = new Date()): Promise<void> {
+export async function recordAuditEvent(db: Db, event: AuditEvent, now: Date): Promise<void> {
   await db
     .insertInto("audit_events")
     .values({

@@ -17,8 +17,9 @@ export async function getClinic(db: Db, id: string): Promise<Clinic> {
 export async function createClinic(
   db: Db,
   input: { subdomain: string; name: string; seats: number },
+  now: Date,
 ): Promise<Result<Clinic, "subdomain_taken">> {
-  const row = { id: newId(), subdomain: input.subdomain, name: input.name, seats: input.seats, created_at: nowIso() };
+  const row = { id: newId(), subdomain: input.subdomain, name: input.name, seats: input.seats, created_at: nowIso(now) };
   // The unique index decides a race between two creations; the pre-check only gives the common case a clean answer.
   if (await findClinicBySubdomain(db, input.subdomain)) return err("subdomain_taken");
   try {

@@ -23,19 +23,25 @@ export async function connectClinicToDemoIdp(
   db: Db,
   clinicId: string,
   idp: DemoIdp,
+  now: Date,
   flags: Partial<SamlConnectionFlags> = {},
 ): Promise<SamlConnection> {
   const certificate = parseCertificate(idp.certificatePem);
   if (!certificate.ok) throw new Error(`the demo IdP certificate does not parse: ${certificate.error}`);
-  return saveSamlConnection(db, clinicId, {
-    preset: "okta",
-    idpEntityId: idp.entityId,
-    idpSsoUrl: idp.ssoUrl,
-    idpSsoBinding: "redirect",
-    certificates: [certificate.value],
-    source: "demo-idp",
-    flags: { enabled: true, allowIdpInitiated: true, ...flags },
-  });
+  return saveSamlConnection(
+    db,
+    clinicId,
+    {
+      preset: "okta",
+      idpEntityId: idp.entityId,
+      idpSsoUrl: idp.ssoUrl,
+      idpSsoBinding: "redirect",
+      certificates: [certificate.value],
+      source: "demo-idp",
+      flags: { enabled: true, allowIdpInitiated: true, ...flags },
+    },
+    now,
+  );
 }
 
 export type DemoSsoRefusal =

@@ -32,10 +32,10 @@ const ASSERTION_LIFETIME_MS = 5 * 60_000;
 const DAY_MS = 86_400_000;
 
 /** The demo IdP's RSA 2048 key and self-signed certificate: made on first start, then reused from the database. */
-export async function ensureDemoIdpKey(db: Db): Promise<DemoIdpKey> {
+export async function ensureDemoIdpKey(db: Db, now: Date): Promise<DemoIdpKey> {
   const existing = await findDemoIdpKey(db);
   if (existing) return existing;
-  await insertDemoIdpKey(db, await generateDemoIdpKey(new Date()), new Date());
+  await insertDemoIdpKey(db, await generateDemoIdpKey(now), now);
   // Two starts racing both generate a key; the primary key keeps one, and both re-read the one that was kept.
   const stored = await findDemoIdpKey(db);
   if (!stored) throw new Error("the demo IdP key was neither stored nor found");

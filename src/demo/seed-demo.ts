@@ -21,7 +21,7 @@ export interface DemoSeed {
 export async function seedDemo(db: Db, now: Date): Promise<DemoSeed> {
   let clinic = await findClinicBySubdomain(db, DEMO_SUBDOMAIN);
   if (!clinic) {
-    const created = await createClinic(db, { subdomain: DEMO_SUBDOMAIN, name: "Demo Family Clinic", seats: 10 });
+    const created = await createClinic(db, { subdomain: DEMO_SUBDOMAIN, name: "Demo Family Clinic", seats: 10 }, now);
     clinic = created.ok ? created.value : await findClinicBySubdomain(db, DEMO_SUBDOMAIN);
   }
   if (!clinic) throw new Error("the demo clinic could not be created");
@@ -49,13 +49,17 @@ export async function seedDemo(db: Db, now: Date): Promise<DemoSeed> {
       .set({ password_hash: await hashPassword(adminPassword) })
       .where("id", "=", existing.id)
       .execute();
-    await recordAuditEvent(db, {
-      ...by,
-      clinicId: clinic.id,
-      action: "demo.reset_admin_password",
-      target: DEMO_ADMIN_EMAIL,
-      outcome: "success",
-    });
+    await recordAuditEvent(
+      db,
+      {
+        ...by,
+        clinicId: clinic.id,
+        action: "demo.reset_admin_password",
+        target: DEMO_ADMIN_EMAIL,
+        outcome: "success",
+      },
+      now,
+    );
   }
   return { clinic, adminEmail: DEMO_ADMIN_EMAIL, adminPassword };
 }

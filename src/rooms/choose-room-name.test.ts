@@ -27,9 +27,13 @@ for (const dialect of testDialects()) {
       const id = newId();
       await db
         .insertInto("users")
-        .values({ id, email: `${id}@example.org`, name: "Test Person", password_hash: null, created_at: nowIso() })
+        .values({ id, email: `${id}@example.org`, name: "Test Person", password_hash: null, created_at: nowIso(new Date()) })
         .execute();
-      if (roomName) await db.insertInto("rooms").values({ id: newId(), name: roomName, user_id: id, created_at: nowIso() }).execute();
+      if (roomName)
+        await db
+          .insertInto("rooms")
+          .values({ id: newId(), name: roomName, user_id: id, created_at: nowIso(new Date()) })
+          .execute();
       return { id };
     }
 
@@ -94,7 +98,7 @@ for (const dialect of testDialects()) {
     test("choose: gives the room and records room.choose in the audit log", async () => {
       const user = await givenUser();
       const clinicId = newId();
-      const result = await chooseRoomName(db, user, clinicId, " Calm-Room ", "203.0.113.9");
+      const result = await chooseRoomName(db, user, clinicId, " Calm-Room ", "203.0.113.9", new Date());
       assert.ok(result.ok);
       assert.deepEqual([result.value.name, result.value.userId], ["calm-room", user.id]);
       assert.equal((await findRoomForUser(db, user.id))?.id, result.value.id);
@@ -108,7 +112,7 @@ for (const dialect of testDialects()) {
     test("choose: an invalid name is refused with the rule's words and nothing is written", async () => {
       const user = await givenUser();
       const clinicId = newId();
-      assert.deepEqual(await chooseRoomName(db, user, clinicId, "-oops", null), {
+      assert.deepEqual(await chooseRoomName(db, user, clinicId, "-oops", null, new Date()), {
         ok: false,
         error: "invalid",
         message: "must not start or end with a hyphen",
@@ -121,7 +125,7 @@ for (const dialect of testDialects()) {
       await givenUser("busy-room");
       const user = await givenUser();
       const clinicId = newId();
-      assert.deepEqual(await chooseRoomName(db, user, clinicId, "BUSY-ROOM", null), {
+      assert.deepEqual(await chooseRoomName(db, user, clinicId, "BUSY-ROOM", null, new Date()), {
         ok: false,
         error: "room_name_taken",
         message: "is taken",
@@ -137,11 +141,11 @@ for (const dialect of testDialects()) {
     test("choose: asking again for the same room succeeds; asking for another is refused", async () => {
       const user = await givenUser();
       const clinicId = newId();
-      const first = await chooseRoomName(db, user, clinicId, "first-room", null);
-      const again = await chooseRoomName(db, user, clinicId, "First-Room", null);
+      const first = await chooseRoomName(db, user, clinicId, "first-room", null, new Date());
+      const again = await chooseRoomName(db, user, clinicId, "First-Room", null, new Date());
       assert.ok(first.ok && again.ok);
       assert.equal(again.value.id, first.value.id);
-      assert.deepEqual(await chooseRoomName(db, user, clinicId, "second-room", null), { ok: false, error: "user_has_room" });
+      assert.deepEqual(await chooseRoomName(db, user, clinicId, "second-room", null, new Date()), { ok: false, error: "user_has_room" });
       assert.equal((await findRoomForUser(db, user.id))?.name, "first-room");
       const events = await listAuditEvents(db, clinicId);
       assert.deepEqual(events.map((e) => `${e.outcome} ${e.target}`).sort(), ["failure second-room", "success first-room"]);
@@ -151,7 +155,7 @@ for (const dialect of testDialects()) {
       const user = await givenUser();
       // Open pooled connections first (PostgreSQL), so the requests overlap instead of queueing behind a connect.
       await Promise.all([1, 2, 3].map(() => db.selectFrom("rooms").select("id").limit(1).execute()));
-      const results = await Promise.all([1, 2, 3].map(() => chooseRoomName(db, user, newId(), "twin-click", null)));
+      const results = await Promise.all([1, 2, 3].map(() => chooseRoomName(db, user, newId(), "twin-click", null, new Date())));
       const ids = results.map((r) => (r.ok ? r.value.id : r.error));
       assert.equal(new Set(ids).size, 1, JSON.stringify(ids));
       const rooms = await db.selectFrom("rooms").select("id").where("user_id", "=", user.id).execute();
@@ -163,7 +167,7 @@ for (const dialect of testDialects()) {
 
     test("choose: two people racing for one name: exactly one wins", async () => {
       const [a, b] = [await givenUser(), await givenUser()];
-      const results = await Promise.all([a, b].map((u) => chooseRoomName(db, u!, newId(), "contested", null)));
+      const results = await Promise.all([a, b].map((u) => chooseRoomName(db, u!, newId(), "contested", null, new Date())));
       assert.deepEqual(results.map((r) => (r.ok ? "ok" : r.error)).sort(), ["ok", "room_name_taken"]);
     });
   });

@@ -31,6 +31,7 @@ export async function chooseRoomName(
   clinicId: string,
   rawName: string,
   ip: string | null,
+  now: Date,
 ): Promise<ChooseRoomNameResult> {
   const parsed = roomNameSchema.safeParse(rawName);
   if (!parsed.success) return { ok: false, error: "invalid", message: firstMessage(parsed.error.issues) };
@@ -38,13 +39,13 @@ export async function chooseRoomName(
   const audit = { actor: user.id, clinicId, action: "room.choose", target: name, ip } as const;
 
   const existing = await findRoomForUser(db, user.id);
-  if (existing) return existing.name === name ? { ok: true, value: existing } : refuse(db, audit, "user_has_room");
+  if (existing) return existing.name === name ? { ok: true, value: existing } : refuse(db, audit, "user_has_room", now);
 
-  const row = { id: newId(), name, user_id: user.id, created_at: nowIso() };
+  const row = { id: newId(), name, user_id: user.id, created_at: nowIso(now) };
   try {
     await db.transaction().execute(async (trx) => {
       await trx.insertInto("rooms").values(row).execute();
-      await recordAuditEvent(trx, { ...audit, outcome: "success" });
+      await recordAuditEvent(trx, { ...audit, outcome: "success" }, now);
     });
     return { ok: true, value: rowToRoom(row) };
   } catch (error) {
@@ -54,15 +55,16 @@ export async function chooseRoomName(
   // look again outside it. The same person's concurrent click for the same name is not a refusal.
   const mine = await findRoomForUser(db, user.id);
   if (mine?.name === name) return { ok: true, value: mine };
-  return refuse(db, audit, mine ? "user_has_room" : "room_name_taken");
+  return refuse(db, audit, mine ? "user_has_room" : "room_name_taken", now);
 }
 
 async function refuse(
   db: Db,
   audit: { actor: string; clinicId: string; action: string; target: string; ip: string | null },
   error: "user_has_room" | "room_name_taken",
+  now: Date,
 ): Promise<ChooseRoomNameResult> {
-  await recordAuditEvent(db, { ...audit, outcome: "failure", detail: { reason: error } });
+  await recordAuditEvent(db, { ...audit, outcome: "failure", detail: { reason: error } }, now);
   return error === "room_name_taken" ? { ok: false, error, message: ROOM_NAME_TAKEN } : { ok: false, error };
 }
 

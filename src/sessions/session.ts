@@ -43,7 +43,7 @@ export async function createSession(
   db: Db,
   input: { userId: string; clinicId: string | null; authMethod: AuthMethod },
   policy: SessionPolicy,
-  now: Date = new Date(),
+  now: Date,
 ): Promise<string> {
   const token = newSecret();
   await db
@@ -70,7 +70,7 @@ export async function validateSession(
   token: string,
   clinicId: string | null,
   policy: SessionPolicy,
-  now: Date = new Date(),
+  now: Date,
 ): Promise<ValidSession | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const id = sha256Hex(token);

@@ -27,7 +27,7 @@ export async function signInWithPassword(
   db: Db,
   input: { email: string; password: string; clinicId: string | null; ip: string; previousSessionToken?: string | null },
   policy: SessionPolicy,
-  now: Date = new Date(),
+  now: Date,
 ): Promise<{ ok: true; value: PasswordSignIn } | PasswordSignInRefusal> {
   const email = input.email.trim().toLowerCase();
   const audit = { actor: "anonymous", clinicId: input.clinicId, action: "sign_in.password", target: email, ip: input.ip };

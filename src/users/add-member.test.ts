@@ -29,7 +29,7 @@ for (const dialect of testDialects()) {
 
     async function givenClinic(seats: number): Promise<Clinic> {
       counter += 1;
-      const created = await createClinic(db, { subdomain: `seats-${counter}`, name: "Seat Clinic", seats });
+      const created = await createClinic(db, { subdomain: `seats-${counter}`, name: "Seat Clinic", seats }, new Date());
       assert.ok(created.ok);
       return created.value;
     }

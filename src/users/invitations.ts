@@ -19,7 +19,6 @@ export interface InvitationDelivery {
   /** The clinic's origin (scheme, host, port): links are `${origin}/invitations/<token>`. */
   origin: string;
   mailer: InvitationMailer;
-  now?: Date;
 }
 
 export interface IssuedInvitation {
@@ -46,13 +45,14 @@ export async function inviteMember(
   input: { email: string; name: string; role: Role },
   by: Actor,
   delivery: InvitationDelivery,
+  now: Date,
 ): Promise<Result<IssuedInvitation, "email_taken" | "seat_limit_reached">> {
-  const added = await addClinicMember(db, clinic, { ...input, status: "invited" }, by, delivery.now ?? new Date());
+  const added = await addClinicMember(db, clinic, { ...input, status: "invited" }, by, now);
   // No room name is asked for, so room_name_taken cannot happen here.
   if (!added.ok) return err(added.error as "email_taken" | "seat_limit_reached");
   // addClinicMember owns its transaction, so the invitation is a second one: should it fail, the member is listed
   // as invited and "Resend invitation" issues the link.
-  const link = await issueInvitation(db, clinic, added.value.user, "invitation.create", by, delivery);
+  const link = await issueInvitation(db, clinic, added.value.user, "invitation.create", by, delivery, now);
   return ok({ member: added.value, link });
 }
 
@@ -63,11 +63,12 @@ export async function resendInvitation(
   email: string,
   by: Actor,
   delivery: InvitationDelivery,
+  now: Date,
 ): Promise<Result<IssuedInvitation, "member_not_found" | "not_invited">> {
   const member = await findClinicMemberByEmail(db, clinic.id, email);
   if (!member) return err("member_not_found");
   if (member.membership.status !== "invited") return err("not_invited");
-  const link = await issueInvitation(db, clinic, member.user, "invitation.resend", by, delivery);
+  const link = await issueInvitation(db, clinic, member.user, "invitation.resend", by, delivery, now);
   return ok({ member, link });
 }
 
@@ -78,9 +79,9 @@ async function issueInvitation(
   action: string,
   by: Actor,
   delivery: InvitationDelivery,
+  now: Date,
 ): Promise<string> {
   const token = newSecret();
-  const now = delivery.now ?? new Date();
   const expiresAt = nowIso(new Date(now.getTime() + INVITATION_LIFETIME_MS));
   await db.transaction().execute(async (trx) => {
     await replaceInvitation(trx, {
@@ -108,7 +109,7 @@ export async function checkInvitation(
   db: Db,
   clinic: Clinic,
   token: string,
-  now: Date = new Date(),
+  now: Date,
 ): Promise<Result<CheckedInvitation, InvitationError>> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return err("invitation_not_found");
   const tokenHash = sha256Hex(token);
@@ -138,7 +139,7 @@ export async function acceptInvitation(
   clinic: Clinic,
   token: string,
   input: { password?: string | undefined; ip: string | null },
-  now: Date = new Date(),
+  now: Date,
 ): Promise<Result<PendingInvitation, InvitationError>> {
   const checked = await checkInvitation(db, clinic, token, now);
   if (!checked.ok) return checked;

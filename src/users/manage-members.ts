@@ -41,6 +41,7 @@ export async function updateMember(
   email: string,
   changes: MemberChanges,
   by: Actor,
+  now: Date,
 ): Promise<Result<ChangedMember, ManageMemberError>> {
   try {
     return await db.transaction().execute(async (trx) => {
@@ -74,14 +75,14 @@ export async function updateMember(
       // The link handed out before the removal must not work again now that they are invited once more.
       if (restoresInvitee) await trx.deleteFrom("invitations").where("user_id", "=", member.user.id).execute();
       // Removal takes effect now, not when the person's sessions would have expired: every host, every device.
-      if (status === "deactivated") await deleteSessionsOfUser(trx, member.user.id, "removed");
+      if (status === "deactivated") await deleteSessionsOfUser(trx, member.user.id, "removed", now);
       const audit = { ...by, clinicId: clinic.id, target: member.user.email, outcome: "success" as const };
       if (status !== before.status) {
         const action = status === "deactivated" ? "member.remove" : "member.restore";
-        await recordAuditEvent(trx, { ...audit, action, detail: { from: before.status, to: status } });
+        await recordAuditEvent(trx, { ...audit, action, detail: { from: before.status, to: status } }, now);
       }
       if (role !== before.role) {
-        await recordAuditEvent(trx, { ...audit, action: "member.role_change", detail: { from: before.role, to: role } });
+        await recordAuditEvent(trx, { ...audit, action: "member.role_change", detail: { from: before.role, to: role } }, now);
       }
       return ok({ member: { ...member, membership: { ...before, status, role } }, changed: true, reinvited: restoresInvitee });
     });
@@ -97,8 +98,9 @@ export function removeMember(
   clinic: Clinic,
   email: string,
   by: Actor,
+  now: Date,
 ): Promise<Result<ChangedMember, "member_not_found" | "last_admin">> {
-  return updateMember(db, clinic, email, { status: "deactivated" }, by) as Promise<
+  return updateMember(db, clinic, email, { status: "deactivated" }, by, now) as Promise<
     Result<ChangedMember, "member_not_found" | "last_admin">
   >;
 }
@@ -113,8 +115,9 @@ export function restoreMember(
   email: string,
   by: Actor,
   delivery: InvitationDelivery,
+  now: Date,
 ): Promise<Result<RestoredMember, "member_not_found" | "seat_limit_reached" | "invitation_pending">> {
-  return changeMember(db, clinic, email, { status: "active" }, by, delivery) as Promise<
+  return changeMember(db, clinic, email, { status: "active" }, by, delivery, now) as Promise<
     Result<RestoredMember, "member_not_found" | "seat_limit_reached" | "invitation_pending">
   >;
 }
@@ -132,12 +135,13 @@ export async function changeMember(
   changes: MemberChanges,
   by: Actor,
   delivery: InvitationDelivery,
+  now: Date,
 ): Promise<Result<RestoredMember, ManageMemberError>> {
-  const updated = await updateMember(db, clinic, email, changes, by);
+  const updated = await updateMember(db, clinic, email, changes, by, now);
   if (!updated.ok) return updated;
   if (!updated.value.reinvited) return ok({ ...updated.value, invitationLink: null });
   // A second step, as for a new invitation: should it fail, the person is listed as invited and "Resend invitation" issues the link.
-  const resent = await resendInvitation(db, clinic, updated.value.member.user.email, by, delivery);
+  const resent = await resendInvitation(db, clinic, updated.value.member.user.email, by, delivery, now);
   return ok({ ...updated.value, invitationLink: resent.ok ? resent.value.link : null });
 }
 
@@ -152,6 +156,7 @@ export function changeMemberRole(
   email: string,
   role: Role,
   by: Actor,
+  now: Date,
 ): Promise<Result<ChangedMember, "member_not_found" | "last_admin">> {
-  return updateMember(db, clinic, email, { role }, by) as Promise<Result<ChangedMember, "member_not_found" | "last_admin">>;
+  return updateMember(db, clinic, email, { role }, by, now) as Promise<Result<ChangedMember, "member_not_found" | "last_admin">>;
 }

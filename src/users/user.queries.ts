@@ -34,7 +34,7 @@ export type SessionEndReason = "removed";
  * Ends every session of a person at once, on every host: removing someone from a clinic takes effect now.
  * With a reason, the sign-in page can later say why (the ended sessions' hashed ids are kept for a while).
  */
-export async function deleteSessionsOfUser(db: Db, userId: string, reason?: SessionEndReason, now: Date = new Date()): Promise<void> {
+export async function deleteSessionsOfUser(db: Db, userId: string, reason: SessionEndReason, now: Date): Promise<void> {
   if (reason) {
     const ids = await db.selectFrom("sessions").select("id").where("user_id", "=", userId).execute();
     if (ids.length) {

@@ -18,7 +18,7 @@ describe("single sign-on in Chromium through the demo IdP", { skip: browserSkipR
     subdomain = clinic.subdomain;
     await givenMember(t, clinic, { email: "admin@demo-clinic.test", name: "Dana Admin", role: "admin", roomName: `dana-${subdomain}` });
     await givenMember(t, clinic, { email: "provider@demo-clinic.test", name: "Dr. Priya Provider", roomName: `priya-${subdomain}` });
-    await connectClinicToDemoIdp(t.db, clinic.id, t.demoIdp!);
+    await connectClinicToDemoIdp(t.db, clinic.id, t.demoIdp!, new Date());
   });
   after(() => stopAppInChromium({ t, browser }));
 

@@ -78,7 +78,7 @@ export async function startTestApp(
   const alias = options.withDemoIdp === "on-another-site" ? await startSiteAlias(port, new URL(mainOrigin(config)).host) : null;
   // The IdP names its own URLs from the main site's address: under the alias they are http://127.0.0.1:ALIAS/demo-idp/….
   const idpConfig = alias ? { ...config, baseDomain: "127.0.0.1", publicPort: alias.port } : config;
-  const demoIdp = options.withDemoIdp ? createDemoIdp(idpConfig, await ensureDemoIdpKey(db)) : null;
+  const demoIdp = options.withDemoIdp ? createDemoIdp(idpConfig, await ensureDemoIdpKey(db, new Date())) : null;
   const app = await buildApp({
     demoIdp,
     config,
@@ -119,7 +119,7 @@ export function uniqueSubdomain(prefix = "clinic"): string {
 }
 
 export async function givenClinic(t: TestApp, seats = 5, name = "Acme Health"): Promise<Clinic> {
-  const created = await createClinic(t.db, { subdomain: uniqueSubdomain(), name, seats });
+  const created = await createClinic(t.db, { subdomain: uniqueSubdomain(), name, seats }, new Date());
   if (!created.ok) throw new Error(created.error);
   return created.value;
 }

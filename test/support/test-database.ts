@@ -21,7 +21,7 @@ export async function openMigratedDatabase(dialect: Dialect): Promise<MigratedDa
     db,
     async givenClinic(seats = 5) {
       counter += 1;
-      const created = await createClinic(db, { subdomain: `module-${process.pid}-${counter}`, name: "Module Clinic", seats });
+      const created = await createClinic(db, { subdomain: `module-${process.pid}-${counter}`, name: "Module Clinic", seats }, new Date());
       if (!created.ok) throw new Error(created.error);
       return created.value;
     },

@@ -32,20 +32,25 @@ export async function changeSamlFlags(
   clinic: Clinic,
   flags: SamlConnectionChanges,
   by: Actor,
+  now: Date,
 ): Promise<Result<SamlConnection, ChangeFlagsError>> {
   const connection = await findSamlConnection(db, clinic.id);
   if (!connection) return err("not_configured");
   if (isEnforcementPremature(connection, flags)) return err("enforce_before_first_sign_in");
   await db.transaction().execute(async (trx) => {
-    await updateSamlConnectionFlags(trx, clinic.id, flags);
-    await recordAuditEvent(trx, {
-      ...by,
-      clinicId: clinic.id,
-      action: "sso.saml.flags",
-      target: clinic.subdomain,
-      outcome: "success",
-      detail: { ...flags },
-    });
+    await updateSamlConnectionFlags(trx, clinic.id, flags, now);
+    await recordAuditEvent(
+      trx,
+      {
+        ...by,
+        clinicId: clinic.id,
+        action: "sso.saml.flags",
+        target: clinic.subdomain,
+        outcome: "success",
+        detail: { ...flags },
+      },
+      now,
+    );
   });
   return ok((await findSamlConnection(db, clinic.id))!);
 }

@@ -35,6 +35,7 @@ export async function configureSamlConnection(
   input: ConfigureSamlInput,
   policy: FetchPolicy,
   by: Actor,
+  now: Date,
 ): Promise<Result<SamlConnection, "enforce_before_first_sign_in"> | { ok: false; error: ConfigureError }> {
   const settings = await readIdpSettings(input.source, policy);
   if (!settings.ok) return settings;
@@ -52,20 +53,29 @@ export async function configureSamlConnection(
   const connection = await db.transaction().execute(async (trx) => {
     // Judged against the settings as they will be saved: a new IdP cannot inherit the old one's success.
     if (isEnforcementPremature(await findSamlConnection(trx, clinic.id), input.flags, settings.value)) return null;
-    const saved = await saveSamlConnection(trx, clinic.id, {
-      ...settings.value,
-      preset: input.preset,
-      source: sourceLabel,
-      flags: input.flags,
-    });
-    await recordAuditEvent(trx, {
-      ...by,
-      clinicId: clinic.id,
-      action: "sso.saml.configure",
-      target: saved.idpEntityId,
-      outcome: "success",
-      detail: { source: sourceLabel, preset: input.preset, certificates: saved.certificates.map((c) => c.fingerprintSha256).join(" ") },
-    });
+    const saved = await saveSamlConnection(
+      trx,
+      clinic.id,
+      {
+        ...settings.value,
+        preset: input.preset,
+        source: sourceLabel,
+        flags: input.flags,
+      },
+      now,
+    );
+    await recordAuditEvent(
+      trx,
+      {
+        ...by,
+        clinicId: clinic.id,
+        action: "sso.saml.configure",
+        target: saved.idpEntityId,
+        outcome: "success",
+        detail: { source: sourceLabel, preset: input.preset, certificates: saved.certificates.map((c) => c.fingerprintSha256).join(" ") },
+      },
+      now,
+    );
     return saved;
   });
   return connection ? ok(connection) : err("enforce_before_first_sign_in");

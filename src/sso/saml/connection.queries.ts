@@ -18,10 +18,11 @@ export async function saveSamlConnection(
   db: Db,
   clinicId: string,
   input: IdpSettings & { preset: IdpPreset; source: string; flags: Partial<SamlConnectionFlags> },
+  now: Date,
 ): Promise<SamlConnection> {
   const existing = await findSamlConnection(db, clinicId);
   const flags = { ...DEFAULT_FLAGS, ...(existing ?? {}), ...input.flags };
-  const now = nowIso();
+  const at = nowIso(now);
   const row = {
     clinic_id: clinicId,
     preset: input.preset,
@@ -36,8 +37,8 @@ export async function saveSamlConnection(
     source: input.source,
     // "Has worked" belongs to the connection as it was: a new IdP, SSO URL or certificate must prove itself again.
     last_success_at: existing && keepsProvenTrust(existing, input) ? existing.lastSuccessAt : null,
-    created_at: now,
-    updated_at: now,
+    created_at: at,
+    updated_at: at,
   };
   if (existing) {
     const { clinic_id: _, created_at: __, ...changes } = row;
@@ -48,8 +49,8 @@ export async function saveSamlConnection(
   return (await findSamlConnection(db, clinicId))!;
 }
 
-export async function updateSamlConnectionFlags(db: Db, clinicId: string, flags: SamlConnectionChanges): Promise<void> {
-  const changes: Record<string, number | string> = { updated_at: nowIso() };
+export async function updateSamlConnectionFlags(db: Db, clinicId: string, flags: SamlConnectionChanges, now: Date): Promise<void> {
+  const changes: Record<string, number | string> = { updated_at: nowIso(now) };
   if (flags.preset !== undefined) changes.preset = flags.preset;
   if (flags.enabled !== undefined) changes.enabled = Number(flags.enabled);
   if (flags.allowIdpInitiated !== undefined) changes.allow_idp_initiated = Number(flags.allowIdpInitiated);

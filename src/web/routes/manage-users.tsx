@@ -55,7 +55,7 @@ const NEW_LINK_SECONDS = 300;
 export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext): void {
   const mailer = ctx.invitationMailer;
   const actorOf = (request: FastifyRequest, admin: Admin): Actor => ({ actor: admin.auth.user.id, ip: clientIp(request) });
-  const delivery = (admin: Admin) => ({ origin: clinicOrigin(ctx.config, admin.clinic.subdomain), mailer, now: ctx.clock() });
+  const delivery = (admin: Admin) => ({ origin: clinicOrigin(ctx.config, admin.clinic.subdomain), mailer });
 
   async function renderUsers(
     reply: FastifyReply,
@@ -150,14 +150,21 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     const admin = await requireClinicAdmin(request, reply);
     if (!admin) return reply;
     const email = normalizeEmail(formFields(request).email ?? "");
-    return afterChange(request, reply, admin, email, await removeMember(ctx.db, admin.clinic, email, actorOf(request, admin)), "removed");
+    return afterChange(
+      request,
+      reply,
+      admin,
+      email,
+      await removeMember(ctx.db, admin.clinic, email, actorOf(request, admin), ctx.clock()),
+      "removed",
+    );
   });
 
   app.post("/settings/users/restore", { preHandler: app.csrfProtection }, async (request, reply) => {
     const admin = await requireClinicAdmin(request, reply);
     if (!admin) return reply;
     const email = normalizeEmail(formFields(request).email ?? "");
-    const restored = await restoreMember(ctx.db, admin.clinic, email, actorOf(request, admin), delivery(admin));
+    const restored = await restoreMember(ctx.db, admin.clinic, email, actorOf(request, admin), delivery(admin), ctx.clock());
     // A restored invitee is invited again: rendered, not redirected, because their new link holds the token.
     if (restored.ok && restored.value.invitationLink) {
       const restoredEmail = restored.value.member.user.email;
@@ -179,7 +186,7 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
       reply,
       admin,
       email,
-      await changeMemberRole(ctx.db, admin.clinic, email, role.data, actorOf(request, admin)),
+      await changeMemberRole(ctx.db, admin.clinic, email, role.data, actorOf(request, admin), ctx.clock()),
       role.data,
     );
   });
@@ -191,7 +198,7 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     const form = { email: fields.email ?? "", name: fields.name ?? "", role: fields.role ?? "provider", errors: {} };
     const input = InviteBody.safeParse(form);
     if (!input.success) return renderUsers(reply, admin, { invite: { ...form, errors: fieldMessages(input.error) } }, 400);
-    const invited = await inviteMember(ctx.db, admin.clinic, input.data, actorOf(request, admin), delivery(admin));
+    const invited = await inviteMember(ctx.db, admin.clinic, input.data, actorOf(request, admin), delivery(admin), ctx.clock());
     if (!invited.ok) {
       const refusal = REFUSALS[invited.error];
       return renderUsers(reply, admin, { error: refusal.say(input.data.email), invite: form }, refusal.status);
@@ -203,7 +210,7 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     const admin = await requireClinicAdmin(request, reply);
     if (!admin) return reply;
     const email = normalizeEmail(formFields(request).email ?? "");
-    const resent = await resendInvitation(ctx.db, admin.clinic, email, actorOf(request, admin), delivery(admin));
+    const resent = await resendInvitation(ctx.db, admin.clinic, email, actorOf(request, admin), delivery(admin), ctx.clock());
     if (!resent.ok) {
       const refusal = REFUSALS[resent.error];
       return renderUsers(reply, admin, { error: refusal.say(email) }, refusal.status);

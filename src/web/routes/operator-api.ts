@@ -81,7 +81,7 @@ export function registerOperatorApi(app: FastifyInstance, ctx: WebContext): void
     api.post("/api/v1/clinics", async (request, reply) => {
       const input = CreateClinicBody.safeParse(request.body);
       if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
-      const created = await createClinic(ctx.db, input.data);
+      const created = await createClinic(ctx.db, input.data, ctx.clock());
       if (!created.ok) {
         return sendProblem(request, reply, {
           status: 409,

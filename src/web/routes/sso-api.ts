@@ -130,6 +130,7 @@ export function registerSsoApi(api: FastifyInstance, ctx: WebContext): void {
         { source, preset: (preset ?? existing?.preset ?? "generic") as IdpPreset, flags },
         { allowInsecure },
         { actor: "operator", ip: clientIp(request) },
+        ctx.clock(),
       );
       if (!result.ok && result.error === "enforce_before_first_sign_in") return sendProblem(request, reply, enforceAfterChange);
       if (!result.ok) {
@@ -153,7 +154,7 @@ export function registerSsoApi(api: FastifyInstance, ctx: WebContext): void {
     if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
     const { preset, ...flags } = input.data;
     const changes = { ...flags, ...(preset ? { preset: preset as IdpPreset } : {}) };
-    const changed = await changeSamlFlags(ctx.db, clinic, changes, { actor: "operator", ip: clientIp(request) });
+    const changed = await changeSamlFlags(ctx.db, clinic, changes, { actor: "operator", ip: clientIp(request) }, ctx.clock());
     if (!changed.ok) return sendProblem(request, reply, changed.error === "not_configured" ? notConfigured : enforceTooEarly);
     return reply.send(describeSamlConnection(ctx.config, clinic, changed.value, ctx.clock()));
   });

@@ -41,6 +41,7 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
       admin.clinic,
       { [flag]: fields.value === "on" },
       { actor: admin.auth.user.id, ip: clientIp(request) },
+      ctx.clock(),
     );
     if (!changed.ok) {
       const error =

@@ -71,9 +71,9 @@ export function registerUsersApi(api: FastifyInstance, ctx: WebContext): void {
     if (!clinic) return sendProblem(request, reply, noSuchClinic);
     const input = PatchBody.safeParse(request.body);
     if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
-    const delivery = { origin: clinicOrigin(ctx.config, clinic.subdomain), mailer: ctx.invitationMailer, now: ctx.clock() };
+    const delivery = { origin: clinicOrigin(ctx.config, clinic.subdomain), mailer: ctx.invitationMailer };
     const by = { actor: "operator", ip: clientIp(request) };
-    const updated = await changeMember(ctx.db, clinic, normalizeEmail(request.params.email), input.data, by, delivery);
+    const updated = await changeMember(ctx.db, clinic, normalizeEmail(request.params.email), input.data, by, delivery, ctx.clock());
     if (!updated.ok) return sendProblem(request, reply, MANAGE_MEMBER_PROBLEMS[updated.error]);
     // A restored invitee is invited again: their new link is in this answer only (its token is stored hashed).
     const { invitationLink } = updated.value;

@@ -64,7 +64,7 @@ export function registerWelcomeRoutes(app: FastifyInstance, ctx: WebContext): vo
           const auth = request.auth;
           if (!auth) return reply.redirect("/sign-in?returnTo=%2Fwelcome", 303);
           const typed = (formFields(request).roomName ?? "").slice(0, MAX_TYPED_LENGTH);
-          const result = await chooseRoomName(ctx.db, auth.user, request.clinic!.id, typed, clientIp(request));
+          const result = await chooseRoomName(ctx.db, auth.user, request.clinic!.id, typed, clientIp(request), ctx.clock());
           // Someone who already has a room (a second click, another tab) has nothing left to set up here.
           if (result.ok || result.error === "user_has_room") return reply.redirect("/dashboard", 303);
           return renderWelcome(request, reply, auth, typed, result.message, result.error === "invalid" ? 400 : 409);
