@@ -14,11 +14,13 @@ export async function getClinic(db: Db, id: string): Promise<Clinic> {
   return rowToClinic(await db.selectFrom("clinics").selectAll().where("id", "=", id).executeTakeFirstOrThrow());
 }
 
+export type CreateClinicError = "subdomain_taken";
+
 export async function createClinic(
   db: Db,
   input: { subdomain: string; name: string; seats: number },
   now: Date,
-): Promise<Result<Clinic, "subdomain_taken">> {
+): Promise<Result<Clinic, CreateClinicError>> {
   const row = { id: newId(), subdomain: input.subdomain, name: input.name, seats: input.seats, created_at: nowIso(now) };
   // The unique index decides a race between two creations; the pre-check only gives the common case a clean answer.
   if (await findClinicBySubdomain(db, input.subdomain)) return err("subdomain_taken");

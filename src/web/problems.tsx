@@ -5,6 +5,7 @@ import { fieldMessages } from "../field-messages.js";
 import { newReference } from "../ids.js";
 import { ErrorPage } from "./pages/error.js";
 import { renderPage, sendPage } from "./render.js";
+import { statusOf, type StatusCode } from "./statuses.js";
 
 /** A refusal as the API client or the person in front of the page will see it. */
 export interface Problem {
@@ -18,6 +19,11 @@ export interface Problem {
   next?: { href: string; label: string } | undefined;
 }
 
+/** A refusal with the status its code has in statuses.ts: problems are built with this, never with a status of their own. */
+export function problem(code: StatusCode, text: Omit<Problem, "status" | "code">): Problem {
+  return { status: statusOf(code), code, ...text };
+}
+
 function wantsJson(request: FastifyRequest): boolean {
   return isApiPath(request.url);
 }
@@ -26,7 +32,7 @@ function isApiPath(url: string): boolean {
   return url.startsWith("/api/");
 }
 
-/** The one place HTTP statuses and error pages are produced. */
+/** The one place error pages and JSON refusals are produced, with the status statuses.ts gives their code. */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem, reference?: string): FastifyReply {
   if (wantsJson(request)) {
     return reply.status(problem.status).send({
@@ -49,16 +55,14 @@ export function invalidInput(error: ZodError): Problem {
   const summary = Object.entries(fields)
     .map(([field, message]) => `${field} ${message}`)
     .join("; ");
-  return { status: 400, code: "invalid_input", title: "Please check the form", message: summary, fields };
+  return problem("invalid_input", { title: "Please check the form", message: summary, fields });
 }
 
-export const notFound: Problem = {
-  status: 404,
-  code: "not_found",
+export const notFound: Problem = problem("not_found", {
   title: "Page not found",
   message: "There is nothing at this address. Check the link, or start again from the sign-in page.",
   next: { href: "/sign-in", label: "Go to sign-in" },
-};
+});
 
 /**
  * Errors the router raises before any route or hook runs (a path that is not valid percent-encoding, a path
@@ -74,32 +78,28 @@ export function handleFrameworkError(error: FastifyError, request: FastifyReques
  * malformed request line): there is no request object, so the page is written to the socket as it is.
  */
 export function clientErrorResponse(error: { code?: string; rawPacket?: unknown }): string {
-  const problem: Problem =
+  const refused: Problem =
     error.code === "HPE_HEADER_OVERFLOW"
-      ? {
-          status: 431,
-          code: "request_too_large",
+      ? problem("request_too_large", {
           title: "This address is too long",
           message:
             "The address or the request's headers are longer than this site accepts. Check the link, or start again from the sign-in page.",
           next: { href: "/sign-in", label: "Go to sign-in" },
-        }
+        })
       : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
-        ? {
-            status: 408,
-            code: "request_timeout",
+        ? problem("request_timeout", {
             title: "The request took too long",
             message: "The request did not arrive in time. Please try again.",
-          }
-        : { status: 400, code: "malformed_request", title: "Request refused", message: "The request could not be understood." };
+          })
+        : problem("malformed_request", { title: "Request refused", message: "The request could not be understood." });
   // The start of the raw request tells an API call from a page, as the URL does for every other error.
   const requestLine = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.subarray(0, 64).toString("latin1") : "";
   const api = isApiPath(requestLine.replace(/^[A-Z]+ /, ""));
   const body = api
-    ? JSON.stringify({ error: problem.code, message: problem.message })
-    : renderPage(<ErrorPage title={problem.title} message={problem.message} next={problem.next} />);
+    ? JSON.stringify({ error: refused.code, message: refused.message })
+    : renderPage(<ErrorPage title={refused.title} message={refused.message} next={refused.next} />);
   const headers = [
-    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}`,
+    `HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status]}`,
     `content-type: ${api ? "application/json; charset=utf-8" : "text/html; charset=utf-8"}`,
     `content-length: ${Buffer.byteLength(body)}`,
     "cache-control: no-store",
@@ -124,12 +124,10 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   return sendProblem(
     request,
     reply,
-    {
-      status: 500,
-      code: "internal_error",
+    problem("internal_error", {
       title: "Something went wrong",
       message: "We could not finish this request. Nothing was changed. Please try again in a moment.",
-    },
+    }),
     reference,
   );
 }
@@ -137,58 +135,41 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
 function knownProblem(error: FastifyError): Problem | null {
   switch (error.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return {
-        status: 413,
-        code: "body_too_large",
-        title: "Too much data",
-        message: "The request body is larger than this endpoint accepts.",
-      };
+      return problem("body_too_large", { title: "Too much data", message: "The request body is larger than this endpoint accepts." });
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return {
-        status: 415,
-        code: "unsupported_media_type",
-        title: "Unsupported format",
-        message: "Send application/json (API) or a form (pages).",
-      };
+      return problem("unsupported_media_type", { title: "Unsupported format", message: "Send application/json (API) or a form (pages)." });
     case "FST_ERR_CTP_INVALID_JSON_BODY":
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
-      return { status: 400, code: "malformed_body", title: "Malformed request", message: "The request body is not valid JSON." };
+      return problem("malformed_body", { title: "Malformed request", message: "The request body is not valid JSON." });
     // The router's own errors would otherwise echo the path back in Fastify's JSON.
     case "FST_ERR_BAD_URL":
-      return {
-        status: 400,
-        code: "bad_url",
+      return problem("bad_url", {
         title: "This address is not valid",
         message: "The address contains characters that are not allowed. Check the link, or start again from the sign-in page.",
         next: { href: "/sign-in", label: "Go to sign-in" },
-      };
+      });
     case "FST_ERR_MAX_PARAM_LENGTH":
-      return {
-        status: 414,
-        code: "url_too_long",
+      return problem("url_too_long", {
         title: "This address is too long",
         message: "The address is longer than this site accepts. Check the link, or start again from the sign-in page.",
         next: { href: "/sign-in", label: "Go to sign-in" },
-      };
+      });
     case "FST_CSRF_INVALID_TOKEN":
     case "FST_CSRF_MISSING_SECRET":
-      return {
-        status: 403,
-        code: "form_expired",
+      return problem("form_expired", {
         title: "This form has expired",
         message: "For your security the form could not be accepted. Go back, reload the page and try again.",
         next: { href: "/sign-in", label: "Back to sign-in" },
-      };
+      });
   }
   if (error.statusCode === 429) {
-    return {
-      status: 429,
-      code: "rate_limited",
+    return problem("rate_limited", {
       title: "Too many attempts",
       message: "Too many attempts from your network. Wait a minute and try again.",
-    };
+    });
   }
+  // Any other refusal the framework raises keeps the status the framework gave it.
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     return { status: error.statusCode, code: "bad_request", title: "Request refused", message: "The request could not be understood." };
   }

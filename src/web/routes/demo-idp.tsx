@@ -16,67 +16,54 @@ import type { WebContext } from "../context.js";
 import { csrfToken, formFields } from "../forms.js";
 import { AutoPostPage } from "../pages/auto-post.js";
 import { DemoIdpAppsPage, DemoIdpLoginPage } from "../pages/demo-idp.js";
-import { notFound, sendProblem, type Problem } from "../problems.js";
+import { problem, notFound, sendProblem, type Problem } from "../problems.js";
 import { sendPage } from "../render.js";
+import { statusOf } from "../statuses.js";
 
 const START_OVER = { href: "/demo-idp/apps", label: "Open the demo identity provider's apps" };
 
 const REFUSALS: Record<DemoSsoRefusal, Problem> = {
-  request_too_large: {
-    status: 413,
-    code: "demo_idp_request_too_large",
+  request_too_large: problem("demo_idp_request_too_large", {
     title: "Sign-in request too large",
     message: "This sign-in request is far larger than any real one, so the demo identity provider did not read it.",
     next: START_OVER,
-  },
-  relay_state_too_long: {
-    status: 400,
-    code: "demo_idp_relay_state_too_long",
+  }),
+  relay_state_too_long: problem("demo_idp_relay_state_too_long", {
     title: "Sign-in request refused",
     message: `The RelayState sent with this sign-in request is longer than ${MAX_RELAY_STATE_CHARS} characters, so the demo identity provider did not accept it.`,
     next: START_OVER,
-  },
-  malformed_request: {
-    status: 400,
-    code: "demo_idp_malformed_request",
+  }),
+  malformed_request: problem("demo_idp_malformed_request", {
     title: "Unreadable sign-in request",
     message:
       "This is not a SAML sign-in request (AuthnRequest) the demo identity provider can read. Start again from your clinic's sign-in page.",
     next: START_OVER,
-  },
-  wrong_destination: {
-    status: 400,
-    code: "demo_idp_wrong_destination",
+  }),
+  wrong_destination: problem("demo_idp_wrong_destination", {
     title: "Sign-in request for another provider",
     message:
       "This sign-in request is addressed to a different identity provider: its Destination is not the demo identity provider's SSO URL.",
     next: START_OVER,
-  },
-  unknown_service_provider: {
-    status: 403,
-    code: "demo_idp_unknown_service_provider",
+  }),
+  unknown_service_provider: problem("demo_idp_unknown_service_provider", {
     title: "Unknown application",
     message:
       "The application asking you to sign in is not connected to the demo identity provider: its Issuer is not the SP entity ID of any clinic connected here. Connect the clinic to the demo identity provider first.",
     next: START_OVER,
-  },
-  acs_mismatch: {
-    status: 400,
-    code: "demo_idp_acs_mismatch",
+  }),
+  acs_mismatch: problem("demo_idp_acs_mismatch", {
     title: "Unexpected return address",
     message:
       "The application asked for the answer to go to an address that is not its registered sign-in address (ACS URL), so the demo identity provider will not send it there.",
     next: START_OVER,
-  },
+  }),
 };
 
-const UNKNOWN_APP: Problem = {
-  status: 404,
-  code: "demo_idp_unknown_app",
+const UNKNOWN_APP: Problem = problem("demo_idp_unknown_app", {
   title: "App not found",
   message: "That clinic is not connected to the demo identity provider.",
   next: START_OVER,
-};
+});
 
 const PERSON_REFUSALS: Record<DemoPersonRefusal, string> = {
   unknown_person: "Choose one of the demo people to sign in as, or type an email and a name.",
@@ -114,11 +101,11 @@ export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp
     const signIn = await readDemoSignInRequest(ctx.db, ctx.config, idp, { samlRequest: fields.SAMLRequest, relayState: fields.RelayState });
     if (!signIn.ok) return sendProblem(request, reply, REFUSALS[signIn.error]);
     const answer = await answerDemoSignIn(idp, signIn.value, choiceFrom(fields), ctx.clock());
-    if (!answer.ok) return sendLoginPage(reply, signIn.value, String(fields.SAMLRequest), PERSON_REFUSALS[answer.error]);
+    if (!answer.ok) return sendLoginPage(reply, signIn.value, String(fields.SAMLRequest), answer.error);
     return sendAutoPost(reply, answer.value);
   });
 
-  async function sendApps(reply: FastifyReply, error?: string) {
+  async function sendApps(reply: FastifyReply, refusal?: DemoPersonRefusal) {
     const apps = (await listDemoIdpApps(ctx.db, ctx.config, idp)).map(({ clinic, sp }) => ({
       clinicId: clinic.id,
       clinicName: clinic.name,
@@ -126,8 +113,8 @@ export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp
     }));
     return sendPage(
       reply,
-      <DemoIdpAppsPage apps={apps} people={DEMO_PEOPLE} csrfToken={csrfToken(reply)} error={error} />,
-      error ? 400 : 200,
+      <DemoIdpAppsPage apps={apps} people={DEMO_PEOPLE} csrfToken={csrfToken(reply)} error={refusal && PERSON_REFUSALS[refusal]} />,
+      refusal && statusOf(`demo_idp_${refusal}`),
     );
   }
 
@@ -135,13 +122,15 @@ export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp
 
   // Single logout: the demo IdP keeps no session of its own, so there is nothing to end; say so and offer the way back.
   app.get("/demo-idp/slo", onMainSiteOnly, async (request, reply) =>
-    sendProblem(request, reply, {
-      status: 200,
-      code: "demo_idp_signed_out",
-      title: "Signed out of the demo identity provider",
-      message: "The demo identity provider keeps no session, so you are signed out of it. Sign out of your clinic from its own pages.",
-      next: START_OVER,
-    }),
+    sendProblem(
+      request,
+      reply,
+      problem("demo_idp_signed_out", {
+        title: "Signed out of the demo identity provider",
+        message: "The demo identity provider keeps no session, so you are signed out of it. Sign out of your clinic from its own pages.",
+        next: START_OVER,
+      }),
+    ),
   );
 
   app.post("/demo-idp/apps", withCsrf, async (request, reply) => {
@@ -149,13 +138,13 @@ export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp
     const signIn = await startDemoIdpInitiatedSignIn(ctx.db, ctx.config, idp, fields.clinic);
     if (!signIn) return sendProblem(request, reply, UNKNOWN_APP);
     const answer = await answerDemoSignIn(idp, signIn, choiceFrom(fields), ctx.clock());
-    if (!answer.ok) return sendApps(reply, PERSON_REFUSALS[answer.error]);
+    if (!answer.ok) return sendApps(reply, answer.error);
     return sendAutoPost(reply, answer.value);
   });
 }
 
 /** The demo IdP's login page for one checked AuthnRequest, which travels on in a hidden field. */
-function sendLoginPage(reply: FastifyReply, signIn: DemoSignIn, samlRequest: string, error?: string): FastifyReply {
+function sendLoginPage(reply: FastifyReply, signIn: DemoSignIn, samlRequest: string, refusal?: DemoPersonRefusal): FastifyReply {
   return sendPage(
     reply,
     <DemoIdpLoginPage
@@ -165,9 +154,9 @@ function sendLoginPage(reply: FastifyReply, signIn: DemoSignIn, samlRequest: str
       samlRequest={samlRequest}
       relayState={signIn.relayState}
       csrfToken={csrfToken(reply)}
-      error={error}
+      error={refusal && PERSON_REFUSALS[refusal]}
     />,
-    error ? 400 : 200,
+    refusal && statusOf(`demo_idp_${refusal}`),
   );
 }
 

@@ -6,36 +6,29 @@ import { passwordSchema } from "../../users/user.js";
 import type { WebContext } from "../context.js";
 import { bySite, clientIp, csrfToken, formFields } from "../forms.js";
 import { InvitationPage } from "../pages/invitation.js";
-import { notFound, sendProblem, type Problem } from "../problems.js";
+import { problem, notFound, sendProblem, type Problem } from "../problems.js";
 import { sendPage } from "../render.js";
 import { readSessionToken, setSessionCookie } from "../session-cookie.js";
+import { seeOther, statusOf } from "../statuses.js";
 
 const INVITATION_PROBLEMS: Record<InvitationError, Problem> = {
-  invitation_not_found: {
-    status: 404,
-    code: "invitation_not_found",
+  invitation_not_found: problem("invitation_not_found", {
     title: "This invitation link is not valid",
     message: "Check that you opened the whole link from your invitation, or ask your clinic's admin to send a new one.",
-  },
-  invitation_used: {
-    status: 410,
-    code: "invitation_used",
+  }),
+  invitation_used: problem("invitation_used", {
     title: "This invitation was already used",
     message: "You have already joined with this link. Sign in instead.",
     next: { href: "/sign-in", label: "Go to sign-in" },
-  },
-  invitation_expired: {
-    status: 410,
-    code: "invitation_expired",
+  }),
+  invitation_expired: problem("invitation_expired", {
     title: "This invitation has expired",
     message: "Invitation links work for 7 days. Ask your clinic's admin to resend your invitation.",
-  },
-  invitation_revoked: {
-    status: 410,
-    code: "invitation_revoked",
+  }),
+  invitation_revoked: problem("invitation_revoked", {
     title: "This invitation was withdrawn",
     message: "Your clinic's admin withdrew this invitation. Ask them if you think this is a mistake.",
-  },
+  }),
 };
 
 /** The public side of invitations: the link a person opens, and accepting it with a password or with SSO. */
@@ -48,7 +41,7 @@ export function registerInvitationRoutes(app: FastifyInstance, ctx: WebContext):
     invitee: { name: string; email: string },
     token: string,
     error?: string,
-    status = 200,
+    status?: number,
   ) {
     const clinic = request.clinic!;
     const sso = await ssoSignInOptions(ctx.db, clinic.id);
@@ -106,12 +99,19 @@ export function registerInvitationRoutes(app: FastifyInstance, ctx: WebContext):
               checked.value,
               token,
               "Your clinic has no single sign-on: choose a password instead.",
-              400,
+              statusOf("sso_not_available"),
             );
           }
           const password = withSso ? null : passwordSchema.safeParse(fields.password ?? "");
           if (password && !password.success) {
-            return renderInvitation(request, reply, checked.value, token, `Your password ${password.error.issues[0]!.message}.`, 400);
+            return renderInvitation(
+              request,
+              reply,
+              checked.value,
+              token,
+              `Your password ${password.error.issues[0]!.message}.`,
+              statusOf("invalid_password"),
+            );
           }
           const joined = await joinWithInvitation(
             ctx.db,
@@ -122,10 +122,10 @@ export function registerInvitationRoutes(app: FastifyInstance, ctx: WebContext):
             ctx.clock(),
           );
           if (!joined.ok) return sendProblem(request, reply, INVITATION_PROBLEMS[joined.error]);
-          if (!joined.value.sessionToken) return reply.redirect("/saml/login?returnTo=%2Fdashboard", 303);
+          if (!joined.value.sessionToken) return seeOther(reply, "/saml/login?returnTo=%2Fdashboard");
           setSessionCookie(reply, ctx.config, joined.value.sessionToken);
           // Straight on: the dashboard sends anyone without a room to /welcome first.
-          return reply.redirect("/dashboard", 303);
+          return seeOther(reply, "/dashboard");
         },
       },
       sendNotFound,

@@ -15,6 +15,7 @@ import { ManageUsersPage, type InviteForm } from "../pages/manage-users.js";
 import { fieldMessages } from "../../field-messages.js";
 import { keepNotice, takeNotice, type Notice } from "../notices.js";
 import { sendPage } from "../render.js";
+import { seeOther, statusOf } from "../statuses.js";
 
 type Admin = NonNullable<Awaited<ReturnType<typeof requireClinicAdmin>>>;
 
@@ -22,16 +23,14 @@ const InviteBody = z.object({ email: emailSchema, name: personNameSchema, role: 
 
 // Every refusal in words the admin can act on. On this page the actor is always an active admin, so the
 // last admin being changed is always the actor.
-const REFUSALS: Record<ManageMemberError | "not_invited" | "email_taken", { status: number; say: (email: string) => string }> = {
-  member_not_found: { status: 404, say: () => "That person is not a member of this clinic." },
-  last_admin: { status: 409, say: () => "You are the last admin: make someone else admin first." },
-  seat_limit_reached: { status: 422, say: () => "No free seat: remove someone or add seats." },
-  invitation_pending: { status: 409, say: (e) => `${e} has not accepted their invitation yet: resend it instead.` },
-  not_invited: { status: 409, say: (e) => `${e} has already joined or was removed, so there is no invitation to resend.` },
-  email_taken: {
-    status: 409,
-    say: () => "That email already has an account, here or at another clinic. If they were removed, restore them from the list.",
-  },
+type Refusal = ManageMemberError | "not_invited" | "email_taken";
+const REFUSALS: Record<Refusal, (email: string) => string> = {
+  member_not_found: () => "That person is not a member of this clinic.",
+  last_admin: () => "You are the last admin: make someone else admin first.",
+  seat_limit_reached: () => "No free seat: remove someone or add seats.",
+  invitation_pending: (e) => `${e} has not accepted their invitation yet: resend it instead.`,
+  not_invited: (e) => `${e} has already joined or was removed, so there is no invitation to resend.`,
+  email_taken: () => "That email already has an account, here or at another clinic. If they were removed, restore them from the list.",
 };
 
 type Done = Extract<Notice, { page: "users" }>["done"];
@@ -66,7 +65,7 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
       invitation?: { email: string; link: string };
       invite?: InviteForm;
     } = {},
-    status = 200,
+    status?: number,
   ) {
     const [members, seatsUsed] = await Promise.all([
       listMembersWithRooms(ctx.db, admin.clinic.id),
@@ -111,10 +110,9 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
         done: result.value.changed ? done : "unchanged",
         email: result.value.member.user.email,
       });
-      return reply.redirect("/settings/users", 303);
+      return seeOther(reply, "/settings/users");
     }
-    const refusal = REFUSALS[result.error];
-    return renderUsers(reply, admin, { error: refusal.say(email) }, refusal.status);
+    return renderUsers(reply, admin, { error: REFUSALS[result.error](email) }, statusOf(result.error));
   }
 
   const newLinkCookie = { path: NEW_LINK_PATH, httpOnly: true, sameSite: "strict" as const, secure: ctx.config.scheme === "https" };
@@ -123,7 +121,7 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
   function redirectWithNewLink(reply: FastifyReply, link: string) {
     const token = link.slice(link.lastIndexOf("/") + 1);
     reply.setCookie(NEW_LINK_COOKIE, token, { ...newLinkCookie, maxAge: NEW_LINK_SECONDS });
-    return reply.redirect(NEW_LINK_PATH, 303);
+    return seeOther(reply, NEW_LINK_PATH);
   }
 
   /** The invitation link waiting in the cookie, if it still names a pending invitation of this clinic; read once. */
@@ -180,7 +178,7 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     const fields = formFields(request);
     const email = normalizeEmail(fields.email ?? "");
     const role = roleSchema.safeParse(fields.role);
-    if (!role.success) return renderUsers(reply, admin, { error: "Choose admin or provider." }, 400);
+    if (!role.success) return renderUsers(reply, admin, { error: "Choose admin or provider." }, statusOf("invalid_role"));
     return afterChange(
       request,
       reply,
@@ -197,11 +195,11 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     const fields = formFields(request);
     const form = { email: fields.email ?? "", name: fields.name ?? "", role: fields.role ?? "provider", errors: {} };
     const input = InviteBody.safeParse(form);
-    if (!input.success) return renderUsers(reply, admin, { invite: { ...form, errors: fieldMessages(input.error) } }, 400);
+    if (!input.success)
+      return renderUsers(reply, admin, { invite: { ...form, errors: fieldMessages(input.error) } }, statusOf("invalid_input"));
     const invited = await inviteMember(ctx.db, admin.clinic, input.data, actorOf(request, admin), delivery(admin), ctx.clock());
     if (!invited.ok) {
-      const refusal = REFUSALS[invited.error];
-      return renderUsers(reply, admin, { error: refusal.say(input.data.email), invite: form }, refusal.status);
+      return renderUsers(reply, admin, { error: REFUSALS[invited.error](input.data.email), invite: form }, statusOf(invited.error));
     }
     return redirectWithNewLink(reply, invited.value.link);
   });
@@ -212,8 +210,7 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     const email = normalizeEmail(formFields(request).email ?? "");
     const resent = await resendInvitation(ctx.db, admin.clinic, email, actorOf(request, admin), delivery(admin), ctx.clock());
     if (!resent.ok) {
-      const refusal = REFUSALS[resent.error];
-      return renderUsers(reply, admin, { error: refusal.say(email) }, refusal.status);
+      return renderUsers(reply, admin, { error: REFUSALS[resent.error](email) }, statusOf(resent.error));
     }
     return redirectWithNewLink(reply, resent.value.link);
   });

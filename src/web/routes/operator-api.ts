@@ -12,7 +12,8 @@ import type { WebContext } from "../context.js";
 import { clientIp } from "../forms.js";
 import { registerSsoApi } from "./sso-api.js";
 import { registerUsersApi } from "./users-api.js";
-import { invalidInput, notFound, sendProblem, type Problem } from "../problems.js";
+import { problem, invalidInput, notFound, sendProblem, type Problem } from "../problems.js";
+import { sendCreated } from "../statuses.js";
 
 const CreateClinicBody = z.strictObject({ subdomain: subdomainSchema, name: clinicNameSchema, seats: seatsSchema });
 const AddUserBody = z.strictObject({
@@ -23,29 +24,20 @@ const AddUserBody = z.strictObject({
   roomName: roomNameSchema.optional(),
 });
 
-const unauthorized: Problem = {
-  status: 401,
-  code: "unauthorized",
+const unauthorized: Problem = problem("unauthorized", {
   title: "Unauthorized",
   message: "Send the operator token as 'Authorization: Bearer <token>'.",
-};
-const notJson: Problem = {
-  status: 415,
-  code: "unsupported_media_type",
-  title: "Unsupported format",
-  message: "Send the body as application/json.",
-};
+});
+const notJson: Problem = problem("unsupported_media_type", { title: "Unsupported format", message: "Send the body as application/json." });
 const noSuchClinic: Problem = { ...notFound, code: "clinic_not_found", message: "No clinic has that subdomain." };
 
 export const ADD_MEMBER_PROBLEMS: Record<"email_taken" | "seat_limit_reached" | "room_name_taken", Problem> = {
-  email_taken: { status: 409, code: "email_taken", title: "Email in use", message: "That email already belongs to a user of a clinic." },
-  seat_limit_reached: {
-    status: 422,
-    code: "seat_limit_reached",
+  email_taken: problem("email_taken", { title: "Email in use", message: "That email already belongs to a user of a clinic." }),
+  seat_limit_reached: problem("seat_limit_reached", {
     title: "No free seat",
     message: "The clinic has no free seat. Free one or add seats first.",
-  },
-  room_name_taken: { status: 409, code: "room_name_taken", title: "Room name taken", message: "That room name is already taken." },
+  }),
+  room_name_taken: problem("room_name_taken", { title: "Room name taken", message: "That room name is already taken." }),
 };
 
 /** Compares digests so the comparison takes the same time whatever the token's length or content. */
@@ -83,14 +75,13 @@ export function registerOperatorApi(app: FastifyInstance, ctx: WebContext): void
       if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
       const created = await createClinic(ctx.db, input.data, ctx.clock());
       if (!created.ok) {
-        return sendProblem(request, reply, {
-          status: 409,
-          code: "subdomain_taken",
-          title: "Subdomain taken",
-          message: `The subdomain ${input.data.subdomain} is already taken.`,
-        });
+        return sendProblem(
+          request,
+          reply,
+          problem("subdomain_taken", { title: "Subdomain taken", message: `The subdomain ${input.data.subdomain} is already taken.` }),
+        );
       }
-      return reply.status(201).send(await clinicJson(ctx, created.value));
+      return sendCreated(reply, await clinicJson(ctx, created.value));
     });
 
     api.get<{ Params: { subdomain: string } }>("/api/v1/clinics/:subdomain", async (request, reply) => {
@@ -107,7 +98,7 @@ export function registerOperatorApi(app: FastifyInstance, ctx: WebContext): void
       const added = await addClinicMember(ctx.db, clinic, input.data, { actor: "operator", ip: clientIp(request) }, ctx.clock());
       if (!added.ok) return sendProblem(request, reply, ADD_MEMBER_PROBLEMS[added.error]);
       const { user, membership } = added.value;
-      return reply.status(201).send({
+      return sendCreated(reply, {
         email: user.email,
         name: user.name,
         role: membership.role,

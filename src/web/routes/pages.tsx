@@ -12,6 +12,7 @@ import { DashboardPage } from "../pages/dashboard.js";
 import { HomePage } from "../pages/home.js";
 import { notFound, sendProblem } from "../problems.js";
 import { sendPage } from "../render.js";
+import { seeOther } from "../statuses.js";
 
 /** The pages people land on: home, the clinic dashboard, and providers' rooms. */
 export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void {
@@ -22,14 +23,14 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
     bySite(
       {
         main: async (request, reply) => {
-          if (request.auth) return reply.redirect("/account", 303);
+          if (request.auth) return seeOther(reply, "/account");
           const demoClinic = ctx.config.demo ? await findClinicBySubdomain(ctx.db, DEMO_SUBDOMAIN) : null;
           const demo = demoClinic
             ? { clinicName: demoClinic.name, signInUrl: `${clinicOrigin(ctx.config, demoClinic.subdomain)}/sign-in` }
             : undefined;
           return sendPage(reply, <HomePage demo={demo} />);
         },
-        clinic: async (_request, reply) => reply.redirect("/dashboard", 303),
+        clinic: async (_request, reply) => seeOther(reply, "/dashboard"),
       },
       sendNotFound,
     ),
@@ -41,11 +42,11 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
       {
         clinic: async (request, reply) => {
           const clinic = request.clinic!;
-          if (!request.auth) return reply.redirect("/sign-in?returnTo=%2Fdashboard", 303);
+          if (!request.auth) return seeOther(reply, "/sign-in?returnTo=%2Fdashboard");
           const { user, membership } = request.auth;
           const room = await findRoomForUser(ctx.db, user.id);
           // Every member chooses a room name before the dashboard (JIT-created accounts start without one).
-          if (!room) return reply.redirect("/welcome", 303);
+          if (!room) return seeOther(reply, "/welcome");
           return sendPage(
             reply,
             <DashboardPage

@@ -9,22 +9,21 @@ import { startSamlLogin } from "../../sso/saml/start-login.js";
 import type { WebContext } from "../context.js";
 import { bySite, clientIp } from "../forms.js";
 import { AutoPostPage } from "../pages/auto-post.js";
-import { notFound, sendProblem, type Problem } from "../problems.js";
+import { problem, notFound, sendProblem, type Problem } from "../problems.js";
 import { sendPage } from "../render.js";
 import { safeReturnPath } from "../return-to.js";
 import { readSessionToken, setSessionCookie } from "../session-cookie.js";
 import { readSsoBinding, setSsoBinding } from "../sso-binding-cookie.js";
+import { redirectToIdp, seeOther, statusOfSsoRefusal } from "../statuses.js";
 
 // A real response is 4–30 KiB; the verifier's own guard stops at 256 KiB decoded. Form-encoding inflates base64.
 const ACS_BODY_LIMIT_BYTES = 1024 * 1024;
 
-const ssoUnavailable: Problem = {
-  status: 404,
-  code: "sso_not_enabled",
+const ssoUnavailable: Problem = problem("sso_not_enabled", {
   title: "Single sign-on is not available",
   message: "This clinic has not turned on single sign-on. Sign in with your email and password instead.",
   next: { href: "/sign-in", label: "Back to sign-in" },
-};
+});
 
 /**
  * Where an IdP-initiated sign-in lands: the RelayState if it is a path on this very clinic host (or its full
@@ -71,7 +70,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
           const sp = serviceProviderUrls(ctx.config, clinic.subdomain);
           const start = await startSamlLogin(ctx.db, connection, sp, returnTo, binding, ctx.clock());
           setSsoBinding(reply, ctx.config, binding);
-          if (start.binding === "redirect") return reply.header("cache-control", "no-store").redirect(start.url, 302);
+          if (start.binding === "redirect") return redirectToIdp(reply.header("cache-control", "no-store"), start.url);
           return sendPage(
             reply,
             <AutoPostPage title="Continue to your identity provider" action={start.action} fields={start.fields} brand={clinic.name} />,
@@ -114,7 +113,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
               request,
               reply,
               {
-                status: 403,
+                status: statusOfSsoRefusal(code),
                 code,
                 title: explained.title,
                 message: explained.message,
@@ -125,7 +124,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
           }
           setSessionCookie(reply, ctx.config, result.value.token);
           const target = result.value.returnTo ?? relayStateTarget(body.RelayState, clinicOrigin(ctx.config, clinic.subdomain));
-          return reply.redirect(target, 303);
+          return seeOther(reply, target);
         },
       },
       sendNotFound,

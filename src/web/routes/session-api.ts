@@ -2,18 +2,13 @@ import type { FastifyInstance } from "fastify";
 import { getClinic } from "../../clinics/clinic.queries.js";
 import { findRoomForUser } from "../../rooms/room.queries.js";
 import type { WebContext } from "../context.js";
-import { sendProblem } from "../problems.js";
+import { problem, sendProblem } from "../problems.js";
 
 /** GET /api/v1/session on any host: who the session cookie for this host belongs to. A stable contract. */
 export function registerSessionApi(app: FastifyInstance, ctx: WebContext): void {
   app.get("/api/v1/session", async (request, reply) => {
     if (!request.auth) {
-      return sendProblem(request, reply, {
-        status: 401,
-        code: "no_session",
-        title: "Not signed in",
-        message: "No valid session for this host.",
-      });
+      return sendProblem(request, reply, problem("no_session", { title: "Not signed in", message: "No valid session for this host." }));
     }
     const { user, membership, session } = request.auth;
     const [clinic, room] = await Promise.all([

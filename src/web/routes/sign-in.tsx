@@ -13,6 +13,7 @@ import { notFound, sendProblem } from "../problems.js";
 import { sendPage } from "../render.js";
 import { safeReturnPath } from "../return-to.js";
 import { clearSessionCookie, readSessionToken, setSessionCookie } from "../session-cookie.js";
+import { seeOther, statusOf } from "../statuses.js";
 
 const WRONG_CREDENTIALS = "That email and password do not match an account that can sign in here.";
 
@@ -35,7 +36,7 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
     request: FastifyRequest,
     reply: FastifyReply,
     extra: { error?: string; notice?: string | undefined; email?: string; returnTo?: string | null; sso?: SsoSignInOptions | null },
-    status = 200,
+    status?: number,
   ) {
     const clinic = request.clinic;
     const sso = extra.sso ?? (clinic ? await ssoSignInOptions(ctx.db, clinic.id) : null);
@@ -59,7 +60,7 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
 
   app.get("/sign-in", async (request, reply) => {
     const returnTo = safeReturnPath((request.query as Record<string, unknown>).returnTo);
-    if (request.auth) return reply.redirect(returnTo ?? (request.clinic ? "/dashboard" : "/account"), 303);
+    if (request.auth) return seeOther(reply, returnTo ?? (request.clinic ? "/dashboard" : "/account"));
     // A browser still holding a session that was ended for them: say why, once, then forget the cookie.
     const stale = readSessionToken(request, ctx.config);
     const ended = stale ? await findSessionEndReason(ctx.db, stale) : null;
@@ -77,7 +78,12 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
       const email = (fields.email ?? "").slice(0, 320);
       const password = (fields.password ?? "").slice(0, 256);
       if (!email || !password) {
-        return renderSignIn(request, reply, { error: "Enter your email and your password.", email, returnTo }, 400);
+        return renderSignIn(
+          request,
+          reply,
+          { error: "Enter your email and your password.", email, returnTo },
+          statusOf("missing_credentials"),
+        );
       }
       const clinicId = request.clinic?.id ?? null;
       // Once a clinic enforces SSO its own page takes no passwords; the main site still does (the fallback).
@@ -87,7 +93,7 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
           request,
           reply,
           { error: "Your clinic signs you in with single sign-on. Use the button below.", returnTo, sso },
-          403,
+          statusOf("sso_enforced"),
         );
       }
       const now = ctx.clock();
@@ -101,11 +107,11 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
       if (!result.ok && result.error === "too_many_attempts") {
         const waitSeconds = Math.max(1, Math.ceil((result.retryAt.getTime() - now.getTime()) / 1000));
         reply.header("retry-after", String(waitSeconds));
-        return renderSignIn(request, reply, { error: tooManyAttempts(waitSeconds), email, returnTo, sso }, 429);
+        return renderSignIn(request, reply, { error: tooManyAttempts(waitSeconds), email, returnTo, sso }, statusOf(result.error));
       }
-      if (!result.ok) return renderSignIn(request, reply, { error: WRONG_CREDENTIALS, email, returnTo, sso }, 401);
+      if (!result.ok) return renderSignIn(request, reply, { error: WRONG_CREDENTIALS, email, returnTo, sso }, statusOf(result.error));
       setSessionCookie(reply, ctx.config, result.value.token);
-      return reply.redirect(returnTo ?? (clinicId ? "/dashboard" : "/account"), 303);
+      return seeOther(reply, returnTo ?? (clinicId ? "/dashboard" : "/account"));
     },
   );
 
@@ -113,7 +119,7 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
     const token = readSessionToken(request, ctx.config);
     if (token) await deleteSession(ctx.db, token);
     clearSessionCookie(reply, ctx.config);
-    return reply.redirect("/sign-in?signedOut=1", 303);
+    return seeOther(reply, "/sign-in?signedOut=1");
   });
 
   app.get(
@@ -121,7 +127,7 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
     bySite(
       {
         main: async (request, reply) => {
-          if (!request.auth) return reply.redirect("/sign-in?returnTo=%2Faccount", 303);
+          if (!request.auth) return seeOther(reply, "/sign-in?returnTo=%2Faccount");
           const { user, membership } = request.auth;
           const clinic = membership ? await getClinic(ctx.db, membership.clinicId) : null;
           return sendPage(

@@ -10,7 +10,7 @@ import { IDP_PRESETS, type IdpPreset } from "../../sso/saml/presets.js";
 import { listSsoEvents } from "../../sso/saml/sso-events.js";
 import type { WebContext } from "../context.js";
 import { clientIp } from "../forms.js";
-import { invalidInput, notFound, sendProblem, type Problem } from "../problems.js";
+import { problem, invalidInput, notFound, sendProblem, type Problem } from "../problems.js";
 
 const flagFields = {
   preset: z.enum(IDP_PRESETS as [string, ...string[]], { error: `must be one of ${IDP_PRESETS.join(", ")}` }).optional(),
@@ -57,19 +57,15 @@ const PutBody = z
 const PatchBody = z.strictObject(flagFields).refine((b) => Object.keys(b).length > 0, "give at least one flag to change");
 
 const noSuchClinic: Problem = { ...notFound, code: "clinic_not_found", message: "No clinic has that subdomain." };
-const notConfigured: Problem = {
-  status: 404,
-  code: "sso_not_configured",
+const notConfigured: Problem = problem("sso_not_configured", {
   title: "Not configured",
   message: "This clinic has no SAML connection yet: PUT one first.",
-};
-export const enforceTooEarly: Problem = {
-  status: 409,
-  code: "enforce_before_first_sign_in",
+});
+export const enforceTooEarly: Problem = problem("enforce_before_first_sign_in", {
   title: "Not yet",
   message:
     "SSO can only be enforced after at least one successful SSO sign-in, so the clinic cannot be locked out by a connection that has never worked.",
-};
+});
 
 const enforceAfterChange: Problem = {
   ...enforceTooEarly,
@@ -135,13 +131,15 @@ export function registerSsoApi(api: FastifyInstance, ctx: WebContext): void {
       if (!result.ok && result.error === "enforce_before_first_sign_in") return sendProblem(request, reply, enforceAfterChange);
       if (!result.ok) {
         const { field, message } = result.error;
-        return sendProblem(request, reply, {
-          status: 400,
-          code: "invalid_idp_configuration",
-          title: "Check the IdP settings",
-          message: `${field}: ${message}`,
-          fields: { [field]: message },
-        });
+        return sendProblem(
+          request,
+          reply,
+          problem("invalid_idp_configuration", {
+            title: "Check the IdP settings",
+            message: `${field}: ${message}`,
+            fields: { [field]: message },
+          }),
+        );
       }
       return reply.send(describeSamlConnection(ctx.config, clinic, result.value, ctx.clock()));
     },

@@ -11,6 +11,7 @@ import { requireClinicAdmin } from "../guards.js";
 import { SSO_SWITCHES, SsoSettingsPage, type SsoSwitch } from "../pages/sso-settings.js";
 import { keepNotice, takeNotice } from "../notices.js";
 import { sendPage } from "../render.js";
+import { seeOther, statusOf } from "../statuses.js";
 
 // The only flags this form may change; anything else posted is refused. Enabling the connection is the operator's.
 const SWITCHABLE_FLAGS = ["jitProvisioning", "allowIdpInitiated", "enforceSso"] as const satisfies readonly SsoSwitch[];
@@ -34,7 +35,13 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
     const fields = formFields(request);
     const flag = SWITCHABLE_FLAGS.find((f) => f === fields.flag);
     if (!flag || (fields.value !== "on" && fields.value !== "off")) {
-      return renderSettings(reply, admin.clinic, admin.auth.user.name, { error: "That setting does not exist." }, 400);
+      return renderSettings(
+        reply,
+        admin.clinic,
+        admin.auth.user.name,
+        { error: "That setting does not exist." },
+        statusOf("unknown_setting"),
+      );
     }
     const changed = await changeSamlFlags(
       ctx.db,
@@ -48,10 +55,10 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
         changed.error === "not_configured"
           ? "Single sign-on is not connected yet."
           : "Single sign-on can be required only after the first successful single sign-on.";
-      return renderSettings(reply, admin.clinic, admin.auth.user.name, { error }, 409);
+      return renderSettings(reply, admin.clinic, admin.auth.user.name, { error }, statusOf(changed.error));
     }
     await keepNotice(ctx, request, { page: "sso", flag, on: changed.value[flag] });
-    return reply.redirect("/settings/sso", 303);
+    return seeOther(reply, "/settings/sso");
   });
 
   async function renderSettings(
@@ -59,7 +66,7 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
     clinic: Clinic,
     userName: string,
     messages: { notice?: string | undefined; error?: string | undefined },
-    status = 200,
+    status?: number,
   ) {
     const connection = await findSamlConnection(ctx.db, clinic.id);
     const failures = await listRecentSsoProblems(ctx.db, clinic.id, 10);

@@ -7,7 +7,7 @@ import { listMembersWithRooms, type MemberWithRoom } from "../../users/member-li
 import { normalizeEmail, roleSchema } from "../../users/user.js";
 import type { WebContext } from "../context.js";
 import { clientIp } from "../forms.js";
-import { invalidInput, notFound, sendProblem, type Problem } from "../problems.js";
+import { problem, invalidInput, notFound, sendProblem, type Problem } from "../problems.js";
 
 const PatchBody = z
   .strictObject({
@@ -19,30 +19,19 @@ const PatchBody = z
 const noSuchClinic: Problem = { ...notFound, code: "clinic_not_found", message: "No clinic has that subdomain." };
 
 export const MANAGE_MEMBER_PROBLEMS: Record<ManageMemberError, Problem> = {
-  member_not_found: {
-    status: 404,
-    code: "member_not_found",
-    title: "No such member",
-    message: "This clinic has no member with that email.",
-  },
-  last_admin: {
-    status: 409,
-    code: "last_admin",
+  member_not_found: problem("member_not_found", { title: "No such member", message: "This clinic has no member with that email." }),
+  last_admin: problem("last_admin", {
     title: "Last admin",
     message: "This is the clinic's last active admin: make someone else admin first.",
-  },
-  seat_limit_reached: {
-    status: 422,
-    code: "seat_limit_reached",
+  }),
+  seat_limit_reached: problem("seat_limit_reached", {
     title: "No free seat",
     message: "The clinic has no free seat. Free one or add seats first.",
-  },
-  invitation_pending: {
-    status: 409,
-    code: "invitation_pending",
+  }),
+  invitation_pending: problem("invitation_pending", {
     title: "Invitation pending",
     message: "This person has not accepted their invitation yet; they become active by accepting it.",
-  },
+  }),
 };
 
 export function memberJson({ user, membership, roomName }: MemberWithRoom) {

@@ -15,8 +15,9 @@ import type { WebContext } from "../context.js";
 import { bySite, csrfToken, formFields } from "../forms.js";
 import { WaitingList } from "../pages/dashboard.js";
 import { RoomPage } from "../pages/room.js";
-import { notFound, sendProblem } from "../problems.js";
+import { problem, notFound, sendProblem } from "../problems.js";
 import { sendPage } from "../render.js";
+import { seeOther, sendJsonRefusal, statusOf } from "../statuses.js";
 
 // The patient's own entry is found by this cookie alone; its path keeps it to the one room it belongs to.
 const PATIENT_COOKIE = "waiting";
@@ -25,9 +26,9 @@ const JOINS_PER_MINUTE = 10;
 // A patient's page checks its status every few seconds; this leaves room for a few tabs, not a flood.
 const STATUS_CHECKS_PER_MINUTE = 120;
 
-const JOIN_REFUSALS: Record<JoinRefusal, { status: number; message: string }> = {
-  invalid_name: { status: 400, message: "Type your name so your provider knows who is waiting." },
-  room_full: { status: 503, message: "This waiting room is full right now. Please try again in a few minutes." },
+const JOIN_REFUSALS: Record<JoinRefusal, string> = {
+  invalid_name: "Type your name so your provider knows who is waiting.",
+  room_full: "This waiting room is full right now. Please try again in a few minutes.",
 };
 
 /** Patients in providers' waiting rooms (main site, no account) and providers admitting them (clinic host). */
@@ -54,7 +55,7 @@ export function registerWaitingRoomRoutes(app: FastifyInstance, ctx: WebContext)
     reply: FastifyReply,
     open: NonNullable<Awaited<ReturnType<typeof openRoom>>>,
     form?: { name: string; error: string },
-    status = 200,
+    status?: number,
   ) {
     const token = request.cookies[PATIENT_COOKIE];
     const entry = token ? await findOwnWaitingEntry(ctx.db, open.room.id, token, ctx.clock()) : null;
@@ -105,11 +106,11 @@ export function registerWaitingRoomRoutes(app: FastifyInstance, ctx: WebContext)
           const typed = (formFields(request).name ?? "").slice(0, 200);
           const joined = await joinWaitingRoom(ctx.db, open.room.id, typed, ctx.clock());
           if (!joined.ok) {
-            const refusal = JOIN_REFUSALS[joined.error];
-            return renderRoom(request, reply, open, { name: typed, error: joined.message ?? refusal.message }, refusal.status);
+            const error = joined.message ?? JOIN_REFUSALS[joined.error];
+            return renderRoom(request, reply, open, { name: typed, error }, statusOf(joined.error));
           }
           reply.setCookie(PATIENT_COOKIE, joined.value.token, { ...cookieOptions(open.room.name), maxAge: 12 * 3600 });
-          return reply.redirect(`/${open.room.name}`, 303);
+          return seeOther(reply, `/${open.room.name}`);
         },
       },
       sendNotFound,
@@ -127,7 +128,7 @@ export function registerWaitingRoomRoutes(app: FastifyInstance, ctx: WebContext)
           const token = request.cookies[PATIENT_COOKIE];
           if (token) await leaveWaitingRoom(ctx.db, open.room.id, token, ctx.clock());
           reply.clearCookie(PATIENT_COOKIE, cookieOptions(open.room.name));
-          return reply.redirect(`/${open.room.name}`, 303);
+          return seeOther(reply, `/${open.room.name}`);
         },
       },
       sendNotFound,
@@ -159,12 +160,12 @@ export function registerWaitingRoomRoutes(app: FastifyInstance, ctx: WebContext)
       return null;
     }
     if (!request.auth) {
-      await reply.status(401).send({ error: "signed_out", message: "Sign in again to see your waiting room." });
+      await sendJsonRefusal(reply, "signed_out", "Sign in again to see your waiting room.");
       return null;
     }
     const room = await findRoomForUser(ctx.db, request.auth.user.id);
     if (!room) {
-      await reply.status(409).send({ error: "no_room", message: "Choose your room name first." });
+      await sendJsonRefusal(reply, "no_room", "Choose your room name first.");
       return null;
     }
     return room;
@@ -193,21 +194,23 @@ export function registerWaitingRoomRoutes(app: FastifyInstance, ctx: WebContext)
     ["dismiss", "dismissed"],
   ] as const) {
     app.post(`/waiting-room/${action}`, { preHandler: app.csrfProtection }, async (request, reply) => {
-      if (request.clinic && !request.auth) return reply.redirect("/sign-in?returnTo=%2Fdashboard", 303);
+      if (request.clinic && !request.auth) return seeOther(reply, "/sign-in?returnTo=%2Fdashboard");
       const room = await providerRoom(request, reply);
       if (!room) return reply;
       // Only an entry of the provider's own room: another room's patient id is simply not found.
       const decided = await decideOnPatient(ctx.db, room.id, formFields(request).patient ?? "", decision, ctx.clock());
       if (!decided.ok) {
-        return sendProblem(request, reply, {
-          status: 404,
-          code: "patient_not_waiting",
-          title: "That patient is no longer waiting",
-          message: "They may have left, or the visit already ended. Your dashboard shows who is waiting now.",
-          next: { href: "/dashboard", label: "Back to your dashboard" },
-        });
+        return sendProblem(
+          request,
+          reply,
+          problem("patient_not_waiting", {
+            title: "That patient is no longer waiting",
+            message: "They may have left, or the visit already ended. Your dashboard shows who is waiting now.",
+            next: { href: "/dashboard", label: "Back to your dashboard" },
+          }),
+        );
       }
-      return reply.redirect("/dashboard", 303);
+      return seeOther(reply, "/dashboard");
     });
   }
 }

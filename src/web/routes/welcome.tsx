@@ -7,13 +7,14 @@ import type { ValidSession } from "../../sessions/session.js";
 import type { WebContext } from "../context.js";
 import { bySite, clientIp, csrfToken, formFields } from "../forms.js";
 import { WelcomePage } from "../pages/welcome.js";
-import { notFound, sendProblem, type Problem } from "../problems.js";
+import { problem, notFound, sendProblem, type Problem } from "../problems.js";
 import { sendPage } from "../render.js";
+import { seeOther, statusOf } from "../statuses.js";
 
 // Long enough for any refusal to be explained, short enough that a pasted essay is not echoed back.
 const MAX_TYPED_LENGTH = 200;
 
-const noSession: Problem = { status: 401, code: "no_session", title: "Not signed in", message: "No valid session for this host." };
+const noSession: Problem = problem("no_session", { title: "Not signed in", message: "No valid session for this host." });
 
 /** True while a member has no room yet: they must choose one at /welcome before the dashboard. */
 export async function needsOnboarding(db: Db, userId: string): Promise<boolean> {
@@ -24,7 +25,7 @@ export async function needsOnboarding(db: Db, userId: string): Promise<boolean> 
 export function registerWelcomeRoutes(app: FastifyInstance, ctx: WebContext): void {
   const sendNotFound = async (request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, notFound);
 
-  function renderWelcome(request: FastifyRequest, reply: FastifyReply, auth: ValidSession, value: string, error?: string, status = 200) {
+  function renderWelcome(request: FastifyRequest, reply: FastifyReply, auth: ValidSession, value: string, error?: string, status?: number) {
     return sendPage(
       reply,
       <WelcomePage
@@ -45,8 +46,8 @@ export function registerWelcomeRoutes(app: FastifyInstance, ctx: WebContext): vo
       {
         clinic: async (request, reply) => {
           const auth = request.auth;
-          if (!auth) return reply.redirect("/sign-in?returnTo=%2Fwelcome", 303);
-          if (!(await needsOnboarding(ctx.db, auth.user.id))) return reply.redirect("/dashboard", 303);
+          if (!auth) return seeOther(reply, "/sign-in?returnTo=%2Fwelcome");
+          if (!(await needsOnboarding(ctx.db, auth.user.id))) return seeOther(reply, "/dashboard");
           const suggestion = await suggestAvailableRoomName(ctx.db, auth.user.name);
           return renderWelcome(request, reply, auth, suggestion ?? "");
         },
@@ -62,12 +63,19 @@ export function registerWelcomeRoutes(app: FastifyInstance, ctx: WebContext): vo
       {
         clinic: async (request, reply) => {
           const auth = request.auth;
-          if (!auth) return reply.redirect("/sign-in?returnTo=%2Fwelcome", 303);
+          if (!auth) return seeOther(reply, "/sign-in?returnTo=%2Fwelcome");
           const typed = (formFields(request).roomName ?? "").slice(0, MAX_TYPED_LENGTH);
           const result = await chooseRoomName(ctx.db, auth.user, request.clinic!.id, typed, clientIp(request), ctx.clock());
           // Someone who already has a room (a second click, another tab) has nothing left to set up here.
-          if (result.ok || result.error === "user_has_room") return reply.redirect("/dashboard", 303);
-          return renderWelcome(request, reply, auth, typed, result.message, result.error === "invalid" ? 400 : 409);
+          if (result.ok || result.error === "user_has_room") return seeOther(reply, "/dashboard");
+          return renderWelcome(
+            request,
+            reply,
+            auth,
+            typed,
+            result.message,
+            statusOf(result.error === "invalid" ? "invalid_room_name" : result.error),
+          );
         },
       },
       sendNotFound,

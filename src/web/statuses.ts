@@ -1,0 +1,161 @@
+import type { FastifyReply } from "fastify";
+import type { CreateClinicError } from "../clinics/clinic.queries.js";
+import type { DemoPersonRefusal, DemoSsoRefusal } from "../demo/demo-idp-sign-in.js";
+import type { PasswordSignInError } from "../sign-in/sign-in-with-password.js";
+import type { SsoFailureCode } from "../sign-in/sign-in-with-saml.js";
+import type { ChangeFlagsError } from "../sso/saml/change-flags.js";
+import type { AddMemberError } from "../users/add-member.js";
+import type { InvitationError } from "../users/invitations.js";
+import type { ManageMemberError } from "../users/manage-members.js";
+import type { JoinRefusal } from "../waiting-room/waiting-room.js";
+
+// The one place a result becomes an HTTP status. Each family maps every code of a use case's result: a new
+// code fails the type-check here until it has a status. Routes and problems.tsx look statuses up, never write them.
+
+/** Refused before any use case runs: by the router, the body parser, the CSRF check, the rate limiter, or a fault. */
+const REQUEST = {
+  invalid_input: 400,
+  malformed_request: 400,
+  malformed_body: 400,
+  bad_url: 400,
+  form_expired: 403,
+  not_found: 404,
+  unknown_host: 404,
+  clinic_not_found: 404,
+  request_timeout: 408,
+  body_too_large: 413,
+  url_too_long: 414,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  request_too_large: 431,
+  internal_error: 500,
+} as const;
+
+/** Who is asking: the operator token, a session, an admin's role, a provider's room. */
+const ACCESS = {
+  unauthorized: 401,
+  no_session: 401,
+  signed_out: 401,
+  admins_only: 403,
+  no_room: 409,
+} as const;
+
+const CREATE_CLINIC = { subdomain_taken: 409 } as const satisfies Record<CreateClinicError, number>;
+
+const ADD_MEMBER = { email_taken: 409, seat_limit_reached: 422, room_name_taken: 409 } as const satisfies Record<AddMemberError, number>;
+
+const MANAGE_MEMBER = {
+  member_not_found: 404,
+  last_admin: 409,
+  seat_limit_reached: 422,
+  invitation_pending: 409,
+  not_invited: 409,
+  invalid_role: 400,
+} as const satisfies Record<ManageMemberError | "not_invited" | "invalid_role", number>;
+
+/** Opening or accepting an invitation link; a link that no longer works is gone for good (410). */
+const INVITATION = {
+  invitation_not_found: 404,
+  invitation_used: 410,
+  invitation_expired: 410,
+  invitation_revoked: 410,
+  sso_not_available: 400,
+  invalid_password: 400,
+} as const satisfies Record<InvitationError | "sso_not_available" | "invalid_password", number>;
+
+const PASSWORD_SIGN_IN = {
+  invalid_credentials: 401,
+  too_many_attempts: 429,
+  missing_credentials: 400,
+  sso_enforced: 403,
+} as const satisfies Record<PasswordSignInError | "missing_credentials" | "sso_enforced", number>;
+
+/** Choosing a room name at /welcome ("user_has_room" is not a refusal there: the person goes on to the dashboard). */
+const ROOM_NAME = { invalid_room_name: 400, room_name_taken: 409 } as const;
+
+const WAITING_ROOM = {
+  invalid_name: 400,
+  // Temporary by nature: the queue frees up as patients are seen.
+  room_full: 503,
+  patient_not_waiting: 404,
+} as const satisfies Record<JoinRefusal | "patient_not_waiting", number>;
+
+/** The operator API's SAML connection and the clinic's SSO settings page. */
+const SSO_CONNECTION = {
+  sso_not_configured: 404,
+  sso_not_enabled: 404,
+  invalid_idp_configuration: 400,
+  enforce_before_first_sign_in: 409,
+} as const;
+
+/** The settings page re-renders with its sentence; both refusals there mean "not now" (409). */
+const SSO_SETTINGS_PAGE = {
+  unknown_setting: 400,
+  not_configured: 409,
+  enforce_before_first_sign_in: 409,
+} as const satisfies Record<ChangeFlagsError | "unknown_setting", number>;
+
+const DEMO_IDP = {
+  demo_idp_request_too_large: 413,
+  demo_idp_relay_state_too_long: 400,
+  demo_idp_malformed_request: 400,
+  demo_idp_wrong_destination: 400,
+  demo_idp_unknown_service_provider: 403,
+  demo_idp_acs_mismatch: 400,
+  demo_idp_unknown_person: 400,
+  demo_idp_invalid_email: 400,
+  demo_idp_invalid_name: 400,
+  demo_idp_unknown_app: 404,
+  // Not a refusal: the demo IdP's sign-out page uses the problem page to say there was nothing to end.
+  demo_idp_signed_out: 200,
+} as const satisfies Record<`demo_idp_${DemoSsoRefusal | DemoPersonRefusal | "unknown_app" | "signed_out"}`, number>;
+
+/** Every refused SSO sign-in, whatever its reason, is one answer: nobody the IdP vouched for was let in. */
+const SSO_SIGN_IN_REFUSED = 403;
+
+const STATUSES = {
+  ...REQUEST,
+  ...ACCESS,
+  ...CREATE_CLINIC,
+  ...ADD_MEMBER,
+  ...MANAGE_MEMBER,
+  ...INVITATION,
+  ...PASSWORD_SIGN_IN,
+  ...ROOM_NAME,
+  ...WAITING_ROOM,
+  ...SSO_CONNECTION,
+  ...SSO_SETTINGS_PAGE,
+  ...DEMO_IDP,
+} as const;
+
+export type StatusCode = keyof typeof STATUSES;
+
+/** The HTTP status of a refusal code. */
+export function statusOf(code: StatusCode): number {
+  return STATUSES[code];
+}
+
+/** The HTTP status of a refused SSO sign-in. */
+export function statusOfSsoRefusal(_code: SsoFailureCode): number {
+  return SSO_SIGN_IN_REFUSED;
+}
+
+/** After a form post, or on to the page that applies: the browser follows with a GET (post/redirect/get). */
+export function seeOther(reply: FastifyReply, url: string): FastifyReply {
+  return reply.redirect(url, 303);
+}
+
+/** Off to the identity provider with an AuthnRequest in the URL (HTTP-Redirect binding). */
+export function redirectToIdp(reply: FastifyReply, url: string): FastifyReply {
+  return reply.redirect(url, 302);
+}
+
+/** A JSON answer for something the request created. */
+export function sendCreated(reply: FastifyReply, body: unknown): FastifyReply {
+  return reply.status(201).send(body);
+}
+
+/** A JSON refusal outside /api/ (the pages' own polling endpoints), in the API's shape. */
+export function sendJsonRefusal(reply: FastifyReply, code: StatusCode, message: string): FastifyReply {
+  return reply.status(statusOf(code)).send({ error: code, message });
+}
