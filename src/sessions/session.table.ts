@@ -1,10 +1,12 @@
+import type { AuthMethod } from "./auth-method.js";
+
 export interface SessionTable {
   /** SHA-256 of the cookie token: a database leak gives no usable session. */
   id: string;
   user_id: string;
   /** The clinic whose host the session belongs to; null for the main site. */
   clinic_id: string | null;
-  auth_method: "password" | "saml";
+  auth_method: AuthMethod;
   created_at: string;
   last_seen_at: string;
   expires_at: string;

@@ -1,4 +1,5 @@
 import type { Db } from "../db/open.js";
+import type { AuthMethod } from "./auth-method.js";
 import type { SessionEndReason } from "../users/user.queries.js";
 import { newSecret, nowIso, sha256Hex } from "../ids.js";
 import type { Membership, User } from "../users/user.js";
@@ -9,7 +10,7 @@ export interface SessionPolicy {
   absoluteHours: number;
 }
 
-export type AuthMethod = "password" | "saml";
+export type { AuthMethod };
 
 export interface Session {
   id: string;

@@ -1,3 +1,4 @@
+import type { AuthMethod } from "../../sessions/auth-method.js";
 import type { VNode } from "preact";
 import { Alert, Layout, LocalTime } from "../render.js";
 import { SettingsCrumbs } from "./settings-crumbs.js";
@@ -37,7 +38,7 @@ export interface ManageUsersPageProps {
 
 const STATUS_LABELS = { active: "Active", invited: "Invited", deactivated: "Removed" } as const;
 const STATUS_BADGES = { active: "badge-ok", invited: "badge-warn", deactivated: "badge-off" } as const;
-const METHOD_LABELS: Record<string, string> = { password: "with password", saml: "with SSO" };
+const METHOD_LABELS: Record<string, string> = { password: "with password", saml: "with SSO" } satisfies Record<AuthMethod, string>;
 
 function LastSignIn({ m }: { m: ManagedMember }): VNode {
   if (!m.lastSignInAt) return <>Never</>;
