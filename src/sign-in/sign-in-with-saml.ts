@@ -15,8 +15,14 @@ import { answerSamlRequest, checkSamlRequest, type RequestFailureCode } from "..
 import type { ServiceProviderUrls } from "../sso/saml/service-provider.js";
 import { quoteValue } from "../sso/saml/failure.js";
 import { recordSsoEvent, type SsoEventPolicy } from "../sso/saml/sso-events.js";
-import { verifyResponseForConnection, type ResponseFailureCode } from "../sso/saml/verify-for-connection.js";
-import type { VerifiedAssertion } from "../sso/saml/verify-response.js";
+import { PRESETS } from "../sso/saml/presets.js";
+import { verifySamlResponse, type SamlFailureCode, type VerifiedAssertion } from "../sso/saml/verify-response.js";
+
+// Entra and others drift by seconds to a minute; three minutes is the most we forgive.
+export const CLOCK_SKEW_MS = 3 * 60_000;
+
+/** Why a posted response is refused before anyone's membership is looked at. */
+export type ResponseFailureCode = SamlFailureCode | "sso_not_enabled";
 
 /** Why the SAML protocol refused, reported by sso/saml: the message itself, the request it answers, a replay. */
 export type ProtocolFailureCode = ResponseFailureCode | RequestFailureCode | "assertion_replayed";
@@ -102,7 +108,7 @@ async function signIn(
   now: Date,
   reference: string,
 ): Promise<Outcome> {
-  const verified = await verifyResponseForConnection(clinic, await findSamlConnection(db, clinic.id), posted.sp, posted.samlResponse, now);
+  const verified = await verifyForConnection(clinic, await findSamlConnection(db, clinic.id), posted.sp, posted.samlResponse, now);
   // Refused before a trusted signature vouched for the message: nothing in it may be shown as the IdP's words.
   if (!verified.ok) return { ok: false, ...verified.error, email: null, signatureVerified: false };
   const { connection, assertion } = verified.value;
@@ -196,7 +202,7 @@ export async function testSamlSignIn(
   posted: Pick<PostedSamlResponse, "samlResponse" | "sp" | "browserBinding">,
   now: Date,
 ): Promise<SamlSignInTest> {
-  const verified = await verifyResponseForConnection(clinic, await findSamlConnection(db, clinic.id), posted.sp, posted.samlResponse, now);
+  const verified = await verifyForConnection(clinic, await findSamlConnection(db, clinic.id), posted.sp, posted.samlResponse, now);
   if (!verified.ok) return { ok: false, ...verified.error, email: null, signatureVerified: false };
   const { connection, assertion } = verified.value;
   const fail = refusedAfterVerification(assertion);
@@ -215,6 +221,35 @@ export async function testSamlSignIn(
       ? { kind: "existing", email: found.user.email, name: found.user.name, role: found.membership.role }
       : { kind: "provision", email },
   };
+}
+
+/**
+ * Has sso/saml verify a posted SAMLResponse against this clinic's connection, and only that one, if it is enabled.
+ * The request store and the replay cache are the next steps.
+ */
+async function verifyForConnection(
+  clinic: Clinic,
+  connection: SamlConnection | null,
+  sp: ServiceProviderUrls,
+  samlResponse: string,
+  now: Date,
+): Promise<
+  | { ok: true; value: { connection: SamlConnection; assertion: VerifiedAssertion } }
+  | { ok: false; error: { code: ResponseFailureCode; reason: string } }
+> {
+  if (!connection || !connection.enabled) {
+    return { ok: false, error: { code: "sso_not_enabled", reason: `Single sign-on is not enabled for ${clinic.subdomain}` } };
+  }
+  const verified = await verifySamlResponse({
+    samlResponse,
+    // The clinic comes from the host the response was posted to; the message's Issuer is only checked against it.
+    trust: { idpEntityId: connection.idpEntityId, certificates: connection.certificates.map((c) => c.pem) },
+    sp: { entityId: sp.entityId, acsUrl: sp.acsUrl },
+    attributeNames: PRESETS[connection.preset].attributeNames,
+    now,
+    clockSkewMs: CLOCK_SKEW_MS,
+  });
+  return verified.ok ? { ok: true, value: { connection, assertion: verified.value } } : verified;
 }
 
 function refusedAfterVerification(assertion: VerifiedAssertion) {
