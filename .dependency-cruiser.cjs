@@ -23,7 +23,7 @@ module.exports = {
     layer("saml-is-protocol-only", "^src/sso/", "^src/(provisioning|sessions|users|rooms)/"),
     layer(
       "domain-below-sign-in",
-      "^src/(users|clinics|audit|rooms)/",
+      "^src/(users|clinics|audit|rooms|waiting-room)/",
       "^src/(web|sign-in|sso|provisioning|sessions|demo)/|^src/(app|main|cli)\\.ts$",
     ),
     // db/schema.ts gathers the table types that live beside their modules: type-only, and the one exception.
