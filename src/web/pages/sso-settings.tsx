@@ -1,8 +1,10 @@
 import type { VNode } from "preact";
+import type { StoredNotification } from "../../notifications/notification.queries.js";
 import type { SamlConnectionDescription } from "../../sso/saml/connection-summary.js";
 import type { SsoEvent } from "../../sso/saml/sso-events.js";
 import { Alert, Layout, LocalTime } from "../render.js";
 import { CopyValue } from "./copy-value.js";
+import { NotificationBanners } from "./notification-banners.js";
 import { SettingsCrumbs } from "./settings-crumbs.js";
 
 export interface SsoSettingsPageProps {
@@ -13,6 +15,8 @@ export interface SsoSettingsPageProps {
   failures: Array<SsoEvent & { explanation: string; fix: string | null }>;
   notice?: string | undefined;
   error?: string | undefined;
+  /** Open notices for the clinic's admins. */
+  notices?: StoredNotification[];
 }
 
 /** The switches an admin flips on this page, in the order shown, with their labels and help. */
@@ -82,6 +86,7 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
       <h1>Single sign-on (SAML 2.0)</h1>
       {p.notice && <Alert kind="success">{p.notice}</Alert>}
       {p.error && <Alert kind="error">{p.error}</Alert>}
+      <NotificationBanners notices={p.notices ?? []} csrfToken={p.csrfToken} page="/settings/sso" />
 
       <h2>Connection</h2>
       {sso.idp ? (
