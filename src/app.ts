@@ -9,6 +9,7 @@ import { DashboardAndEmailNotifier, DashboardNotifier, type NotificationLog, typ
 import { LogInvitationMailer, type InvitationMailer } from "./users/invitation-mailer.js";
 import { registerDemoIdpRoutes } from "./web/routes/demo-idp.js";
 import { buildServer } from "./web/server.js";
+import { runSsoUpkeep } from "./web/sso-upkeep.js";
 
 export interface AppOptions {
   config: Config;
@@ -63,6 +64,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   appLog = app.log;
   // Emails already started are sent (or fail and are logged) before the app stops.
   app.addHook("onClose", () => notifications.settled());
+  app.decorate("runSsoUpkeep", () => runSsoUpkeep(ctx, app.log));
   if (options.demoIdp && !config.production) registerDemoIdpRoutes(app, ctx, options.demoIdp);
   return app;
 }

@@ -10,6 +10,7 @@ import type { WaitingPatientTable } from "../waiting-room/waiting-patient.table.
 import type { InvitationTable } from "../users/invitation.table.js";
 import type { MembershipTable, UserTable } from "../users/user.table.js";
 import type { NotificationTable } from "../notifications/notification.table.js";
+import type { SamlCertificateWarningTable, SamlMetadataChangeTable, SamlMetadataCheckTable } from "../sso/saml/metadata-change.table.js";
 
 export interface Database {
   clinics: ClinicTable;
@@ -29,4 +30,7 @@ export interface Database {
   waiting_patients: WaitingPatientTable;
   ended_sessions: EndedSessionTable;
   notifications: NotificationTable;
+  saml_metadata_changes: SamlMetadataChangeTable;
+  saml_metadata_checks: SamlMetadataCheckTable;
+  saml_certificate_warnings: SamlCertificateWarningTable;
 }

@@ -18,6 +18,11 @@ export interface WebContext {
 }
 
 declare module "fastify" {
+  interface FastifyInstance {
+    /** The daily SSO checks (metadata URLs re-fetched, certificate expiry warnings), for main.ts's timer. */
+    runSsoUpkeep(): Promise<void>;
+  }
+
   interface FastifyRequest {
     /** The clinic whose host this request is for; null on the main site. Set once by the site hook. */
     clinic: Clinic | null;

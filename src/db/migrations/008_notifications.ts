@@ -36,6 +36,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex("saml_metadata_changes_clinic").on("saml_metadata_changes").columns(["clinic_id", "status"]).execute();
 
+  // The last re-fetch of a clinic's metadata URL and what came of it, shown beside the "Check now" button.
+  await db.schema
+    .createTable("saml_metadata_checks")
+    .addColumn("clinic_id", "varchar(36)", (c) => c.primaryKey().references("clinics.id").onDelete("cascade"))
+    .addColumn("checked_at", "varchar(32)", (c) => c.notNull())
+    .addColumn("outcome", "varchar(16)", (c) => c.notNull())
+    .addColumn("problem", "text")
+    .execute();
+
   // One warning per certificate and threshold (60, 30, 7 days): the primary key makes "once" hold across instances.
   await db.schema
     .createTable("saml_certificate_warnings")
@@ -49,6 +58,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable("saml_certificate_warnings").execute();
+  await db.schema.dropTable("saml_metadata_checks").execute();
   await db.schema.dropTable("saml_metadata_changes").execute();
   await db.schema.dropTable("notifications").execute();
 }

@@ -4,6 +4,7 @@ import type { SamlConnectionDescription } from "../../sso/saml/connection-summar
 import type { SsoEvent } from "../../sso/saml/sso-events.js";
 import { Alert, Layout, LocalTime } from "../render.js";
 import { CopyValue } from "./copy-value.js";
+import { MetadataRefreshSection, type MetadataRefreshView } from "./metadata-refresh.js";
 import { NotificationBanners } from "./notification-banners.js";
 import { SettingsCrumbs } from "./settings-crumbs.js";
 
@@ -17,6 +18,8 @@ export interface SsoSettingsPageProps {
   error?: string | undefined;
   /** Open notices for the clinic's admins. */
   notices?: StoredNotification[];
+  /** The metadata URL's daily check and a pending change; null when the connection was not set up from a URL. */
+  metadataRefresh?: MetadataRefreshView | null;
 }
 
 /** The switches an admin flips on this page, in the order shown, with their labels and help. */
@@ -148,6 +151,7 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
           ))}
         </>
       )}
+      {p.metadataRefresh && <MetadataRefreshSection view={p.metadataRefresh} csrfToken={p.csrfToken} />}
 
       <h2>Values for your identity provider</h2>
       <CopyValue id="acs-url" label="Single sign on URL (ACS URL)" value={sso.acsUrl} hint="Also the Recipient URL and Destination URL." />

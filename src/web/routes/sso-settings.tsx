@@ -4,6 +4,7 @@ import { changeSamlFlags } from "../../sso/saml/change-flags.js";
 import { describeSamlConnection } from "../../sso/saml/connection-summary.js";
 import { findSamlConnection } from "../../sso/saml/connection.queries.js";
 import { listOpenNotifications } from "../../notifications/notification.queries.js";
+import { loadMetadataRefreshView } from "./metadata-refresh.js";
 import { explainRecordedFailure } from "../../sign-in/failure-messages.js";
 import { listRecentSsoProblems, type SsoEvent } from "../../sso/saml/sso-events.js";
 import type { WebContext } from "../context.js";
@@ -78,6 +79,7 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
         notice={messages.notice}
         error={messages.error}
         notices={await listOpenNotifications(ctx.db, clinic.id, reply.request.auth?.user.id ?? "")}
+        metadataRefresh={await loadMetadataRefreshView(ctx.db, clinic.id)}
       />,
       status,
     );
