@@ -168,6 +168,27 @@ for (const dialect of testDialects()) {
       assert.deepEqual(again.differences, [`SSO URL ${s.idp.ssoUrl} → ${s.idp.ssoUrl}/v3`]);
     });
 
+    test("a change is not applied once the connection it was compared with has changed", async () => {
+      const s = await connectedByMetadataUrl();
+      s.serve(idpMetadata(s.idp.entityId, `${s.idp.ssoUrl}/v2`, [s.idp.certificatePem]));
+      await adminPost(s, "/settings/sso/metadata/check");
+      const changeId = pendingChangeId(await settingsPage(s))!;
+      // Meanwhile the operator connects the clinic to its IdP by hand, with the next certificate.
+      const put = await t
+        .client()
+        .postJson(
+          t.main(`/api/v1/clinics/${s.clinic.subdomain}/sso/saml`),
+          { idpEntityId: s.idp.entityId, idpSsoUrl: s.idp.ssoUrl, idpCertificates: [s.nextIdp.certificatePem] },
+          t.operator,
+          "PUT",
+        );
+      assert.equal(put.status, 200, put.body);
+      const approved = await adminPost(s, "/settings/sso/metadata/approve", { change: changeId });
+      assert.equal(approved.status, 409);
+      assert.match(approved.body, /Your connection changed since this was found/);
+      assert.equal((await connection(s)).ssoUrl, s.idp.ssoUrl);
+    });
+
     test("a metadata URL that never answers does not hold up a sign-in, and garbage changes nothing", async () => {
       const s = await connectedByMetadataUrl();
       let release: (body: string) => void = () => undefined;
