@@ -189,6 +189,24 @@ for (const dialect of testDialects()) {
       assert.equal((await connection(s)).ssoUrl, s.idp.ssoUrl);
     });
 
+    test("while single sign-on is required, a change replacing the proven certificate is refused with the way out", async () => {
+      const s = await connectedByMetadataUrl();
+      assert.equal((await ssoSignIn(s, s.idp)).status, 303);
+      const enforce = await t
+        .client()
+        .postJson(t.main(`/api/v1/clinics/${s.clinic.subdomain}/sso/saml`), { enforceSso: true }, t.operator, "PATCH");
+      assert.equal(enforce.status, 200, enforce.body);
+      s.serve(idpMetadata(s.idp.entityId, s.idp.ssoUrl, [s.nextIdp.certificatePem]));
+      await adminPost(s, "/settings/sso/metadata/check");
+      const approved = await adminPost(s, "/settings/sso/metadata/approve", { change: pendingChangeId(await settingsPage(s))! });
+      assert.equal(approved.status, 409);
+      assert.match(approved.body, /Turn off Require single sign-on, approve, sign in once/);
+      assert.deepEqual(
+        (await connection(s)).certificates.map((c) => c.fingerprintSha256),
+        [fingerprintOf(s.idp.certificatePem)],
+      );
+    });
+
     test("a metadata URL that never answers does not hold up a sign-in, and garbage changes nothing", async () => {
       const s = await connectedByMetadataUrl();
       let release: (body: string) => void = () => undefined;
