@@ -88,3 +88,35 @@ describe("production rules do not hang on NODE_ENV", () => {
     });
   }
 });
+
+describe("SMTP_URL", () => {
+  test("unset, notices are not emailed", () => {
+    assert.equal(loadConfig({}).smtp, null);
+  });
+
+  test("an smtp or smtps URL turns email on, from no-reply at the base domain unless SMTP_FROM says otherwise", () => {
+    assert.deepEqual(loadConfig({ SMTP_URL: "smtps://mailer:pw@smtp.example.com:465" }).smtp, {
+      url: "smtps://mailer:pw@smtp.example.com:465",
+      from: "ClinicRooms <no-reply@localhost>",
+    });
+    assert.equal(
+      loadConfig({ SMTP_URL: "smtp://127.0.0.1:2525", SMTP_FROM: "Care <it@care.example>" }).smtp?.from,
+      "Care <it@care.example>",
+    );
+  });
+
+  test("refuses anything else without repeating it (it may hold the mail server's password)", () => {
+    for (const value of ["https://mailer:s3cret@smtp.example.com", "not a url", "smtp://"]) {
+      assert.throws(
+        () => loadConfig({ SMTP_URL: value }),
+        (e: unknown) =>
+          e instanceof ConfigError && /SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/.test(e.message) && !e.message.includes("s3cret"),
+        value,
+      );
+    }
+  });
+
+  test("refuses a sender that spans lines", () => {
+    assert.throws(() => loadConfig({ SMTP_URL: "smtp://127.0.0.1:25", SMTP_FROM: "a@b.example\r\nBcc: x@y.example" }), ConfigError);
+  });
+});

@@ -20,7 +20,13 @@ async function main(): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   printBanner(config, demo);
 
+  // Metadata URLs are re-fetched and certificate expiry checked once a day, and a minute after start.
+  const upkeep = () => void app.runSsoUpkeep().catch((error: unknown) => app.log.warn(`SSO checks failed: ${String(error)}`));
+  const firstCheck = setTimeout(upkeep, 60_000);
+  const dailyChecks = setInterval(upkeep, 24 * 60 * 60 * 1000);
   const stop = async () => {
+    clearTimeout(firstCheck);
+    clearInterval(dailyChecks);
     await app.close();
     await db.destroy();
     process.exit(0);

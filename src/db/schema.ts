@@ -9,6 +9,8 @@ import type { SignInFailureTable } from "../sign-in/sign-in-failure.table.js";
 import type { WaitingPatientTable } from "../waiting-room/waiting-patient.table.js";
 import type { InvitationTable } from "../users/invitation.table.js";
 import type { MembershipTable, UserTable } from "../users/user.table.js";
+import type { NotificationTable } from "../notifications/notification.table.js";
+import type { SamlCertificateWarningTable, SamlMetadataChangeTable, SamlMetadataCheckTable } from "../sso/saml/metadata-change.table.js";
 
 export interface Database {
   clinics: ClinicTable;
@@ -27,4 +29,8 @@ export interface Database {
   sign_in_failures: SignInFailureTable;
   waiting_patients: WaitingPatientTable;
   ended_sessions: EndedSessionTable;
+  notifications: NotificationTable;
+  saml_metadata_changes: SamlMetadataChangeTable;
+  saml_metadata_checks: SamlMetadataCheckTable;
+  saml_certificate_warnings: SamlCertificateWarningTable;
 }

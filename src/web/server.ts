@@ -15,6 +15,8 @@ import { clientErrorResponse, handleError, handleFrameworkError, notFound, sendP
 import { registerClinicOnlyFallback } from "./routes/clinic-only.js";
 import { registerInvitationRoutes } from "./routes/invitations.js";
 import { registerManageUsersRoutes } from "./routes/manage-users.js";
+import { registerNotificationRoutes } from "./routes/notifications.js";
+import { registerMetadataRefreshRoutes } from "./routes/metadata-refresh.js";
 import { registerOperatorApi } from "./routes/operator-api.js";
 import { registerPageRoutes } from "./routes/pages.js";
 import { registerSamlRoutes } from "./routes/saml.js";
@@ -147,6 +149,8 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerInvitationRoutes(app, ctx);
   registerWelcomeRoutes(app, ctx);
   registerSsoSettingsRoutes(app, ctx);
+  registerNotificationRoutes(app, ctx);
+  registerMetadataRefreshRoutes(app, ctx);
   registerPageRoutes(app, ctx);
   registerWaitingRoomRoutes(app, ctx);
   return app;

@@ -1,6 +1,8 @@
 import type { VNode } from "preact";
+import type { StoredNotification } from "../../notifications/notification.queries.js";
 import type { WaitingPatient } from "../../waiting-room/waiting-room.js";
 import { Layout, LocalTime } from "../render.js";
+import { NotificationBanners } from "./notification-banners.js";
 
 export interface DashboardPageProps {
   clinicName: string;
@@ -12,6 +14,8 @@ export interface DashboardPageProps {
   /** Who is in the provider's waiting room now (waiting, or admitted into the visit). */
   waiting: WaitingPatient[];
   csrfToken: string;
+  /** Open notices for the clinic's admins (empty for providers). */
+  notices: StoredNotification[];
 }
 
 /** One admit/dismiss button; public/dashboard.js builds the same form when it refreshes the list. */
@@ -71,6 +75,7 @@ export function DashboardPage(p: DashboardPageProps): VNode {
       <p class="muted">
         {p.clinicName} · signed in as {p.email} ({p.role})
       </p>
+      {p.isAdmin && <NotificationBanners notices={p.notices} csrfToken={p.csrfToken} page="/dashboard" />}
       <h2>Your room</h2>
       <div class="copy-row">
         <a id="room-url" href={p.roomUrl} target="_blank" rel="noopener">

@@ -1,8 +1,11 @@
 import type { VNode } from "preact";
+import type { StoredNotification } from "../../notifications/notification.queries.js";
 import type { SamlConnectionDescription } from "../../sso/saml/connection-summary.js";
 import type { SsoEvent } from "../../sso/saml/sso-events.js";
 import { Alert, Layout, LocalTime } from "../render.js";
 import { CopyValue } from "./copy-value.js";
+import { MetadataRefreshSection, type MetadataRefreshView } from "./metadata-refresh.js";
+import { NotificationBanners } from "./notification-banners.js";
 import { SettingsCrumbs } from "./settings-crumbs.js";
 
 export interface SsoSettingsPageProps {
@@ -13,6 +16,10 @@ export interface SsoSettingsPageProps {
   failures: Array<SsoEvent & { explanation: string; fix: string | null }>;
   notice?: string | undefined;
   error?: string | undefined;
+  /** Open notices for the clinic's admins. */
+  notices?: StoredNotification[];
+  /** The metadata URL's daily check and a pending change; null when the connection was not set up from a URL. */
+  metadataRefresh?: MetadataRefreshView | null;
 }
 
 /** The switches an admin flips on this page, in the order shown, with their labels and help. */
@@ -82,6 +89,7 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
       <h1>Single sign-on (SAML 2.0)</h1>
       {p.notice && <Alert kind="success">{p.notice}</Alert>}
       {p.error && <Alert kind="error">{p.error}</Alert>}
+      <NotificationBanners notices={p.notices ?? []} csrfToken={p.csrfToken} page="/settings/sso" />
 
       <h2>Connection</h2>
       {sso.idp ? (
@@ -143,6 +151,7 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
           ))}
         </>
       )}
+      {p.metadataRefresh && <MetadataRefreshSection view={p.metadataRefresh} csrfToken={p.csrfToken} />}
 
       <h2>Values for your identity provider</h2>
       <CopyValue id="acs-url" label="Single sign on URL (ACS URL)" value={sso.acsUrl} hint="Also the Recipient URL and Destination URL." />

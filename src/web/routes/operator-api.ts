@@ -11,6 +11,7 @@ import { emailSchema, passwordSchema, personNameSchema, roleSchema } from "../..
 import type { WebContext } from "../context.js";
 import { clientIp } from "../forms.js";
 import { registerSsoApi } from "./sso-api.js";
+import { registerMetadataRefreshApi } from "./metadata-refresh.js";
 import { registerUsersApi } from "./users-api.js";
 import { problem, invalidInput, notFound, sendProblem, type Problem } from "../problems.js";
 import { sendCreated } from "../statuses.js";
@@ -109,6 +110,7 @@ export function registerOperatorApi(app: FastifyInstance, ctx: WebContext): void
     });
 
     registerSsoApi(api, ctx);
+    registerMetadataRefreshApi(api, ctx);
     registerUsersApi(api, ctx);
   });
 }

@@ -3,6 +3,7 @@ import { findClinicBySubdomain } from "../../clinics/clinic.queries.js";
 import { DEMO_SUBDOMAIN } from "../../demo/seed-demo.js";
 import { clinicOrigin, mainOrigin } from "../../hosts.js";
 import { findRoomForUser } from "../../rooms/room.queries.js";
+import { listOpenNotifications } from "../../notifications/notification.queries.js";
 import { listWaitingRoom } from "../../waiting-room/waiting-room.js";
 import type { WebContext } from "../context.js";
 import { bySite, csrfToken } from "../forms.js";
@@ -47,6 +48,7 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
           const room = await findRoomForUser(ctx.db, user.id);
           // Every member chooses a room name before the dashboard (JIT-created accounts start without one).
           if (!room) return seeOther(reply, "/welcome");
+          const isAdmin = membership?.role === "admin";
           return sendPage(
             reply,
             <DashboardPage
@@ -55,7 +57,8 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
               email={user.email}
               role={membership?.role ?? "provider"}
               roomUrl={`${mainOrigin(ctx.config)}/${room.name}`}
-              isAdmin={membership?.role === "admin"}
+              isAdmin={isAdmin}
+              notices={isAdmin ? await listOpenNotifications(ctx.db, clinic.id, user.id) : []}
               waiting={await listWaitingRoom(ctx.db, room.id, ctx.clock())}
               csrfToken={csrfToken(reply)}
             />,

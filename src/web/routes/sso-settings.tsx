@@ -3,6 +3,8 @@ import type { Clinic } from "../../clinics/clinic.js";
 import { changeSamlFlags } from "../../sso/saml/change-flags.js";
 import { describeSamlConnection } from "../../sso/saml/connection-summary.js";
 import { findSamlConnection } from "../../sso/saml/connection.queries.js";
+import { listOpenNotifications } from "../../notifications/notification.queries.js";
+import { loadMetadataRefreshView } from "./metadata-refresh.js";
 import { explainRecordedFailure } from "../../sign-in/failure-messages.js";
 import { listRecentSsoProblems, type SsoEvent } from "../../sso/saml/sso-events.js";
 import type { WebContext } from "../context.js";
@@ -84,6 +86,8 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
         failures={explained}
         notice={messages.notice}
         error={messages.error}
+        notices={await listOpenNotifications(ctx.db, clinic.id, reply.request.auth?.user.id ?? "")}
+        metadataRefresh={await loadMetadataRefreshView(ctx.db, clinic.id)}
       />,
       status,
     );
