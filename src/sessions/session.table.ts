@@ -4,7 +4,9 @@ export interface SessionTable {
   user_id: string;
   /** The clinic whose host the session belongs to; null for the main site. */
   clinic_id: string | null;
-  auth_method: "password" | "saml";
+  auth_method: "password" | "saml" | "handoff" | "recovery_code";
+  /** "settings": a break-glass session that opens only the clinic settings pages. */
+  scope: "full" | "settings";
   created_at: string;
   last_seen_at: string;
   expires_at: string;

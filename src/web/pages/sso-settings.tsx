@@ -1,4 +1,4 @@
-import type { VNode } from "preact";
+import type { ComponentChildren, VNode } from "preact";
 import type { SamlConnectionDescription } from "../../sso/saml/connection-summary.js";
 import type { SsoEvent } from "../../sso/saml/sso-events.js";
 import { Alert, Layout, LocalTime } from "../render.js";
@@ -13,6 +13,8 @@ export interface SsoSettingsPageProps {
   failures: Array<SsoEvent & { explanation: string; fix: string | null }>;
   notice?: string | undefined;
   error?: string | undefined;
+  /** Further sections (email domains, recovery codes), each its own component. */
+  sections?: ComponentChildren;
 }
 
 /** The switches an admin flips on this page, in the order shown, with their labels and help. */
@@ -232,6 +234,8 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
           </li>
         </ol>
       </details>
+
+      {p.sections}
 
       <h2>Recent problems</h2>
       {p.failures.length === 0 ? (

@@ -11,6 +11,8 @@ import { requireClinicAdmin } from "../guards.js";
 import { SSO_SWITCHES, SsoSettingsPage, type SsoSwitch } from "../pages/sso-settings.js";
 import { keepNotice, takeNotice } from "../notices.js";
 import { sendPage } from "../render.js";
+import { recoveryCodesSection } from "./break-glass.js";
+import { emailDomainsSection } from "./email-domains.js";
 
 // The only flags this form may change; anything else posted is refused. Enabling the connection is the operator's.
 const SWITCHABLE_FLAGS = ["jitProvisioning", "allowIdpInitiated", "enforceSso"] as const satisfies readonly SsoSwitch[];
@@ -76,6 +78,10 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
         failures={explained}
         notice={messages.notice}
         error={messages.error}
+        sections={[
+          await emailDomainsSection(ctx, clinic.id),
+          reply.request.auth && (await recoveryCodesSection(ctx, reply.request.auth, csrfToken(reply))),
+        ]}
       />,
       status,
     );
