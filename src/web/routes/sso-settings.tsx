@@ -68,19 +68,21 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
       const e = explainRecordedFailure(f.code);
       return { ...f, explanation: f.signatureVerified ? e.title : describeUnverified(f), fix: e.fix };
     });
+    // One token for every form of the page: a second call could mint a second secret and void the first.
+    const csrf = csrfToken(reply);
     return sendPage(
       reply,
       <SsoSettingsPage
         clinicName={clinic.name}
         userName={userName}
-        csrfToken={csrfToken(reply)}
+        csrfToken={csrf}
         sso={describeSamlConnection(ctx.config, clinic, connection, ctx.clock())}
         failures={explained}
         notice={messages.notice}
         error={messages.error}
         sections={[
           await emailDomainsSection(ctx, clinic.id),
-          reply.request.auth && (await recoveryCodesSection(ctx, reply.request.auth, csrfToken(reply))),
+          reply.request.auth && (await recoveryCodesSection(ctx, reply.request.auth, csrf)),
         ]}
       />,
       status,
