@@ -1,4 +1,5 @@
-// The dependency rule, checked in `npm test`: web → sign-in → sso/saml, provisioning, sessions → users, clinics, audit → db.
+// The dependency rule, checked in `npm test`: web → sign-in → sso/saml, provisioning, sessions → users, clinics, audit,
+// notifications → db.
 // Arrows only point down this list; a module that imports one layer up fails the build.
 const layer = (name, from, forbiddenAbove) => ({
   name,
@@ -26,6 +27,13 @@ module.exports = {
       "^src/(users|clinics|audit|rooms)/",
       "^src/(web|sign-in|sso|provisioning|sessions|demo)/|^src/(app|main|cli)\\.ts$",
     ),
+    // Notices for a clinic's admins sit beside users/ and clinics/: anything above may tell them, they know nothing above.
+    layer(
+      "notifications-at-the-domain-level",
+      "^src/notifications/",
+      "^src/(?!(db|clinics|users|audit|notifications)/|ids\\.ts$|result\\.ts$)",
+    ),
+    layer("saml-tells-nobody", "^src/sso/", "^src/notifications/"),
     // db/schema.ts gathers the table types that live beside their modules: type-only, and the one exception.
     { ...layer("db-at-the-bottom", "^src/db/", "^src/(?!db/)"), to: { path: "^src/(?!db/)", pathNot: "\\.table\\.ts$" } },
   ],

@@ -2,7 +2,10 @@ import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Config } from "./config.js";
 import type { Db } from "./db/open.js";
 import type { DemoIdp } from "./demo/demo-idp.js";
+import { clinicOrigin } from "./hosts.js";
 import { humanLogStream } from "./log-lines.js";
+import { createSmtpTransport, EmailNotifier } from "./notifications/email-notifier.js";
+import { DashboardAndEmailNotifier, DashboardNotifier, type NotificationLog, type Notifier } from "./notifications/notifier.js";
 import { LogInvitationMailer, type InvitationMailer } from "./users/invitation-mailer.js";
 import { registerDemoIdpRoutes } from "./web/routes/demo-idp.js";
 import { buildServer } from "./web/server.js";
@@ -19,12 +22,27 @@ export interface AppOptions {
   demoIdp?: DemoIdp | null;
 }
 
+/** Dashboard and log always; email as well once SMTP_URL is set. */
+function buildNotifier(config: Config, log: NotificationLog): { notifier: Notifier; settled(): Promise<void> } {
+  const dashboard = new DashboardNotifier(log);
+  if (!config.smtp) return { notifier: dashboard, settled: async () => {} };
+  const email = new EmailNotifier({
+    transport: createSmtpTransport(config.smtp.url),
+    from: config.smtp.from,
+    clinicOrigin: (clinic) => clinicOrigin(config, clinic.subdomain),
+  });
+  const both = new DashboardAndEmailNotifier(dashboard, email, log);
+  return { notifier: both, settled: () => both.settled() };
+}
+
 /** Composition root: builds each dependency once and hands it to the HTTP layer. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
   // The default mailer writes to the app's own log, which exists once the server is built.
-  let appLog: { info(message: string): void } | null = null;
+  let appLog: NotificationLog | null = null;
+  const notifications = buildNotifier(config, { info: (message) => appLog?.info(message), warn: (message) => appLog?.warn(message) });
   const ctx = {
+    notifier: notifications.notifier,
     invitationMailer: options.invitationMailer ?? new LogInvitationMailer({ info: (message) => appLog?.info(message) }),
     config,
     db,
@@ -43,6 +61,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   };
   const app = await buildServer(ctx, { logger, signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 20 });
   appLog = app.log;
+  // Emails already started are sent (or fail and are logged) before the app stops.
+  app.addHook("onClose", () => notifications.settled());
   if (options.demoIdp && !config.production) registerDemoIdpRoutes(app, ctx, options.demoIdp);
   return app;
 }

@@ -32,6 +32,8 @@ export interface Config {
   readonly sessionAbsoluteHours: number;
   /** SSO events older than this many days are deleted as new ones arrive. */
   readonly ssoEventRetentionDays: number;
+  /** Where admins' notices are emailed from; null: they are shown on the dashboard and logged only. */
+  readonly smtp: { readonly url: string; readonly from: string } | null;
 }
 
 const boolean = z.enum(["0", "1", "true", "false"]).transform((v) => v === "1" || v === "true");
@@ -73,6 +75,23 @@ const EnvSchema = z.object({
     .min(1, "must be at least 1 day")
     .max(3650, "must be at most 3650 days")
     .default(90),
+  SMTP_URL: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return null;
+      const url = URL.canParse(value) ? new URL(value) : null;
+      if (!url || (url.protocol !== "smtp:" && url.protocol !== "smtps:") || !url.hostname) {
+        // The message never repeats the value: it may hold the mail server's password.
+        ctx.addIssue({ code: "custom", message: "must be an smtp:// or smtps:// URL such as smtps://user:password@smtp.example.com:465" });
+        return z.NEVER;
+      }
+      return value;
+    }),
+  SMTP_FROM: z
+    .string()
+    .regex(/^[^\r\n]+@[^\r\n]+$/, "must be one line with an email address, such as ClinicRooms <no-reply@clinics.example.com>")
+    .optional(),
 });
 
 const MAX_PROXY_HOPS = 10;
@@ -162,5 +181,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
     sessionAbsoluteHours: e.SESSION_ABSOLUTE_HOURS,
     ssoEventRetentionDays: e.SSO_EVENT_RETENTION_DAYS,
+    smtp: e.SMTP_URL ? Object.freeze({ url: e.SMTP_URL, from: e.SMTP_FROM ?? `ClinicRooms <no-reply@${e.BASE_DOMAIN}>` }) : null,
   });
 }

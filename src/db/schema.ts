@@ -12,6 +12,7 @@ import type { SignInFailureTable } from "../sign-in/sign-in-failure.table.js";
 import type { WaitingPatientTable } from "../waiting-room/waiting-patient.table.js";
 import type { InvitationTable } from "../users/invitation.table.js";
 import type { MembershipTable, UserTable } from "../users/user.table.js";
+import type { NotificationTable } from "../notifications/notification.table.js";
 
 export interface Database {
   clinics: ClinicTable;
@@ -30,6 +31,7 @@ export interface Database {
   sign_in_failures: SignInFailureTable;
   waiting_patients: WaitingPatientTable;
   ended_sessions: EndedSessionTable;
+  notifications: NotificationTable;
   clinic_email_domains: ClinicEmailDomainTable;
   recovery_codes: RecoveryCodeTable;
   settings_handoffs: SettingsHandoffTable;

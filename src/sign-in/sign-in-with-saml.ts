@@ -2,6 +2,7 @@ import { recordAuditEvent } from "../audit/audit.js";
 import type { Clinic } from "../clinics/clinic.js";
 import type { Db } from "../db/open.js";
 import { newReference, nowIso } from "../ids.js";
+import type { Notifier } from "../notifications/notifier.js";
 import { ok, type Result } from "../result.js";
 import { nameForNewMember, previewSamlMember, resolveSamlMember, type ResolveMemberError } from "../provisioning/resolve-member.js";
 import { createSession, deleteSession, type SessionPolicy } from "../sessions/session.js";
@@ -50,10 +51,11 @@ export interface PostedSamlResponse {
   previousSessionToken: string | null;
 }
 
-/** How long sessions last and how long the clinic's SSO event log is kept. */
+/** How long sessions last, how long the clinic's SSO event log is kept, and who tells the admins of a full clinic. */
 export interface SamlSignInPolicy {
   session: SessionPolicy;
   events: SsoEventPolicy;
+  notifier: Notifier;
 }
 
 type Refused = { ok: false; code: SsoFailureCode; reason: string; email: string | null; signatureVerified: boolean };
@@ -91,6 +93,10 @@ export async function signInWithSaml(
     policy.events,
     now,
   );
+  // A newcomer the IdP vouched for was turned away for lack of a seat: the admins can free one or buy more.
+  if (outcome.code === "seat_limit_reached" && outcome.email !== null) {
+    await policy.notifier.notify(db, clinic, { kind: "seats_exhausted", seats: clinic.seats, email: outcome.email }, now);
+  }
   return { ok: false, error: { code: outcome.code, reason: outcome.reason, reference } };
 }
 

@@ -1,6 +1,7 @@
 import type { Clinic } from "../clinics/clinic.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/open.js";
+import type { Notifier } from "../notifications/notifier.js";
 import type { SessionPolicy, ValidSession } from "../sessions/session.js";
 import type { InvitationMailer } from "../users/invitation-mailer.js";
 
@@ -12,6 +13,8 @@ export interface WebContext {
   clock: () => Date;
   /** Delivers invitation links; sending email is behind this one interface. */
   invitationMailer: InvitationMailer;
+  /** Tells a clinic's admins (dashboard and log; email too when SMTP is configured). */
+  notifier: Notifier;
 }
 
 declare module "fastify" {

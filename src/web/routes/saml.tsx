@@ -103,7 +103,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
               ip: clientIp(request),
               previousSessionToken,
             },
-            { session: ctx.sessionPolicy, events: { retentionDays: ctx.config.ssoEventRetentionDays } },
+            { session: ctx.sessionPolicy, events: { retentionDays: ctx.config.ssoEventRetentionDays }, notifier: ctx.notifier },
             ctx.clock(),
           );
           if (!result.ok) {
