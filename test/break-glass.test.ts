@@ -3,6 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { csrfFrom, type HttpClient } from "./support/http-client.js";
 import { testDialects } from "./support/databases.js";
 import { givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
+import { listOpenNotifications } from "../src/notifications/notification.queries.js";
 import { connectTestIdp, postToAcs, startLogin, type SamlClinic } from "./support/saml-flow.js";
 
 const REASON = "Okta tenant is down, need to turn enforcement off";
@@ -190,6 +191,27 @@ for (const dialect of testDialects()) {
       assert.match(
         used.reason,
         new RegExp(`${s.admin} opened the clinic settings without single sign-on, with a recovery code .*reason given: ${REASON}`),
+      );
+      // Every other admin is told, with the reason; the admin who used the code is not told of their own use.
+      const ids = Object.fromEntries(
+        (await t.db.selectFrom("users").select(["id", "email"]).where("email", "in", [s.admin, s.otherAdmin]).execute()).map((u) => [
+          u.email,
+          u.id,
+        ]),
+      );
+      const told = await listOpenNotifications(t.db, s.clinic.id, ids[s.otherAdmin]!);
+      const notice = told.find((n) => n.notification.kind === "break_glass_used");
+      assert.ok(notice, "the other admin has a notice");
+      assert.deepEqual(notice.notification, {
+        kind: "break_glass_used",
+        userId: ids[s.admin],
+        email: s.admin,
+        name: "Ada Admin",
+        reason: REASON,
+      });
+      assert.equal(
+        (await listOpenNotifications(t.db, s.clinic.id, ids[s.admin]!)).filter((n) => n.notification.kind === "break_glass_used").length,
+        0,
       );
       // Busy all along (well within the idle timeout), the session still ends an hour after it began.
       let moved = 0;

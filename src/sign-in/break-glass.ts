@@ -1,6 +1,7 @@
 import { recordAuditEvent } from "../audit/audit.js";
 import type { Clinic } from "../clinics/clinic.js";
 import type { Db } from "../db/open.js";
+import type { Notifier } from "../notifications/notifier.js";
 import { newReference, nowIso } from "../ids.js";
 import { recordSsoEvent, type SsoEventPolicy } from "../sso/saml/sso-events.js";
 import type { User } from "../users/user.js";
@@ -18,7 +19,6 @@ const METHOD_WORDS: Record<BreakGlassMethod, string> = {
 /**
  * Records that an admin got into the clinic settings without the clinic's IdP (HIPAA emergency access): the audit
  * event with their stated reason and the SSO event the other admins read. Inside the caller's transaction.
- * The other admins' notification goes through the notifier, once it exists: this is its one call site.
  */
 export async function announceBreakGlassUse(
   trx: Db,
@@ -55,6 +55,25 @@ export async function announceBreakGlassUse(
       signatureVerified: true,
     },
     events,
+    now,
+  );
+}
+
+/**
+ * Every other admin of the clinic is told that this admin used a recovery code, with their reason (dashboard and
+ * log, and email when configured). Called once the sign-in has committed, so no one is told of a use that did not happen.
+ */
+export async function tellOtherAdminsOfRecoveryCodeUse(
+  db: Db,
+  notifier: Notifier,
+  clinic: Clinic,
+  use: { user: User; reason: string },
+  now: Date,
+): Promise<void> {
+  await notifier.notify(
+    db,
+    clinic,
+    { kind: "break_glass_used", userId: use.user.id, email: use.user.email, name: use.user.name, reason: use.reason },
     now,
   );
 }

@@ -8,7 +8,8 @@ import type { SsoEventPolicy } from "../sso/saml/sso-events.js";
 import { checkStatedReason } from "../users/identity-text.js";
 import { spendRecoveryCode } from "../users/recovery-codes.js";
 import { findMembershipOfUser, findUserByEmail, recordSignIn } from "../users/user.queries.js";
-import { announceBreakGlassUse, BREAK_GLASS_SESSION_MS } from "./break-glass.js";
+import type { Notifier } from "../notifications/notifier.js";
+import { announceBreakGlassUse, BREAK_GLASS_SESSION_MS, tellOtherAdminsOfRecoveryCodeUse } from "./break-glass.js";
 import { findSignInWait, forgetSignInFailures, recordSignInFailure } from "./sign-in-throttle.js";
 
 export type RecoverySignInRefusal =
@@ -19,13 +20,13 @@ export type RecoverySignInRefusal =
 /**
  * Break-glass sign-in on a clinic host without the IdP: an active admin of this clinic, one of their unused
  * recovery codes (spent here), and a stated reason. Throttled like password sign-in, under its own account key.
- * The session opens only the settings pages and ends within the hour; the use is audited and announced.
+ * The session opens only the settings pages and ends within the hour; the use is audited, and every other admin told.
  */
 export async function signInWithRecoveryCode(
   db: Db,
   clinic: Clinic,
   input: { email: string; code: string; reason: string; ip: string; previousSessionToken: string | null },
-  policy: { session: SessionPolicy; events: SsoEventPolicy },
+  policy: { session: SessionPolicy; events: SsoEventPolicy; notifier: Notifier },
   now: Date,
 ): Promise<{ ok: true; value: { token: string; expiresAt: Date } } | RecoverySignInRefusal> {
   const email = input.email.trim().toLowerCase();
@@ -44,7 +45,7 @@ export async function signInWithRecoveryCode(
   const membership = user ? await findMembershipOfUser(db, user.id) : null;
   const isAdminHere = membership?.clinicId === clinic.id && membership.role === "admin" && membership.status === "active";
   const expiresAt = new Date(now.getTime() + BREAK_GLASS_SESSION_MS);
-  const token = await db.transaction().execute(async (trx) => {
+  const signedIn = await db.transaction().execute(async (trx) => {
     // Spent inside the transaction: a sign-in that fails later leaves the code unused.
     if (!user || !isAdminHere || !(await spendRecoveryCode(trx, { userId: user.id, clinicId: clinic.id, typed: input.code }, now)))
       return null;
@@ -67,13 +68,14 @@ export async function signInWithRecoveryCode(
       policy.events,
       now,
     );
-    return token;
+    return { token, user: publicUser };
   });
-  if (token === null) {
+  if (signedIn === null) {
     await recordSignInFailure(db, account, input.ip, now);
     const why = !user ? "unknown_email" : !isAdminHere ? "not_an_admin_of_this_clinic" : "wrong_or_used_code";
     await recordAuditEvent(db, { ...audit, outcome: "failure", detail: { reason: why } }, now);
     return err("invalid_code");
   }
-  return ok({ token, expiresAt });
+  await tellOtherAdminsOfRecoveryCodeUse(db, policy.notifier, clinic, { user: signedIn.user, reason: reason.value }, now);
+  return ok({ token: signedIn.token, expiresAt });
 }

@@ -26,7 +26,11 @@ export async function recoveryCodesSection(ctx: WebContext, auth: ValidSession, 
  */
 export function registerBreakGlassRoutes(app: FastifyInstance, ctx: WebContext, rateLimitPerMinute: number): void {
   const sendNotFound = async (request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, notFound);
-  const policy = () => ({ session: ctx.sessionPolicy, events: { retentionDays: ctx.config.ssoEventRetentionDays } });
+  const policy = () => ({
+    session: ctx.sessionPolicy,
+    events: { retentionDays: ctx.config.ssoEventRetentionDays },
+    notifier: ctx.notifier,
+  });
 
   app.post(
     "/account/clinic-settings",
