@@ -38,8 +38,8 @@ export function AccountPage(p: AccountPageProps): VNode {
               <input type="hidden" name="_csrf" value={p.csrfToken} />
               <p>
                 Your clinic requires single sign-on. If its identity provider is not working, open the clinic settings from here to fix the
-                connection or turn the requirement off: Manage Users and Single sign-on only, for at most an hour. The other admins are
-                told.
+                connection or turn the requirement off: Manage Users and Single sign-on only, for at most an hour, recorded in your clinic's
+                audit log and sign-in events.
               </p>
               <button type="submit" class="secondary">
                 Open clinic settings
