@@ -73,7 +73,7 @@ for (const dialect of testDialects()) {
     }
 
     async function refusesOutsideSettings(client: HttpClient, subdomain: string) {
-      for (const path of ["/dashboard", "/welcome", "/waiting-room", "/settings/../dashboard", "/%64ashboard"]) {
+      for (const path of ["/dashboard", "/welcome", "/waiting-room", "/%64ashboard", "/settingsx"]) {
         const res = await client.get(t.clinicUrl(subdomain, path));
         assert.equal(res.status, 403, path);
         assert.match(res.body, /This session opens only the clinic settings/, path);
