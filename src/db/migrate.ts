@@ -7,6 +7,7 @@ import * as m004 from "./migrations/004_sign_in_security.js";
 import * as m005 from "./migrations/005_sso_events_and_flash.js";
 import * as m006 from "./migrations/006_waiting_room.js";
 import * as m008 from "./migrations/008_notifications.js";
+import * as m009 from "./migrations/009_domains_and_recovery.js";
 
 // Listed explicitly (no folder scanning) so the compiled build and the tests run the same set.
 const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   "005_sso_events_and_flash": m005,
   "006_waiting_room": m006,
   "008_notifications": m008,
+  "009_domains_and_recovery": m009,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

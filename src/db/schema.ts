@@ -1,10 +1,13 @@
 import type { AuditEventTable } from "../audit/audit.table.js";
 import type { ClinicTable } from "../clinics/clinic.table.js";
+import type { ClinicEmailDomainTable } from "../clinics/email-domain.table.js";
 import type { RoomTable } from "../rooms/room.table.js";
 import type { SamlAssertionSeenTable, SamlConnectionTable, SamlRequestTable, SsoEventTable } from "../sso/saml/connection.table.js";
 import type { DemoIdpKeyTable } from "../demo/demo-idp.table.js";
 import type { SessionFlashTable } from "../sessions/flash.table.js";
 import type { EndedSessionTable, SessionTable } from "../sessions/session.table.js";
+import type { SettingsHandoffTable } from "../sessions/settings-handoff.table.js";
+import type { RecoveryCodeTable } from "../users/recovery-code.table.js";
 import type { SignInFailureTable } from "../sign-in/sign-in-failure.table.js";
 import type { WaitingPatientTable } from "../waiting-room/waiting-patient.table.js";
 import type { InvitationTable } from "../users/invitation.table.js";
@@ -33,4 +36,7 @@ export interface Database {
   saml_metadata_changes: SamlMetadataChangeTable;
   saml_metadata_checks: SamlMetadataCheckTable;
   saml_certificate_warnings: SamlCertificateWarningTable;
+  clinic_email_domains: ClinicEmailDomainTable;
+  recovery_codes: RecoveryCodeTable;
+  settings_handoffs: SettingsHandoffTable;
 }

@@ -1,5 +1,6 @@
 import type { Clinic } from "../clinics/clinic.js";
 import { countSeatsUsed } from "../clinics/clinic.queries.js";
+import { checkEmailDomainAllowed } from "../clinics/email-domains.js";
 import type { Db } from "../db/open.js";
 import { err, ok, type Result } from "../result.js";
 import { addMemberTakingSeat } from "../users/add-member.js";
@@ -16,6 +17,8 @@ export interface VerifiedIdentity {
 
 export type ResolveMemberError =
   | "email_not_accepted"
+  | "email_domain_not_allowed"
+  | "email_domain_of_other_clinic"
   | "name_not_accepted"
   | "not_provisioned"
   | "member_of_other_clinic"
@@ -46,6 +49,9 @@ export async function resolveSamlMember(
   // The IdP's address goes through the same rule as an address an admin types: no lookalike gets in or matches.
   const email = checkEmailAddress(identity.email);
   if (!email.ok) return err("email_not_accepted");
+  // The email-domain lock: checked before anything is looked up or created, so no one outside it signs in or is made.
+  const domain = await checkDomain(trx, clinic, email.value);
+  if (!domain.ok) return domain;
   const existing = await findExistingMember(trx, clinic, email.value);
   if (existing.ok || existing.error !== "not_provisioned" || !options.jitProvisioning) return existing;
   const name = nameForNewMember(identity, email.value);
@@ -65,6 +71,8 @@ export async function previewSamlMember(
 ): Promise<Result<{ member: ResolvedMember | null; wouldProvision: boolean }, ResolveMemberError>> {
   const email = checkEmailAddress(identity.email);
   if (!email.ok) return err("email_not_accepted");
+  const domain = await checkDomain(db, clinic, email.value);
+  if (!domain.ok) return domain;
   const existing = await findExistingMember(db, clinic, email.value);
   if (existing.ok) return ok({ member: existing.value, wouldProvision: false });
   if (existing.error !== "not_provisioned" || !options.jitProvisioning) return existing;
@@ -77,6 +85,12 @@ export async function previewSamlMember(
 export function nameForNewMember(identity: VerifiedIdentity, email: string): Result<string, string> {
   const given = [identity.firstName, identity.lastName].filter((part) => part !== null && part.trim() !== "").join(" ");
   return checkPersonName(given || email.split("@")[0]!);
+}
+
+async function checkDomain(db: Db, clinic: Clinic, email: string): Promise<Result<null, ResolveMemberError>> {
+  const allowed = await checkEmailDomainAllowed(db, clinic.id, email);
+  if (allowed.ok) return allowed;
+  return err(allowed.error === "outside_clinic_domains" ? "email_domain_not_allowed" : "email_domain_of_other_clinic");
 }
 
 async function findExistingMember(db: Db, clinic: Clinic, email: string): Promise<Result<ResolvedMember, ResolveMemberError>> {

@@ -7,6 +7,8 @@ export interface SessionTable {
   /** The clinic whose host the session belongs to; null for the main site. */
   clinic_id: string | null;
   auth_method: AuthMethod;
+  /** "settings": a break-glass session that opens only the clinic settings pages. */
+  scope: "full" | "settings";
   created_at: string;
   last_seen_at: string;
   expires_at: string;

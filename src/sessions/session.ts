@@ -12,11 +12,15 @@ export interface SessionPolicy {
 
 export type { AuthMethod };
 
+/** What a session may open: everything its member may, or only the clinic settings pages (break-glass access). */
+export type SessionScope = "full" | "settings";
+
 export interface Session {
   id: string;
   userId: string;
   clinicId: string | null;
   authMethod: AuthMethod;
+  scope: SessionScope;
   createdAt: string;
   expiresAt: string;
 }
@@ -38,15 +42,16 @@ function lastSeenWriteIntervalMs(policy: SessionPolicy): number {
 
 /**
  * Starts a session bound to one host (a clinic, or the main site when clinicId is null) and returns the
- * cookie token. Only its SHA-256 is stored.
+ * cookie token. Only its SHA-256 is stored. A limited session may be given a shorter life than the policy's.
  */
 export async function createSession(
   db: Db,
-  input: { userId: string; clinicId: string | null; authMethod: AuthMethod },
+  input: { userId: string; clinicId: string | null; authMethod: AuthMethod; scope?: SessionScope; maxLifetimeMs?: number },
   policy: SessionPolicy,
   now: Date,
 ): Promise<string> {
   const token = newSecret();
+  const lifetimeMs = Math.min(policy.absoluteHours * 3_600_000, input.maxLifetimeMs ?? Number.POSITIVE_INFINITY);
   await db
     .insertInto("sessions")
     .values({
@@ -54,9 +59,10 @@ export async function createSession(
       user_id: input.userId,
       clinic_id: input.clinicId,
       auth_method: input.authMethod,
+      scope: input.scope ?? "full",
       created_at: nowIso(now),
       last_seen_at: nowIso(now),
-      expires_at: nowIso(new Date(now.getTime() + policy.absoluteHours * 3_600_000)),
+      expires_at: nowIso(new Date(now.getTime() + lifetimeMs)),
     })
     .execute();
   return token;
@@ -101,6 +107,7 @@ export async function validateSession(
     userId: row.user_id,
     clinicId: row.clinic_id,
     authMethod: row.auth_method,
+    scope: row.scope,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
   };

@@ -129,6 +129,18 @@ const EXPLANATIONS = {
       "Your identity provider sent an email address with characters we do not accept (hidden, text-direction or full-width characters). Ask your clinic's IT admin to check your email address in the identity provider.",
     fix: "Correct the user's email in the IdP: plain letters before the @, no invisible or text-direction characters. The event's reason names the character.",
   },
+  email_domain_not_allowed: {
+    title: "Your email address is not one of your clinic's",
+    message:
+      "Your clinic accepts single sign-on only for its own email domains, and the address your identity provider sent is not in one of them, so we did not sign you in. Ask your clinic's IT admin to check your email address in the identity provider.",
+    fix: "Send the person's address in one of the clinic's email domains, or add their domain under Settings → Single sign-on → Email domains.",
+  },
+  email_domain_of_other_clinic: {
+    title: "Your email address belongs to another organisation",
+    message:
+      "The address your identity provider sent is in an email domain that another organisation on this service has claimed, so it cannot sign in here. Ask your clinic's IT admin, or contact support if the domain is yours.",
+    fix: "Another clinic has locked this email domain. If it is yours, the operator can move it to your clinic.",
+  },
   name_not_accepted: {
     title: "Your name cannot be used here",
     message:

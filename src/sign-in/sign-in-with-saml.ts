@@ -283,6 +283,10 @@ function memberReason(error: MembershipFailureCode, assertion: VerifiedAssertion
   switch (error) {
     case "email_not_accepted":
       return `The IdP's email address ${quoteValue(email)} was refused: it ${refusal(checkEmailAddress(email))}`;
+    case "email_domain_not_allowed":
+      return `${email} is outside ${clinic.subdomain}'s email domains (Settings → Single sign-on → Email domains): refused, and never provisioned`;
+    case "email_domain_of_other_clinic":
+      return `${email} is in a domain another clinic has locked: refused, and never provisioned`;
     case "name_not_accepted": {
       const name = [assertion.firstName, assertion.lastName].filter((part) => part !== null).join(" ");
       return `${email} could not be provisioned: the name from the IdP's attributes, ${quoteValue(name)}, ${refusal(nameForNewMember(assertion, email))}`;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { checkEmailAddress, checkPersonName } from "./identity-text.js";
+import { checkEmailAddress, checkEmailDomain, checkPersonName, domainOfEmail } from "./identity-text.js";
 
 test("an email's domain is NFKC-normalised and lower-cased: full-width letters become the domain they spell", () => {
   assert.deepEqual(checkEmailAddress("  Nora@ＬＡＫＥＳＩＤＥ.example "), { ok: true, value: "nora@lakeside.example" });
@@ -59,5 +59,32 @@ test("a name with bidi controls, zero-width or control characters, or angle brac
     const checked = checkPersonName(name);
     assert.equal(checked.ok, false, name);
     assert.match(!checked.ok ? checked.error : "", why);
+  }
+});
+
+test("an email domain to lock is normalised like an address's domain: NFKC, lower-case, @ and final dot dropped", () => {
+  assert.deepEqual(checkEmailDomain(" ＬＡＫＥＳＩＤＥ.Example "), { ok: true, value: "lakeside.example" });
+  assert.deepEqual(checkEmailDomain("@Clinic.ORG."), { ok: true, value: "clinic.org" });
+  assert.deepEqual(checkEmailDomain("xn--bcher-kva.de"), { ok: true, value: "xn--bcher-kva.de" });
+  assert.equal(domainOfEmail("nora@lakeside.example"), "lakeside.example");
+});
+
+test("junk domains are refused with the reason: a bare TLD, a public suffix, a shared mailbox provider, an address", () => {
+  for (const [value, reason] of [
+    ["com", /not a top-level domain/],
+    ["localhost", /not a top-level domain/],
+    ["clinic.123", /not a top-level domain/],
+    ["co.uk", /public suffix/],
+    ["Gmail.com", /public mailbox provider/],
+    ["nora@clinic.org", /without the part before the @/],
+    ["clinic..org", /letters, digits and hyphens/],
+    ["-clinic.org", /letters, digits and hyphens/],
+    ["bücher.de", /xn-- form/],
+    ["clinic.org\u200b", /U\+200B/],
+    ["", /must not be empty/],
+  ] as const) {
+    const checked = checkEmailDomain(value);
+    assert.equal(checked.ok, false, value);
+    assert.match(!checked.ok ? checked.error : "", reason, value);
   }
 });

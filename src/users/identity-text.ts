@@ -59,3 +59,61 @@ function findInvisible(value: string): string | null {
   const found = INVISIBLE.exec(value);
   return found ? `U+${found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}` : null;
 }
+
+// Suffixes under which anyone can register a name (the public suffix list's best-known two-label entries), and
+// mailbox providers shared by the whole world: locking one would let one clinic refuse everybody else's staff.
+const SHARED_SUFFIXES = new Set(
+  "co.uk org.uk ac.uk gov.uk nhs.uk me.uk ltd.uk plc.uk com.au net.au org.au gov.au edu.au co.nz org.nz co.jp ne.jp or.jp com.br com.mx co.in com.cn com.tw com.hk com.sg co.za com.ar com.tr co.kr co.il com.es com.pl".split(
+    " ",
+  ),
+);
+const SHARED_MAILBOX_DOMAINS = new Set(
+  "gmail.com googlemail.com outlook.com hotmail.com live.com msn.com yahoo.com icloud.com me.com mac.com aol.com proton.me protonmail.com gmx.com gmx.de gmx.net web.de mail.com yandex.ru mail.ru qq.com 163.com zoho.com fastmail.com hey.com".split(
+    " ",
+  ),
+);
+const DOMAIN_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const TOP_LEVEL_LABEL = /^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
+export const MAX_DOMAIN_LENGTH = 253;
+
+/**
+ * The rule for an email domain a clinic locks: the domain part of checkEmailAddress (NFKC, lower-case, no invisible
+ * characters), written as "clinic.org" ("@clinic.org" and a final dot are accepted), ASCII labels (internationalised
+ * names in their xn-- form, the form addresses are matched in), at least two labels, and never a public suffix
+ * ("com", "co.uk") or a mailbox provider everyone shares ("gmail.com").
+ */
+export function checkEmailDomain(value: string): Result<string, string> {
+  const invisible = findInvisible(value);
+  if (invisible) return err(`must not contain invisible or text-direction characters (found ${invisible})`);
+  const domain = value.trim().replace(/^@/, "").replace(/\.$/, "").normalize("NFKC").toLowerCase();
+  if (domain.length === 0) return err("must not be empty");
+  if (domain.length > MAX_DOMAIN_LENGTH) return err(`must be at most ${MAX_DOMAIN_LENGTH} characters`);
+  if (domain.includes("@")) return err("must be a domain such as clinic.org, without the part before the @");
+  const labels = domain.split(".");
+  if (!labels.every((label) => DOMAIN_LABEL.test(label))) {
+    return err("must be a domain such as clinic.org: letters, digits and hyphens between dots (xn-- form for accented names)");
+  }
+  if (labels.length < 2 || !TOP_LEVEL_LABEL.test(labels.at(-1)!))
+    return err("must be a whole domain such as clinic.org, not a top-level domain");
+  if (SHARED_SUFFIXES.has(domain)) return err("is a public suffix: give your organisation's own domain under it");
+  if (SHARED_MAILBOX_DOMAINS.has(domain)) return err("is a public mailbox provider shared by everyone: it cannot be locked to one clinic");
+  return ok(domain);
+}
+
+/** The domain of an address already normalised by checkEmailAddress. */
+export function domainOfEmail(email: string): string {
+  return email.slice(email.lastIndexOf("@") + 1);
+}
+
+/**
+ * The rule for a short free text a person must give, such as why they use break-glass access: NFKC, line breaks
+ * as spaces, trimmed, at least `min` and at most `max` characters, no invisible or text-direction characters.
+ */
+export function checkStatedReason(value: string, min = 8, max = 500): Result<string, string> {
+  const text = value.replace(/\r?\n/g, " ").normalize("NFKC").trim();
+  if (text.length < min) return err(`must say in a few words why (at least ${min} characters)`);
+  if (text.length > max) return err(`must be at most ${max} characters`);
+  const invisible = findInvisible(text);
+  if (invisible) return err(`must not contain invisible, control or text-direction characters (found ${invisible})`);
+  return ok(text);
+}

@@ -4,6 +4,37 @@ import type { ValidSession } from "../sessions/session.js";
 import { problem, notFound, sendProblem } from "./problems.js";
 import { seeOther } from "./statuses.js";
 
+// What a settings-only session opens: the clinic settings (Manage Users, Single sign-on), who am I, and signing out.
+const SETTINGS_SCOPE_PATHS = /^\/(?:settings(?:\/[^]*)?|sign-out|sign-in|api\/v1\/session)$/;
+
+/**
+ * The one gate for limited sessions, run for every request once the session is known: a settings-only session
+ * (break-glass access) is refused everywhere but the settings pages, with a page that says why. False after answering.
+ */
+export async function allowedBySessionScope(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  if (request.auth?.session.scope !== "settings") return true;
+  const path = decodedPath(request.url);
+  // Dot segments are refused outright: "/settings/../dashboard" must not pass as a settings path.
+  if (path !== null && !/(?:^|\/)\.\.?(?:\/|$)/.test(path) && SETTINGS_SCOPE_PATHS.test(path)) return true;
+  await sendProblem(request, reply, {
+    status: 403,
+    code: "settings_only_session",
+    title: "This session opens only the clinic settings",
+    message:
+      "You signed in without your clinic's single sign-on (with a recovery code, or from the main site), so this session opens only Manage Users and the Single sign-on settings, and ends within the hour. Sign out and sign in with single sign-on to use everything else.",
+    next: { href: "/settings/sso", label: "Go to the Single sign-on settings" },
+  });
+  return false;
+}
+
+function decodedPath(url: string): string | null {
+  try {
+    return decodeURIComponent(url.split("?")[0] ?? "");
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The signed-in active admin of this clinic host, or null after answering: a redirect to sign-in for
  * anonymous visitors, a 403 page for members who are not admins.

@@ -12,7 +12,9 @@ import { siteForHost } from "../hosts.js";
 import { validateSession } from "../sessions/session.js";
 import type { WebContext } from "./context.js";
 import { clientErrorResponse, handleError, handleFrameworkError, notFound, sendProblem } from "./problems.js";
+import { registerBreakGlassRoutes } from "./routes/break-glass.js";
 import { registerClinicOnlyFallback } from "./routes/clinic-only.js";
+import { registerEmailDomainRoutes } from "./routes/email-domains.js";
 import { registerInvitationRoutes } from "./routes/invitations.js";
 import { registerManageUsersRoutes } from "./routes/manage-users.js";
 import { registerNotificationRoutes } from "./routes/notifications.js";
@@ -25,6 +27,7 @@ import { registerSessionApi } from "./routes/session-api.js";
 import { registerSignInRoutes } from "./routes/sign-in.js";
 import { registerWaitingRoomRoutes } from "./routes/waiting-room.js";
 import { registerWelcomeRoutes } from "./routes/welcome.js";
+import { allowedBySessionScope } from "./guards.js";
 import { readSessionToken } from "./session-cookie.js";
 
 export interface ServerOptions {
@@ -125,6 +128,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
     }
     const token = readSessionToken(request, ctx.config);
     request.auth = token ? await validateSession(ctx.db, token, request.clinic?.id ?? null, ctx.sessionPolicy, ctx.clock()) : null;
+    if (!(await allowedBySessionScope(request, reply))) return reply;
   });
 
   // One record per request: method, host, path (never the query: it can carry tokens and SAML messages), status, time.
@@ -151,6 +155,8 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerSsoSettingsRoutes(app, ctx);
   registerNotificationRoutes(app, ctx);
   registerMetadataRefreshRoutes(app, ctx);
+  registerEmailDomainRoutes(app, ctx);
+  registerBreakGlassRoutes(app, ctx, options.signInRateLimitPerMinute);
   registerPageRoutes(app, ctx);
   registerWaitingRoomRoutes(app, ctx);
   return app;

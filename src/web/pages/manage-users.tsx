@@ -38,7 +38,12 @@ export interface ManageUsersPageProps {
 
 const STATUS_LABELS = { active: "Active", invited: "Invited", deactivated: "Removed" } as const;
 const STATUS_BADGES = { active: "badge-ok", invited: "badge-warn", deactivated: "badge-off" } as const;
-const METHOD_LABELS: Record<string, string> = { password: "with password", saml: "with SSO" } satisfies Record<AuthMethod, string>;
+const METHOD_LABELS: Record<string, string> = {
+  password: "with password",
+  saml: "with SSO",
+  handoff: "from the main site (settings only)",
+  recovery_code: "with a recovery code (settings only)",
+} satisfies Record<AuthMethod, string>;
 
 function LastSignIn({ m }: { m: ManagedMember }): VNode {
   if (!m.lastSignInAt) return <>Never</>;

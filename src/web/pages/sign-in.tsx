@@ -15,6 +15,8 @@ export interface SignInPageProps {
   mainSignInUrl?: string | undefined;
   /** False when the clinic enforces SSO: the password form is not offered. */
   passwordAllowed?: boolean;
+  /** The recovery-code sign-in for admins, offered when the clinic enforces SSO. */
+  recoveryUrl?: string | undefined;
 }
 
 export function SignInPage(p: SignInPageProps): VNode {
@@ -51,6 +53,11 @@ export function SignInPage(p: SignInPageProps): VNode {
             "sign in with your email and password on the main site"
           )}
           .
+        </p>
+      )}
+      {p.recoveryUrl && (
+        <p class="muted small">
+          Clinic admin, and your identity provider is down? <a href={p.recoveryUrl}>Sign in to the settings with a recovery code</a>.
         </p>
       )}
     </Layout>

@@ -1,4 +1,4 @@
-import type { VNode } from "preact";
+import type { ComponentChildren, VNode } from "preact";
 import type { StoredNotification } from "../../notifications/notification.queries.js";
 import type { SamlConnectionDescription } from "../../sso/saml/connection-summary.js";
 import type { SsoEvent } from "../../sso/saml/sso-events.js";
@@ -20,6 +20,8 @@ export interface SsoSettingsPageProps {
   notices?: StoredNotification[];
   /** The metadata URL's daily check and a pending change; null when the connection was not set up from a URL. */
   metadataRefresh?: MetadataRefreshView | null;
+  /** Further sections (email domains, recovery codes), each its own component. */
+  sections?: ComponentChildren;
 }
 
 /** The switches an admin flips on this page, in the order shown, with their labels and help. */
@@ -241,6 +243,8 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
           </li>
         </ol>
       </details>
+
+      {p.sections}
 
       <h2>Recent problems</h2>
       {p.failures.length === 0 ? (

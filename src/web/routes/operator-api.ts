@@ -10,6 +10,7 @@ import { addClinicMember } from "../../users/add-member.js";
 import { emailSchema, passwordSchema, personNameSchema, roleSchema } from "../../users/user.js";
 import type { WebContext } from "../context.js";
 import { clientIp } from "../forms.js";
+import { registerEmailDomainsApi } from "./email-domains-api.js";
 import { registerSsoApi } from "./sso-api.js";
 import { registerMetadataRefreshApi } from "./metadata-refresh.js";
 import { registerUsersApi } from "./users-api.js";
@@ -111,6 +112,7 @@ export function registerOperatorApi(app: FastifyInstance, ctx: WebContext): void
 
     registerSsoApi(api, ctx);
     registerMetadataRefreshApi(api, ctx);
+    registerEmailDomainsApi(api, ctx);
     registerUsersApi(api, ctx);
   });
 }

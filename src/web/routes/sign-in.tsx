@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { getClinic } from "../../clinics/clinic.queries.js";
+import { findClinicLockingDomain } from "../../clinics/email-domains.js";
+import { domainOfEmail } from "../../users/identity-text.js";
 import { clinicOrigin, mainOrigin } from "../../hosts.js";
 import { deleteSession, findSessionEndReason } from "../../sessions/session.js";
 import { signInWithPassword } from "../../sign-in/sign-in-with-password.js";
@@ -53,6 +55,7 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
         mainSignInUrl={clinic ? `${mainOrigin(ctx.config)}/sign-in` : undefined}
         ssoStartUrl={ssoStartUrl}
         passwordAllowed={!sso?.enforced}
+        recoveryUrl={sso?.enforced ? "/sign-in/recovery" : undefined}
       />,
       status,
     );
@@ -60,7 +63,9 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
 
   app.get("/sign-in", async (request, reply) => {
     const returnTo = safeReturnPath((request.query as Record<string, unknown>).returnTo);
-    if (request.auth) return seeOther(reply, returnTo ?? (request.clinic ? "/dashboard" : "/account"));
+    // A settings-only session has nowhere else to go (see allowedBySessionScope).
+    const home = request.clinic ? (request.auth?.session.scope === "settings" ? "/settings/sso" : "/dashboard") : "/account";
+    if (request.auth) return seeOther(reply, returnTo ?? home);
     // A browser still holding a session that was ended for them: say why, once, then forget the cookie.
     const stale = readSessionToken(request, ctx.config);
     const ended = stale ? await findSessionEndReason(ctx.db, stale) : null;
@@ -130,6 +135,9 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
           if (!request.auth) return seeOther(reply, "/sign-in?returnTo=%2Faccount");
           const { user, membership } = request.auth;
           const clinic = membership ? await getClinic(ctx.db, membership.clinicId) : null;
+          const sso = clinic ? await ssoSignInOptions(ctx.db, clinic.id) : null;
+          // A main-site password user whose address is in a locked domain is pointed to that clinic's single sign-on.
+          const lockedBy = await findClinicLockingDomain(ctx.db, domainOfEmail(user.email));
           return sendPage(
             reply,
             <AccountPage
@@ -137,7 +145,19 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
               email={user.email}
               csrfToken={csrfToken(reply)}
               clinic={
-                clinic && { name: clinic.name, dashboardUrl: `${clinicOrigin(ctx.config, clinic.subdomain)}/sign-in?returnTo=%2Fdashboard` }
+                clinic && {
+                  name: clinic.name,
+                  dashboardUrl: `${clinicOrigin(ctx.config, clinic.subdomain)}/sign-in?returnTo=%2Fdashboard`,
+                  // Enforced SSO and a broken IdP: the admin still reaches the settings from here (a one-time hand-off).
+                  settingsHandoff: Boolean(sso?.enforced) && membership?.role === "admin" && membership.status === "active",
+                }
+              }
+              ssoDomain={
+                lockedBy && {
+                  clinicName: lockedBy.name,
+                  domain: domainOfEmail(user.email),
+                  signInUrl: `${clinicOrigin(ctx.config, lockedBy.subdomain)}/sign-in`,
+                }
               }
             />,
           );

@@ -14,6 +14,8 @@ import { SSO_SWITCHES, SsoSettingsPage, type SsoSwitch } from "../pages/sso-sett
 import { keepNotice, takeNotice } from "../notices.js";
 import { sendPage } from "../render.js";
 import { seeOther, statusOf } from "../statuses.js";
+import { recoveryCodesSection } from "./break-glass.js";
+import { emailDomainsSection } from "./email-domains.js";
 
 // The only flags this form may change; anything else posted is refused. Enabling the connection is the operator's.
 const SWITCHABLE_FLAGS = ["jitProvisioning", "allowIdpInitiated", "enforceSso"] as const satisfies readonly SsoSwitch[];
@@ -76,18 +78,24 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
       const e = explainRecordedFailure(f.code);
       return { ...f, explanation: f.signatureVerified ? e.title : describeUnverified(f), fix: e.fix };
     });
+    // One token for every form of the page: a second call could mint a second secret and void the first.
+    const csrf = csrfToken(reply);
     return sendPage(
       reply,
       <SsoSettingsPage
         clinicName={clinic.name}
         userName={userName}
-        csrfToken={csrfToken(reply)}
+        csrfToken={csrf}
         sso={describeSamlConnection(ctx.config, clinic, connection, ctx.clock())}
         failures={explained}
         notice={messages.notice}
         error={messages.error}
         notices={await listOpenNotifications(ctx.db, clinic.id, reply.request.auth?.user.id ?? "")}
         metadataRefresh={await loadMetadataRefreshView(ctx.db, clinic.id)}
+        sections={[
+          await emailDomainsSection(ctx, clinic.id),
+          reply.request.auth && (await recoveryCodesSection(ctx, reply.request.auth, csrf)),
+        ]}
       />,
       status,
     );
