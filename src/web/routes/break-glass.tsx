@@ -11,6 +11,7 @@ import { requireClinicAdmin } from "../guards.js";
 import { RecoveryCodesSection, RecoveryCodesShownPage, RecoverySignInPage } from "../pages/break-glass.js";
 import { notFound, sendProblem } from "../problems.js";
 import { sendPage } from "../render.js";
+import { seeOther } from "../statuses.js";
 import { readSessionToken, setSessionCookie } from "../session-cookie.js";
 
 const WRONG_RECOVERY = "That email and recovery code do not match an admin of this clinic with an unused code.";
@@ -38,7 +39,7 @@ export function registerBreakGlassRoutes(app: FastifyInstance, ctx: WebContext, 
     bySite(
       {
         main: async (request, reply) => {
-          if (!request.auth) return reply.redirect("/sign-in?returnTo=%2Faccount", 303);
+          if (!request.auth) return seeOther(reply, "/sign-in?returnTo=%2Faccount");
           const issued = await issueSettingsHandoff(ctx.db, { userId: request.auth.user.id, ip: clientIp(request) }, ctx.clock());
           if (!issued.ok) {
             return sendProblem(request, reply, {
@@ -50,7 +51,7 @@ export function registerBreakGlassRoutes(app: FastifyInstance, ctx: WebContext, 
             });
           }
           const { token, clinic } = issued.value;
-          return reply.redirect(`${clinicOrigin(ctx.config, clinic.subdomain)}/sign-in/handoff?token=${token}`, 303);
+          return seeOther(reply, `${clinicOrigin(ctx.config, clinic.subdomain)}/sign-in/handoff?token=${token}`);
         },
       },
       sendNotFound,
@@ -83,7 +84,7 @@ export function registerBreakGlassRoutes(app: FastifyInstance, ctx: WebContext, 
             });
           }
           setSessionCookie(reply, ctx.config, result.value.token);
-          return reply.redirect("/settings/sso", 303);
+          return seeOther(reply, "/settings/sso");
         },
       },
       sendNotFound,
@@ -147,7 +148,7 @@ export function registerBreakGlassRoutes(app: FastifyInstance, ctx: WebContext, 
           }
           if (!result.ok) return renderRecovery(request, reply, { error: WRONG_RECOVERY, email, reason }, 401);
           setSessionCookie(reply, ctx.config, result.value.token);
-          return reply.redirect("/settings/sso", 303);
+          return seeOther(reply, "/settings/sso");
         },
       },
       sendNotFound,

@@ -5,6 +5,7 @@ import { clientIp, csrfToken, formFields } from "../forms.js";
 import { requireClinicAdmin } from "../guards.js";
 import { EmailDomainsPage, EmailDomainsSection } from "../pages/email-domains.js";
 import { sendPage } from "../render.js";
+import { seeOther } from "../statuses.js";
 
 /** The Email domains section of /settings/sso. */
 export async function emailDomainsSection(ctx: WebContext, clinicId: string) {
@@ -59,6 +60,6 @@ export function registerEmailDomainRoutes(app: FastifyInstance, ctx: WebContext)
       );
       return sendPage(reply, page, saved.error.kind === "domain_locked_elsewhere" ? 409 : 400);
     }
-    return reply.redirect("/settings/sso", 303);
+    return seeOther(reply, "/settings/sso");
   });
 }

@@ -16,6 +16,7 @@ import { requireClinicAdmin } from "../guards.js";
 import type { MetadataRefreshView } from "../pages/metadata-refresh.js";
 import { notFound, sendProblem, type Problem } from "../problems.js";
 import { refreshMetadataAndNotify } from "../sso-upkeep.js";
+import { seeOther } from "../statuses.js";
 
 const backToSettings = { href: "/settings/sso#metadata-refresh", label: "Back to single sign-on" };
 
@@ -60,7 +61,7 @@ export function registerMetadataRefreshRoutes(app: FastifyInstance, ctx: WebCont
     if (!admin) return reply;
     // The outcome is kept with the clinic (last check) and shown by the page; a difference becomes a pending change.
     await refreshMetadataAndNotify(ctx, admin.clinic);
-    return reply.redirect("/settings/sso#metadata-refresh", 303);
+    return seeOther(reply, "/settings/sso#metadata-refresh");
   });
 
   for (const decision of ["approve", "reject"] as const) {
@@ -74,7 +75,7 @@ export function registerMetadataRefreshRoutes(app: FastifyInstance, ctx: WebCont
           ? await approveMetadataChange(ctx.db, admin.clinic, changeId, by, ctx.clock())
           : await rejectMetadataChange(ctx.db, admin.clinic, changeId, by, ctx.clock());
       if (!decided.ok) return sendProblem(request, reply, DECISION_PROBLEMS[decided.error]);
-      return reply.redirect("/settings/sso#metadata-refresh", 303);
+      return seeOther(reply, "/settings/sso#metadata-refresh");
     });
   }
 }

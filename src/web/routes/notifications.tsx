@@ -4,6 +4,7 @@ import type { WebContext } from "../context.js";
 import { formFields } from "../forms.js";
 import { requireClinicAdmin } from "../guards.js";
 import { NOTICE_PAGES } from "../pages/notification-banners.js";
+import { seeOther } from "../statuses.js";
 
 /** Dismissing a notice on a clinic host: for that clinic's admins, for that clinic's notices only. */
 export function registerNotificationRoutes(app: FastifyInstance, ctx: WebContext): void {
@@ -15,6 +16,6 @@ export function registerNotificationRoutes(app: FastifyInstance, ctx: WebContext
     const page = NOTICE_PAGES.find((p) => p === fields.page) ?? "/dashboard";
     // Another clinic's notice, or one already dismissed, matches no row: the page simply no longer shows it.
     await dismissNotification(ctx.db, admin.clinic.id, fields.id ?? "", admin.auth.user.id, ctx.clock());
-    return reply.redirect(page, 303);
+    return seeOther(reply, page);
   });
 }
