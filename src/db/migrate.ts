@@ -6,6 +6,7 @@ import * as m003 from "./migrations/003_invitations.js";
 import * as m004 from "./migrations/004_sign_in_security.js";
 import * as m005 from "./migrations/005_sso_events_and_flash.js";
 import * as m006 from "./migrations/006_waiting_room.js";
+import * as m007 from "./migrations/007_sso_test_sign_in.js";
 
 // Listed explicitly (no folder scanning) so the compiled build and the tests run the same set.
 const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   "004_sign_in_security": m004,
   "005_sso_events_and_flash": m005,
   "006_waiting_room": m006,
+  "007_sso_test_sign_in": m007,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,5 +1,6 @@
 import type { Clinic } from "../../clinics/clinic.js";
 import type { SamlConnection } from "./connection.js";
+import type { SamlFailureDetails } from "./failure.js";
 import { PRESETS } from "./presets.js";
 import type { ServiceProviderUrls } from "./service-provider.js";
 import { verifySamlResponse, type SamlFailureCode, type VerifiedAssertion } from "./verify-response.js";
@@ -22,7 +23,7 @@ export async function verifyResponseForConnection(
   now: Date,
 ): Promise<
   | { ok: true; value: { connection: SamlConnection; assertion: VerifiedAssertion } }
-  | { ok: false; error: { code: ResponseFailureCode; reason: string } }
+  | { ok: false; error: { code: ResponseFailureCode; reason: string; details?: SamlFailureDetails; signatureVerified?: boolean } }
 > {
   if (!connection || !connection.enabled) {
     return { ok: false, error: { code: "sso_not_enabled", reason: `Single sign-on is not enabled for ${clinic.subdomain}` } };
