@@ -7,13 +7,14 @@ import { nameForNewMember, previewSamlMember, resolveSamlMember, type ResolveMem
 import { createSession, deleteSession, type SessionPolicy } from "../sessions/session.js";
 import { addMemberRefusalOf } from "../users/add-member.js";
 import { checkEmailAddress } from "../users/identity-text.js";
-import { recordSignIn } from "../users/user.queries.js";
+import { findMembershipOfUser, findUserByEmail, recordSignIn } from "../users/user.queries.js";
 import type { SamlConnection } from "../sso/saml/connection.js";
 import { findSamlConnection, recordSamlSuccess } from "../sso/saml/connection.queries.js";
 import { checkAssertionUnseen, rememberAssertion } from "../sso/saml/replay-cache.js";
 import { answerSamlRequest, checkSamlRequest, type RequestFailureCode } from "../sso/saml/request-store.js";
 import type { ServiceProviderUrls } from "../sso/saml/service-provider.js";
-import { quoteValue } from "../sso/saml/failure.js";
+import { quoteValue, type SamlFailureDetails } from "../sso/saml/failure.js";
+import { diagnoseFailure } from "./diagnose-failure.js";
 import { recordSsoEvent, type SsoEventPolicy } from "../sso/saml/sso-events.js";
 import { verifyResponseForConnection, type ResponseFailureCode } from "../sso/saml/verify-for-connection.js";
 import type { VerifiedAssertion } from "../sso/saml/verify-response.js";
@@ -30,6 +31,8 @@ export interface SsoFailure {
   code: SsoFailureCode;
   reason: string;
   reference: string;
+  /** The person's address, only when the IdP's signature vouched for it (their admin may get a link to the diagnosis). */
+  vouchedEmail: string | null;
 }
 
 export interface SsoSignIn {
@@ -56,7 +59,15 @@ export interface SamlSignInPolicy {
   events: SsoEventPolicy;
 }
 
-type Refused = { ok: false; code: SsoFailureCode; reason: string; email: string | null; signatureVerified: boolean };
+type Refused = {
+  ok: false;
+  code: SsoFailureCode;
+  reason: string;
+  email: string | null;
+  signatureVerified: boolean;
+  /** The values a rule compared, for the diagnosis's fix. */
+  details?: SamlFailureDetails | undefined;
+};
 type Outcome = { ok: true; value: SsoSignIn } | Refused;
 
 /**
@@ -75,6 +86,9 @@ export async function signInWithSaml(
   const reference = newReference();
   const outcome = await signIn(db, clinic, posted, policy, now, reference);
   if (outcome.ok) return outcome;
+  // The log carries the fix the diagnosis gives, in the IdP's own terms, beside the reason.
+  const preset = (await findSamlConnection(db, clinic.id))?.preset ?? "generic";
+  const { fix } = diagnoseFailure(outcome.code, outcome.reason, { preset, trusted: [], details: outcome.details });
   await recordSsoEvent(
     db,
     clinic.id,
@@ -87,11 +101,13 @@ export async function signInWithSaml(
       reference,
       ip: posted.ip,
       signatureVerified: outcome.signatureVerified,
+      fix,
     },
     policy.events,
     now,
   );
-  return { ok: false, error: { code: outcome.code, reason: outcome.reason, reference } };
+  const vouchedEmail = outcome.signatureVerified ? outcome.email : null;
+  return { ok: false, error: { code: outcome.code, reason: outcome.reason, reference, vouchedEmail } };
 }
 
 async function signIn(
@@ -261,4 +277,11 @@ function memberReason(error: MembershipFailureCode, assertion: VerifiedAssertion
 
 function refusal(checked: { ok: true } | { ok: false; error: string }): string {
   return checked.ok ? "was refused" : checked.error;
+}
+
+/** Whether this address belongs to an active admin of the clinic (the failure page then links to the diagnosis). */
+export async function isActiveClinicAdmin(db: Db, clinic: Clinic, email: string): Promise<boolean> {
+  const user = await findUserByEmail(db, email);
+  const membership = user ? await findMembershipOfUser(db, user.id) : null;
+  return membership?.clinicId === clinic.id && membership.role === "admin" && membership.status === "active";
 }

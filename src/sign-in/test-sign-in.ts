@@ -99,6 +99,7 @@ export async function finishTestSignIn(
           reference,
           ip: posted.ip,
           signatureVerified: checked.signatureVerified,
+          fix: report.ok ? null : report.diagnosis.fix,
         },
     events,
     now,

@@ -19,6 +19,7 @@ import { registerOperatorApi } from "./routes/operator-api.js";
 import { registerPageRoutes } from "./routes/pages.js";
 import { registerSamlRoutes } from "./routes/saml.js";
 import { registerSsoSettingsRoutes } from "./routes/sso-settings.js";
+import { registerSsoConnectRoutes } from "./routes/sso-connect.js";
 import { registerSessionApi } from "./routes/session-api.js";
 import { registerSignInRoutes } from "./routes/sign-in.js";
 import { registerWaitingRoomRoutes } from "./routes/waiting-room.js";
@@ -147,6 +148,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerInvitationRoutes(app, ctx);
   registerWelcomeRoutes(app, ctx);
   registerSsoSettingsRoutes(app, ctx);
+  registerSsoConnectRoutes(app, ctx);
   registerPageRoutes(app, ctx);
   registerWaitingRoomRoutes(app, ctx);
   return app;

@@ -127,7 +127,10 @@ describe("the first ten minutes in Chromium", { skip: browserSkipReason() }, () 
       await checkPage(page, "manage-users-confirm-make-admin", viewport);
       await priya.getByRole("button", { name: "Yes, make Dr. Priya Provider admin" }).click();
       // The notice comes from the one-time flash after the redirect, never from the URL.
-      await page.getByRole("status").filter({ hasText: /is now an admin/ }).waitFor();
+      await page
+        .getByRole("status")
+        .filter({ hasText: /is now an admin/ })
+        .waitFor();
 
       // An invitation: the field error is marked invalid; then post/redirect/get shows the link once.
       await page.getByLabel("Email").fill("not-an-email");
@@ -178,7 +181,10 @@ describe("the first ten minutes in Chromium", { skip: browserSkipReason() }, () 
       const row = admin.page.locator(`tr[data-email="priya@${s}.example"]`);
       await row.getByText("Remove", { exact: true }).click();
       await row.getByRole("button", { name: "Yes, remove Dr. Priya Provider" }).click();
-      await admin.page.getByRole("status").filter({ hasText: /was removed/ }).waitFor();
+      await admin.page
+        .getByRole("status")
+        .filter({ hasText: /was removed/ })
+        .waitFor();
       await admin.context.close();
 
       await provider.page.goto(t.clinicUrl(s, "/dashboard"));

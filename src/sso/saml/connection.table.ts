@@ -59,4 +59,6 @@ export interface SsoEventTable {
   /** How many posts this row stands for (unverified posts from one address are folded into one row). */
   count: number;
   first_at: string | null;
+  /** For a failure: what to change, in the IdP's own terms; null for successes and older rows. */
+  fix: string | null;
 }

@@ -19,25 +19,25 @@ export function isEntraFederationMetadataUrl(value: string): boolean {
 export function reviewIdpSettings(
   settings: IdpSettings,
   metadataXml: string | null,
-  context: { spEntityId: string; now: Date; field: string },
+  context: { spEntityId: string; now: Date; fields: { entityId: string; ssoUrl: string; certificates: string } },
 ): ConfigureError | null {
-  const { field } = context;
+  const { fields } = context;
   // Our own metadata pasted back (it names our entity ID) describes the service provider, not the IdP.
   if (
     settings.idpEntityId === context.spEntityId ||
     (metadataXml !== null && metadataXml.includes(context.spEntityId) && SP_DESCRIPTOR.test(metadataXml))
   ) {
     return {
-      field,
+      field: fields.entityId,
       message: "This is our own metadata (the service provider's), for a different entity: give the identity provider's metadata instead.",
     };
   }
   if (isEntraFederationMetadataUrl(settings.idpSsoUrl)) {
-    return { field, message: entraMetadataUrlMessage() };
+    return { field: fields.ssoUrl, message: entraMetadataUrlMessage() };
   }
   if (metadataXml !== null && SHA1_ALGORITHMS.test(metadataXml)) {
     return {
-      field,
+      field: fields.certificates,
       message:
         "The metadata uses SHA-1 (rsa-sha1 or sha1), which we refuse: set the IdP's signature algorithm to RSA-SHA256 and the digest to SHA-256, then give the metadata again.",
     };
@@ -45,7 +45,7 @@ export function reviewIdpSettings(
   for (const certificate of settings.certificates) {
     if (Date.parse(certificate.notAfter) <= context.now.getTime()) {
       return {
-        field,
+        field: fields.certificates,
         message: `The certificate "${certificate.subject}" expired on ${certificate.notAfter.slice(0, 10)}: responses signed with it cannot be trusted. Download the IdP's current signing certificate.`,
       };
     }

@@ -18,7 +18,7 @@ export async function listSsoEventPage(
 ): Promise<{ events: SsoEvent[]; hasMore: boolean }> {
   let query = db
     .selectFrom("sso_events")
-    .select(["at", "outcome", "code", "reason", "email", "reference", "ip", "signature_verified", "count", "first_at"])
+    .select(["at", "outcome", "code", "reason", "email", "reference", "ip", "signature_verified", "count", "first_at", "fix"])
     .where("clinic_id", "=", clinicId);
   if (filter.outcome) query = query.where("outcome", "=", filter.outcome);
   if (filter.code) query = query.where("code", "=", filter.code);

@@ -9,8 +9,8 @@ function DevelopmentOnly(): VNode {
   return (
     <Alert kind="info">
       <strong>Demo identity provider — development only.</strong> It lets anyone sign in as any of the demo people below, or as any email
-      and name typed here, and it only runs when ClinicRooms is served over http on localhost, never in production. A real clinic would
-      see its own Okta, Microsoft Entra ID or Auth0 sign-in here instead.
+      and name typed here, and it only runs when ClinicRooms is served over http on localhost, never in production. A real clinic would see
+      its own Okta, Microsoft Entra ID or Auth0 sign-in here instead.
     </Alert>
   );
 }

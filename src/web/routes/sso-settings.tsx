@@ -11,6 +11,8 @@ import { requireClinicAdmin } from "../guards.js";
 import { SSO_SWITCHES, SsoSettingsPage, type SsoSwitch } from "../pages/sso-settings.js";
 import { keepNotice, takeNotice } from "../notices.js";
 import { sendPage } from "../render.js";
+import { SsoConnectPanel } from "../pages/sso-connect-panel.js";
+import { ssoConnectPanelProps } from "./sso-connect.js";
 
 // The only flags this form may change; anything else posted is refused. Enabling the connection is the operator's.
 const SWITCHABLE_FLAGS = ["jitProvisioning", "allowIdpInitiated", "enforceSso"] as const satisfies readonly SsoSwitch[];
@@ -22,9 +24,12 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
     if (!admin) return reply;
     // The notice comes from the one-time flash kept when the switch really changed, never from the URL.
     const changed = await takeNotice(ctx, request, "sso");
-    const flag = SWITCHABLE_FLAGS.find((f) => f === changed?.flag);
+    const switched = changed && "flag" in changed ? changed : null;
+    const said = changed && "said" in changed ? changed : null;
+    const flag = SWITCHABLE_FLAGS.find((f) => f === switched?.flag);
     return renderSettings(reply, admin.clinic, admin.auth.user.name, {
-      notice: flag ? `${SSO_SWITCHES[flag].label} is now ${changed?.on ? "on" : "off"}.` : undefined,
+      notice: flag ? `${SSO_SWITCHES[flag].label} is now ${switched?.on ? "on" : "off"}.` : said && !said.error ? said.said : undefined,
+      error: said?.error ? said.said : undefined,
     });
   });
 
@@ -74,6 +79,7 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
         csrfToken={csrfToken(reply)}
         sso={describeSamlConnection(ctx.config, clinic, connection, ctx.clock())}
         failures={explained}
+        idpSide={<SsoConnectPanel {...ssoConnectPanelProps(connection, csrfToken(reply))} />}
         notice={messages.notice}
         error={messages.error}
       />,
