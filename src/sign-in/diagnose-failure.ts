@@ -163,7 +163,13 @@ function diagnoseSignature(code: string, reason: string, ctx: DiagnosisContext, 
     return {
       code,
       summary: `Signed by a certificate you have not uploaded: its SHA-256 fingerprint is ${unknown[0]}, yours is ${ctx.trusted.map((c) => c.fingerprintSha256).join(" or ")}.`,
-      compared: [{ label: "Certificate that signed (SHA-256)", theirs: unknown[0]!, ours: "" }, ...yours],
+      compared: [
+        {
+          label: "Signing certificate (SHA-256)",
+          theirs: unknown[0]!,
+          ours: ctx.trusted.map((c) => `${c.fingerprintSha256} (${c.slot})`).join(" or "),
+        },
+      ],
       fix,
     };
   }

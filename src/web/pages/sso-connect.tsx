@@ -124,8 +124,8 @@ export function ConnectIdpPage(p: ConnectIdpPageProps): VNode {
               ["manual", `${names.ssoUrl} and ${names.certificate}`],
             ] as const
           ).map(([method, label]) => (
-            <div>
-              <input type="radio" id={`method-${method}`} name="method" value={method} checked={v.method === method} />{" "}
+            <div class="choice">
+              <input type="radio" id={`method-${method}`} name="method" value={method} checked={v.method === method} />
               <label for={`method-${method}`}>{label}</label>
             </div>
           ))}
