@@ -1,6 +1,8 @@
 /**
- * `npm run bench`: measures what a POST to the ACS costs for hostile and genuine SAMLResponses, comparing
- * our `verifySamlResponse` (pre-parse guard, then node-saml) with raw node-saml 5.1 on the same base64.
+ * `npm run bench` (`-- --quick` for a shorter run): measures what a POST to the ACS costs for hostile and
+ * genuine SAMLResponses, comparing our `verifySamlResponse` with raw node-saml 5.1 on the same base64:
+ * validations per second on Okta-like responses of both shapes, and the CPU cost of each hostile input.
+ * Ends with one `summary:` line so runs can be compared.
  *
  * The claim under test: "a cheap pre-parse guard on size, DOCTYPE and nesting depth keeps hostile input
  * from costing more than a few milliseconds", while node-saml alone pays for parsing hostile input in full.
@@ -31,7 +33,11 @@ const HOSTILE_TARGET_MS = 10;
 
 // Iterations: a warm-up call measures the cost, then N fits the per-measurement budget, within [MIN, MAX].
 // 4 inputs x 2 verifiers x ~5 s stays under a minute even when one side takes seconds per call.
-const BUDGET_MS_PER_MEASUREMENT = 5_000;
+const QUICK = process.argv.includes("--quick");
+const BUDGET_MS_PER_MEASUREMENT = QUICK ? 1_500 : 5_000;
+// Throughput: alternating rounds of ours and node-saml on the same responses, so load drifts hit both alike.
+const RATE_ROUNDS = QUICK ? 4 : 10;
+const RATE_MS_PER_ROUND = QUICK ? 1_000 : 2_000;
 const MIN_ITERATIONS = 3;
 const MAX_ITERATIONS = 200;
 
@@ -133,7 +139,7 @@ function ourVerifier(idp: TestIdp): Verifier {
 }
 
 /** The reference: raw node-saml 5.1, strictest sensible options, a fresh instance per POST like ours. */
-function nodeSamlVerifier(idp: TestIdp): Verifier {
+function nodeSamlVerifier(idp: TestIdp, responseSigned = true): Verifier {
   return async (samlResponse) => {
     const saml = new SAML({
       idpCert: idp.certificatePem,
@@ -142,7 +148,7 @@ function nodeSamlVerifier(idp: TestIdp): Verifier {
       audience: SP.entityId,
       callbackUrl: SP.acsUrl,
       wantAssertionsSigned: true,
-      wantAuthnResponseSigned: true,
+      wantAuthnResponseSigned: responseSigned,
       // SP-initiated only: the response must answer a request this SP made (and remembers).
       validateInResponseTo: ValidateInResponseTo.always,
       cacheProvider: knowsOneRequest(REQUEST_ID),
@@ -288,6 +294,68 @@ function printHeader(inputs: BenchInput[]): void {
   console.log("");
 }
 
+// ------------------------------------------------------------------------------------------- throughput
+
+/** An Okta-like response: a dozen attributes, signed as `signing` says, issued now. */
+function oktaLikeResponse(idp: TestIdp, signing: "assertion" | "both"): Promise<string> {
+  const attributes: Record<string, string> = { email: EMAIL, firstName: "Dana", lastName: "Jones" };
+  for (let i = 0; i < 6; i++) attributes[`http://schemas.example.com/claims/group${i}`] = `clinic-a-staff-group-${i}-${"x".repeat(60)}`;
+  return idp.buildResponse({
+    spEntityId: SP.entityId,
+    acsUrl: SP.acsUrl,
+    email: EMAIL,
+    inResponseTo: REQUEST_ID,
+    now: NOW,
+    signing,
+    attributes,
+  });
+}
+
+/** Calls per second of `verify` over `rounds` rounds, alternating with `other`; both rates are returned. */
+async function alternatingRates(
+  ours: Verifier,
+  theirs: Verifier,
+  samlResponse: string,
+): Promise<{ ours: number; theirs: number; outcomes: string }> {
+  const totals = { ours: { calls: 0, ms: 0 }, theirs: { calls: 0, ms: 0 } };
+  const outcomes = new Set<string>();
+  for (let round = 0; round < RATE_ROUNDS; round++) {
+    for (const [side, verify] of [
+      ["ours", ours],
+      ["theirs", theirs],
+    ] as const) {
+      const started = performance.now();
+      while (performance.now() - started < RATE_MS_PER_ROUND) {
+        outcomes.add(`${side}: ${await verify(samlResponse)}`);
+        totals[side].calls += 1;
+      }
+      totals[side].ms += performance.now() - started;
+    }
+  }
+  return {
+    ours: (totals.ours.calls * 1000) / totals.ours.ms,
+    theirs: (totals.theirs.calls * 1000) / totals.theirs.ms,
+    outcomes: [...outcomes].join(" | "),
+  };
+}
+
+async function measureRates(idp: TestIdp): Promise<{ both: number; assertion: number }> {
+  console.log(
+    `throughput, one thread, ${RATE_ROUNDS} alternating rounds of ${RATE_MS_PER_ROUND} ms each side (RSA-SHA256, exclusive c14n):`,
+  );
+  const ratios = { both: 0, assertion: 0 };
+  for (const signing of ["assertion", "both"] as const) {
+    const samlResponse = await oktaLikeResponse(idp, signing);
+    const rates = await alternatingRates(ourVerifier(idp), nodeSamlVerifier(idp, signing === "both"), samlResponse);
+    ratios[signing] = rates.ours / rates.theirs;
+    console.log(
+      `  ${(signing === "both" ? "response and assertion signed" : "assertion signed").padEnd(30)} ${decodedKiB(samlResponse).padStart(7)}  ours ${rates.ours.toFixed(0).padStart(6)}/s  node-saml ${rates.theirs.toFixed(0).padStart(5)}/s  ratio ${ratios[signing].toFixed(2)}x  (${rates.outcomes})`,
+    );
+  }
+  console.log("");
+  return ratios;
+}
+
 // ------------------------------------------------------------------------------------------------ main
 
 async function main(): Promise<void> {
@@ -298,18 +366,24 @@ async function main(): Promise<void> {
   const reference = nodeSamlVerifier(idp);
   printHeader(inputs);
 
+  const ratios = await measureRates(idp);
   const started = performance.now();
+  let hostileMaxCpuMs = 0;
   const header = row(COLUMNS.map((c) => c.title));
   console.log(header);
   console.log("-".repeat(header.length + 40));
   for (const input of inputs) {
     const mine = await measure(ours, input.samlResponse);
+    if (input.hostile) hostileMaxCpuMs = Math.max(hostileMaxCpuMs, mine.cpuMsPerCall);
     console.log(row(measurementCells(input.name, "ours", mine, ourTarget(input, mine))));
     const theirs = await measure(reference, input.samlResponse);
     console.log(row(measurementCells("", "node-saml 5.1", theirs, referenceTarget(input, mine, theirs))));
   }
   console.log("");
   console.log(`measured in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `summary: acs_ratio_both=${ratios.both.toFixed(2)} acs_ratio_assertion=${ratios.assertion.toFixed(2)} worker_scaling=n/a hostile_max_cpu_ms=${hostileMaxCpuMs.toFixed(2)} max_event_loop_delay_ms=n/a rss_growth_mb=n/a e2e_pg_c32_vs_node_saml=n/a e2e_pg_c32_p99_ms=n/a`,
+  );
 }
 
 main()

@@ -41,19 +41,22 @@ async function connectDemoClinic(db: Db, clinicId: string, demoIdp: DemoIdp): Pr
 }
 
 function printBanner(config: Config, demo: Awaited<ReturnType<typeof seedDemo>> | null): void {
-  const lines = [`ClinicRooms is running at ${mainOrigin(config)} (database: ${describeDatabase(config.databaseUrl)})`];
+  // Short lines, notes on their own line: the frame must hold in an 80-column terminal.
+  const lines = [`ClinicRooms is running at ${mainOrigin(config)}`, `Database:         ${describeDatabase(config.databaseUrl)}`];
   if (demo) {
     lines.push(
       "",
       `Demo clinic:      ${clinicOrigin(config, demo.clinic.subdomain)}/sign-in`,
       `Demo admin:       ${demo.adminEmail}`,
       `Admin password:   ${demo.adminPassword}   (reset at every start)`,
-      `Demo IdP:         ${mainOrigin(config)}/demo-idp/apps   (development only: try "Sign in with SSO")`,
+      `Demo IdP:         ${mainOrigin(config)}/demo-idp/apps`,
+      `                  development only: try "Sign in with SSO"`,
     );
   }
   // Printed on the console for the person who started the demo, never written to the log.
-  if (config.operatorTokenGenerated)
-    lines.push(`Operator token:   ${config.operatorToken}   (generated for this run; set OPERATOR_TOKEN to fix it)`);
+  if (config.operatorTokenGenerated) {
+    lines.push(`Operator token:   ${config.operatorToken}`, "                  generated for this run; set OPERATOR_TOKEN to keep one");
+  }
   // Framed and printed after everything else at start, so the passwords and links are not lost among log lines.
   const width = Math.max(...lines.map((line) => line.length)) + 4;
   const rule = "═".repeat(width);

@@ -465,7 +465,8 @@ for (const dialect of testDialects()) {
       const page = await invitee.get(fresh);
       assert.equal(page.status, 200);
       const accepted = await invitee.postForm(fresh, { _csrf: csrfFrom(page.body), method: "password", password: NEW_PASSWORD });
-      assert.equal(accepted.status, 200);
+      // Accepting with a password signs the person in and sends them on to their dashboard.
+      assert.equal(accepted.status, 303);
       assert.equal((await membershipOf(t, email)).status, "active");
     });
 
@@ -486,7 +487,7 @@ for (const dialect of testDialects()) {
       const { link } = await invite(client, t, clinic, email);
       const invitee = t.client();
       const page = await invitee.get(link);
-      assert.equal((await invitee.postForm(link, { _csrf: csrfFrom(page.body), method: "password", password: NEW_PASSWORD })).status, 200);
+      assert.equal((await invitee.postForm(link, { _csrf: csrfFrom(page.body), method: "password", password: NEW_PASSWORD })).status, 303);
       await act(client, t, clinic, "remove", { email });
       const restored = await act(client, t, clinic, "restore", { email });
       assert.equal(restored.status, 303);

@@ -108,7 +108,7 @@ test("a start on a real domain without NODE_ENV=production needs an operator tok
 test("the default start seeds the demo clinic, prints its admin password, and serves it", async () => {
   const dir = mkdtempSync(join(tmpdir(), "clinic-start-"));
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const run = await runMain({ DATABASE_URL: `sqlite:${join(dir, "app.db")}`, PORT: String(port) }, /Operator token: .*\n/);
+  const run = await runMain({ DATABASE_URL: `sqlite:${join(dir, "app.db")}`, PORT: String(port) }, /╚═+╝\n\n/);
   try {
     assert.match(run.stdout, /Demo clinic: +http:\/\/demo\.localhost:\d+\/sign-in/);
     const password = /Admin password: +(\S+)/.exec(run.stdout)?.[1];

@@ -1,4 +1,4 @@
-import type { Element } from "@xmldom/xmldom";
+import type { Document, Element } from "@xmldom/xmldom";
 import {
   checkAudience,
   checkBearerConfirmation,
@@ -9,11 +9,12 @@ import {
   type Clock,
 } from "./assertion-rules.js";
 import { checkNoCommentInValues, readIdentity, type AttributeNames } from "./assertion-identity.js";
-import { quoteValue, samlFailure, type SamlFailure, type SamlResult } from "./failure.js";
+import { checkAsNodeSamlReadsIt } from "./node-saml-rules.js";
+import { indexDocument, verifyEnvelopedSignature } from "./enveloped-signature.js";
+import { samlFailure, type SamlFailure, type SamlResult } from "./failure.js";
 import { decodeAndGuardSamlResponse } from "./pre-parse-guard.js";
 import { checkResponseStructure, type PostedResponse } from "./response-structure.js";
-import { SAML_ASSERTION_NS, isNamed, parseXmlDocument } from "./saml-xml.js";
-import { validateSignatureWithNodeSaml } from "./signature-validation.js";
+import { XMLDSIG_NS, childElements, parseXmlDocument } from "./saml-xml.js";
 
 export type { AttributeNames } from "./assertion-identity.js";
 export type { SamlFailure, SamlFailureCode } from "./failure.js";
@@ -58,9 +59,9 @@ export interface VerifySamlResponseInput {
 const MAX_CLOCK_SKEW_MS = 10 * 60 * 1000;
 
 /**
- * Verifies a posted SAMLResponse for one clinic's connection: pre-parse guard, document shape, node-saml
- * signature validation, then every rule node-saml leaves out, all read from the signed assertion.
- * Pure: no database, no network, the clock is `now`.
+ * Verifies a posted SAMLResponse for one clinic's connection: pre-parse guard, one parse, document shape,
+ * the one enveloped signature covering the Response or the Assertion (enveloped-signature.ts), then every
+ * rule, read from that signed element. Pure: no database, no network, the clock is `now`.
  */
 export async function verifySamlResponse(
   input: VerifySamlResponseInput,
@@ -72,35 +73,32 @@ export async function verifySamlResponse(
   if (doc === null) return beforeSignature(samlFailure("malformed_response", "SAMLResponse is not well-formed XML"));
   const posted = checkResponseStructure(doc);
   if (!posted.ok) return beforeSignature(posted);
-
-  const signature = await validateSignatureWithNodeSaml({
-    xml: guarded.value,
-    idpCertificates: input.trust.certificates,
-    idpEntityId: input.trust.idpEntityId,
-    spEntityId: input.sp.entityId,
-    acsUrl: input.sp.acsUrl,
-    now: input.now,
-    clockSkewMs: input.clockSkewMs,
-  });
-  if (signature.kind === "signature_refused") {
-    return beforeSignature(
-      samlFailure(
-        "invalid_signature",
-        `No valid signature by the connection's certificates covers the assertion${libraryWords(signature.message)}`,
-      ),
-    );
-  }
-  const verifiedAssertion = parseVerifiedAssertion(signature.verifiedAssertionXml);
-  if (verifiedAssertion === null) {
-    return afterSignature(samlFailure("assertion_rejected", "The signed assertion returned by node-saml could not be read"));
-  }
-  const checked = checkSignedAssertion(posted.value, verifiedAssertion, input);
+  const signature = checkSignatureCoversAssertion(doc, posted.value, input.trust.certificates);
+  if (!signature.ok) return beforeSignature(signature);
+  const checked = checkSignedAssertion(posted.value, posted.value.assertion, input);
   if (!checked.ok) return afterSignature(checked);
-  if (signature.kind === "refused_after_signature") {
-    // node-saml refused for a reason our own checks did not find: still a refusal.
-    return afterSignature(samlFailure("assertion_rejected", `node-saml refused the signed assertion: ${quoteValue(signature.message)}`));
-  }
+  const clock = { nowMs: input.now.getTime(), clockSkewMs: input.clockSkewMs };
+  const asNodeSaml = checkAsNodeSamlReadsIt(posted.value.assertion, input.sp.entityId, clock);
+  if (!asNodeSaml.ok) return afterSignature(asNodeSaml);
   return checked;
+}
+
+/**
+ * The Response's signature when it has one (Okta, Auth0), else the Assertion's (Entra, Google). A
+ * signature that is present must verify: a broken Response signature is not passed over for the
+ * Assertion's. The structure checks have already made the assertion the only one in the document.
+ */
+function checkSignatureCoversAssertion(doc: Document, posted: PostedResponse, certificates: readonly string[]): SamlResult<null> {
+  const index = indexDocument(doc);
+  for (const signed of [posted.response, posted.assertion]) {
+    const signatures = childElements(signed, XMLDSIG_NS, "Signature");
+    if (signatures.length > 1) {
+      return samlFailure("invalid_signature", `The ${signed.localName} carries ${signatures.length} signatures; exactly one is allowed`);
+    }
+    const [signature] = signatures;
+    if (signature !== undefined) return verifyEnvelopedSignature(signature, signed, certificates, index);
+  }
+  return samlFailure("invalid_signature", "No valid signature by the connection's certificates covers the assertion");
 }
 
 /** A refusal, and whether a trusted signature covered the message it was decided on. */
@@ -109,24 +107,23 @@ export interface VerificationFailure extends SamlFailure {
   signatureVerified: boolean;
 }
 
-function beforeSignature(failure: { ok: false; error: SamlFailure }): { ok: false; error: VerificationFailure } {
+export function beforeSignature(failure: { ok: false; error: SamlFailure }): { ok: false; error: VerificationFailure } {
   return { ok: false, error: { ...failure.error, signatureVerified: false } };
 }
 
-function afterSignature(failure: { ok: false; error: SamlFailure }): { ok: false; error: VerificationFailure } {
+export function afterSignature(failure: { ok: false; error: SamlFailure }): { ok: false; error: VerificationFailure } {
   return { ok: false, error: { ...failure.error, signatureVerified: true } };
 }
 
-// node-saml's own sentences are plain words ("Invalid signature"); one that quotes the unverified message is left out.
-function libraryWords(message: string): string {
-  return /^[A-Za-z ,.:'-]{1,120}$/.test(message) ? ` (node-saml: ${message})` : "";
-}
-
 /**
- * Every rule node-saml 5.1 leaves out. Values come from `signed` (the bytes the valid signature covers);
- * `posted` supplies Response-level attributes and the comment check (canonical bytes carry no comments).
+ * Our rules on the assertion. Values come from `signed` (the element the valid signature covers);
+ * `posted` supplies Response-level attributes and the comment check.
  */
-function checkSignedAssertion(posted: PostedResponse, signed: Element, input: VerifySamlResponseInput): SamlResult<VerifiedAssertion> {
+export function checkSignedAssertion(
+  posted: PostedResponse,
+  signed: Element,
+  input: VerifySamlResponseInput,
+): SamlResult<VerifiedAssertion> {
   const clock: Clock = { nowMs: input.now.getTime(), clockSkewMs: input.clockSkewMs };
   const issuer = checkIssuers(posted.response, signed, input.trust.idpEntityId);
   if (!issuer.ok) return issuer;
@@ -160,13 +157,8 @@ function checkSignedAssertion(posted: PostedResponse, signed: Element, input: Ve
   };
 }
 
-function parseVerifiedAssertion(xml: string): Element | null {
-  const root = parseXmlDocument(xml)?.documentElement ?? null;
-  return root !== null && isNamed(root, SAML_ASSERTION_NS, "Assertion") ? root : null;
-}
-
 // Wrong settings are bugs in the caller, not failures of the message: throw.
-function assertUsableSettings(input: VerifySamlResponseInput): void {
+export function assertUsableSettings(input: VerifySamlResponseInput): void {
   const { clockSkewMs, now, trust } = input;
   if (!Number.isFinite(clockSkewMs) || clockSkewMs < 0 || clockSkewMs > MAX_CLOCK_SKEW_MS) {
     // node-saml treats -1 as "skip every time check": never let a negative value through.
