@@ -1,4 +1,4 @@
-import type { SsoFailureCode } from "./sign-in-with-saml.js";
+import type { SsoFailureCode } from "./sso-failure-codes.js";
 
 export interface FailureExplanation {
   /** Heading of the page the person sees. */

@@ -3,7 +3,7 @@ import type { Clinic } from "../clinics/clinic.js";
 import type { Db } from "../db/open.js";
 import { newReference, nowIso } from "../ids.js";
 import { ok, type Result } from "../result.js";
-import { nameForNewMember, previewSamlMember, resolveSamlMember, type ResolveMemberError } from "../provisioning/resolve-member.js";
+import { nameForNewMember, previewSamlMember, resolveSamlMember } from "../provisioning/resolve-member.js";
 import { createSession, deleteSession, type SessionPolicy } from "../sessions/session.js";
 import { addMemberRefusalOf } from "../users/add-member.js";
 import { checkEmailAddress } from "../users/identity-text.js";
@@ -11,21 +11,17 @@ import { findMembershipOfUser, findUserByEmail, recordSignIn } from "../users/us
 import type { SamlConnection } from "../sso/saml/connection.js";
 import { findSamlConnection, recordSamlSuccess } from "../sso/saml/connection.queries.js";
 import { checkAssertionUnseen, rememberAssertion } from "../sso/saml/replay-cache.js";
-import { answerSamlRequest, checkSamlRequest, type RequestFailureCode } from "../sso/saml/request-store.js";
+import { answerSamlRequest, checkSamlRequest } from "../sso/saml/request-store.js";
 import type { ServiceProviderUrls } from "../sso/saml/service-provider.js";
 import { quoteValue, type SamlFailureDetails } from "../sso/saml/failure.js";
 import { diagnoseFailure } from "./diagnose-failure.js";
 import { recordSsoEvent, type SsoEventPolicy } from "../sso/saml/sso-events.js";
-import { verifyResponseForConnection, type ResponseFailureCode } from "../sso/saml/verify-for-connection.js";
+import { verifyResponseForConnection } from "../sso/saml/verify-for-connection.js";
 import type { VerifiedAssertion } from "../sso/saml/verify-response.js";
 
-/** Why the SAML protocol refused, reported by sso/saml: the message itself, the request it answers, a replay. */
-export type ProtocolFailureCode = ResponseFailureCode | RequestFailureCode | "assertion_replayed";
+import type { MembershipFailureCode, SsoFailureCode } from "./sso-failure-codes.js";
 
-/** Why a person the IdP vouched for may not sign in to this clinic. */
-export type MembershipFailureCode = ResolveMemberError;
-
-export type SsoFailureCode = ProtocolFailureCode | MembershipFailureCode;
+export type { MembershipFailureCode, ProtocolFailureCode, SsoFailureCode } from "./sso-failure-codes.js";
 
 export interface SsoFailure {
   code: SsoFailureCode;

@@ -13,7 +13,7 @@ import { verifyResponseForConnection } from "../sso/saml/verify-for-connection.j
 import type { SamlFailureDetails } from "../sso/saml/failure.js";
 import { diagnoseFailure, type Diagnosis } from "./diagnose-failure.js";
 import { explainSsoFailure } from "./failure-messages.js";
-import type { SsoFailureCode } from "./sign-in-with-saml.js";
+import type { SsoFailureCode } from "./sso-failure-codes.js";
 
 // A real response is 4–30 KiB of base64; a paste longer than this is not one response.
 export const MAX_PASTED_RESPONSE_CHARS = 200_000;
