@@ -6,6 +6,7 @@ import * as m003 from "./migrations/003_invitations.js";
 import * as m004 from "./migrations/004_sign_in_security.js";
 import * as m005 from "./migrations/005_sso_events_and_flash.js";
 import * as m006 from "./migrations/006_waiting_room.js";
+import * as m007 from "./migrations/007_sso_test_sign_in.js";
 import * as m008 from "./migrations/008_notifications.js";
 import * as m009 from "./migrations/009_domains_and_recovery.js";
 
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   "004_sign_in_security": m004,
   "005_sso_events_and_flash": m005,
   "006_waiting_room": m006,
+  "007_sso_test_sign_in": m007,
   "008_notifications": m008,
   "009_domains_and_recovery": m009,
 };

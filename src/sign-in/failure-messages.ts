@@ -1,4 +1,4 @@
-import type { SsoFailureCode } from "./sign-in-with-saml.js";
+import type { SsoFailureCode } from "./sso-failure-codes.js";
 
 export interface FailureExplanation {
   /** Heading of the page the person sees. */
@@ -84,6 +84,11 @@ const EXPLANATIONS = {
   unknown_request: REQUEST_USED,
   request_expired: REQUEST_USED,
   request_already_used: REQUEST_USED,
+  request_purpose_mismatch: {
+    title: "Sign-in refused",
+    message: "This answer belongs to a test sign-in, which never signs anyone in. Start again from your clinic's sign-in page.",
+    fix: null,
+  },
   request_for_other_clinic: REQUEST_USED,
   assertion_replayed: REQUEST_USED,
   request_from_other_browser: {

@@ -4,39 +4,32 @@ import type { Db } from "../db/open.js";
 import { newReference, nowIso } from "../ids.js";
 import type { Notifier } from "../notifications/notifier.js";
 import { ok, type Result } from "../result.js";
-import { nameForNewMember, previewSamlMember, resolveSamlMember, type ResolveMemberError } from "../provisioning/resolve-member.js";
+import { nameForNewMember, previewSamlMember, resolveSamlMember } from "../provisioning/resolve-member.js";
 import { createSession, deleteSession, type SessionPolicy } from "../sessions/session.js";
 import { addMemberRefusalOf } from "../users/add-member.js";
 import { checkEmailAddress } from "../users/identity-text.js";
-import { recordSignIn } from "../users/user.queries.js";
+import { findMembershipOfUser, findUserByEmail, recordSignIn } from "../users/user.queries.js";
 import type { SamlConnection } from "../sso/saml/connection.js";
 import { findSamlConnection, recordSamlSuccess } from "../sso/saml/connection.queries.js";
 import { checkAssertionUnseen, rememberAssertion } from "../sso/saml/replay-cache.js";
-import { answerSamlRequest, checkSamlRequest, type RequestFailureCode } from "../sso/saml/request-store.js";
+import { answerSamlRequest, checkSamlRequest } from "../sso/saml/request-store.js";
 import type { ServiceProviderUrls } from "../sso/saml/service-provider.js";
-import { quoteValue } from "../sso/saml/failure.js";
+import { quoteValue, type SamlFailureDetails } from "../sso/saml/failure.js";
+import { diagnoseFailure } from "./diagnose-failure.js";
 import { recordSsoEvent, type SsoEventPolicy } from "../sso/saml/sso-events.js";
-import { PRESETS } from "../sso/saml/presets.js";
-import { verifySamlResponse, type SamlFailureCode, type VerifiedAssertion } from "../sso/saml/verify-response.js";
+import { verifyResponseForConnection } from "../sso/saml/verify-for-connection.js";
+import type { VerifiedAssertion } from "../sso/saml/verify-response.js";
 
-// Entra and others drift by seconds to a minute; three minutes is the most we forgive.
-export const CLOCK_SKEW_MS = 3 * 60_000;
+import type { MembershipFailureCode, SsoFailureCode } from "./sso-failure-codes.js";
 
-/** Why a posted response is refused before anyone's membership is looked at. */
-export type ResponseFailureCode = SamlFailureCode | "sso_not_enabled";
-
-/** Why the SAML protocol refused, reported by sso/saml: the message itself, the request it answers, a replay. */
-export type ProtocolFailureCode = ResponseFailureCode | RequestFailureCode | "assertion_replayed";
-
-/** Why a person the IdP vouched for may not sign in to this clinic. */
-export type MembershipFailureCode = ResolveMemberError;
-
-export type SsoFailureCode = ProtocolFailureCode | MembershipFailureCode;
+export type { MembershipFailureCode, ProtocolFailureCode, SsoFailureCode } from "./sso-failure-codes.js";
 
 export interface SsoFailure {
   code: SsoFailureCode;
   reason: string;
   reference: string;
+  /** The person's address, only when the IdP's signature vouched for it (their admin may get a link to the diagnosis). */
+  vouchedEmail: string | null;
 }
 
 export interface SsoSignIn {
@@ -64,7 +57,15 @@ export interface SamlSignInPolicy {
   notifier: Notifier;
 }
 
-type Refused = { ok: false; code: SsoFailureCode; reason: string; email: string | null; signatureVerified: boolean };
+type Refused = {
+  ok: false;
+  code: SsoFailureCode;
+  reason: string;
+  email: string | null;
+  signatureVerified: boolean;
+  /** The values a rule compared, for the diagnosis's fix. */
+  details?: SamlFailureDetails | undefined;
+};
 type Outcome = { ok: true; value: SsoSignIn } | Refused;
 
 /**
@@ -83,6 +84,9 @@ export async function signInWithSaml(
   const reference = newReference();
   const outcome = await signIn(db, clinic, posted, policy, now, reference);
   if (outcome.ok) return outcome;
+  // The log carries the fix the diagnosis gives, in the IdP's own terms, beside the reason.
+  const preset = (await findSamlConnection(db, clinic.id))?.preset ?? "generic";
+  const { fix } = diagnoseFailure(outcome.code, outcome.reason, { preset, trusted: [], details: outcome.details });
   await recordSsoEvent(
     db,
     clinic.id,
@@ -95,6 +99,7 @@ export async function signInWithSaml(
       reference,
       ip: posted.ip,
       signatureVerified: outcome.signatureVerified,
+      fix,
     },
     policy.events,
     now,
@@ -103,7 +108,8 @@ export async function signInWithSaml(
   if (outcome.code === "seat_limit_reached" && outcome.email !== null) {
     await policy.notifier.notify(db, clinic, { kind: "seats_exhausted", seats: clinic.seats, email: outcome.email }, now);
   }
-  return { ok: false, error: { code: outcome.code, reason: outcome.reason, reference } };
+  const vouchedEmail = outcome.signatureVerified ? outcome.email : null;
+  return { ok: false, error: { code: outcome.code, reason: outcome.reason, reference, vouchedEmail } };
 }
 
 async function signIn(
@@ -114,7 +120,7 @@ async function signIn(
   now: Date,
   reference: string,
 ): Promise<Outcome> {
-  const verified = await verifyForConnection(clinic, await findSamlConnection(db, clinic.id), posted.sp, posted.samlResponse, now);
+  const verified = await verifyResponseForConnection(clinic, await findSamlConnection(db, clinic.id), posted.sp, posted.samlResponse, now);
   // Refused before a trusted signature vouched for the message: nothing in it may be shown as the IdP's words.
   if (!verified.ok) return { ok: false, ...verified.error, email: null, signatureVerified: false };
   const { connection, assertion } = verified.value;
@@ -208,7 +214,7 @@ export async function testSamlSignIn(
   posted: Pick<PostedSamlResponse, "samlResponse" | "sp" | "browserBinding">,
   now: Date,
 ): Promise<SamlSignInTest> {
-  const verified = await verifyForConnection(clinic, await findSamlConnection(db, clinic.id), posted.sp, posted.samlResponse, now);
+  const verified = await verifyResponseForConnection(clinic, await findSamlConnection(db, clinic.id), posted.sp, posted.samlResponse, now);
   if (!verified.ok) return { ok: false, ...verified.error, email: null, signatureVerified: false };
   const { connection, assertion } = verified.value;
   const fail = refusedAfterVerification(assertion);
@@ -227,35 +233,6 @@ export async function testSamlSignIn(
       ? { kind: "existing", email: found.user.email, name: found.user.name, role: found.membership.role }
       : { kind: "provision", email },
   };
-}
-
-/**
- * Has sso/saml verify a posted SAMLResponse against this clinic's connection, and only that one, if it is enabled.
- * The request store and the replay cache are the next steps.
- */
-async function verifyForConnection(
-  clinic: Clinic,
-  connection: SamlConnection | null,
-  sp: ServiceProviderUrls,
-  samlResponse: string,
-  now: Date,
-): Promise<
-  | { ok: true; value: { connection: SamlConnection; assertion: VerifiedAssertion } }
-  | { ok: false; error: { code: ResponseFailureCode; reason: string } }
-> {
-  if (!connection || !connection.enabled) {
-    return { ok: false, error: { code: "sso_not_enabled", reason: `Single sign-on is not enabled for ${clinic.subdomain}` } };
-  }
-  const verified = await verifySamlResponse({
-    samlResponse,
-    // The clinic comes from the host the response was posted to; the message's Issuer is only checked against it.
-    trust: { idpEntityId: connection.idpEntityId, certificates: connection.certificates.map((c) => c.pem) },
-    sp: { entityId: sp.entityId, acsUrl: sp.acsUrl },
-    attributeNames: PRESETS[connection.preset].attributeNames,
-    now,
-    clockSkewMs: CLOCK_SKEW_MS,
-  });
-  return verified.ok ? { ok: true, value: { connection, assertion: verified.value } } : verified;
 }
 
 function refusedAfterVerification(assertion: VerifiedAssertion) {
@@ -306,4 +283,11 @@ function memberReason(error: MembershipFailureCode, assertion: VerifiedAssertion
 
 function refusal(checked: { ok: true } | { ok: false; error: string }): string {
   return checked.ok ? "was refused" : checked.error;
+}
+
+/** Whether this address belongs to an active admin of the clinic (the failure page then links to the diagnosis). */
+export async function isActiveClinicAdmin(db: Db, clinic: Clinic, email: string): Promise<boolean> {
+  const user = await findUserByEmail(db, email);
+  const membership = user ? await findMembershipOfUser(db, user.id) : null;
+  return membership?.clinicId === clinic.id && membership.role === "admin" && membership.status === "active";
 }

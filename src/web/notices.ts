@@ -5,7 +5,8 @@ import type { WebContext } from "./context.js";
 /** What a page announces after a redirect: a code and the values it names, turned into words by the page's route. */
 export type Notice =
   | { page: "users"; done: "removed" | "restored" | "admin" | "provider" | "unchanged"; email: string }
-  | { page: "sso"; flag: string; on: boolean };
+  | { page: "sso"; flag: string; on: boolean }
+  | { page: "sso"; said: string; error?: boolean };
 
 /** Keeps the notice for the next page this signed-in person renders. */
 export async function keepNotice(ctx: WebContext, request: FastifyRequest, notice: Notice): Promise<void> {

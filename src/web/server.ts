@@ -23,6 +23,7 @@ import { registerOperatorApi } from "./routes/operator-api.js";
 import { registerPageRoutes } from "./routes/pages.js";
 import { registerSamlRoutes } from "./routes/saml.js";
 import { registerSsoSettingsRoutes } from "./routes/sso-settings.js";
+import { registerSsoConnectRoutes } from "./routes/sso-connect.js";
 import { registerSessionApi } from "./routes/session-api.js";
 import { registerSignInRoutes } from "./routes/sign-in.js";
 import { registerWaitingRoomRoutes } from "./routes/waiting-room.js";
@@ -157,6 +158,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerMetadataRefreshRoutes(app, ctx);
   registerEmailDomainRoutes(app, ctx);
   registerBreakGlassRoutes(app, ctx, options.signInRateLimitPerMinute);
+  registerSsoConnectRoutes(app, ctx);
   registerPageRoutes(app, ctx);
   registerWaitingRoomRoutes(app, ctx);
   return app;

@@ -49,7 +49,11 @@ describe("Manage Users in Chromium", { skip: browserSkipReason() }, () => {
     await screenshot(page, "manage-users-confirm-remove");
     await row.getByRole("button", { name: "Yes, remove Dr. Elsa Lindqvist" }).click();
     // The notice arrives through the session's one-time flash: the address bar stays plain.
-    await page.getByRole("status").filter({ hasText: /was removed/ }).first().waitFor();
+    await page
+      .getByRole("status")
+      .filter({ hasText: /was removed/ })
+      .first()
+      .waitFor();
     assert.equal(page.url(), t.clinicUrl(clinic.subdomain, "/settings/users"));
     await screenshot(page, "manage-users-removed");
 

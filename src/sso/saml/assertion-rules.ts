@@ -24,7 +24,10 @@ export function checkIssuers(response: Element, assertion: Element, idpEntityId:
 }
 
 function wrongIssuer(where: string, actual: string | null, expected: string) {
-  return samlFailure("wrong_issuer", `${where} Issuer was ${quoteValue(actual)}, expected ${quoteValue(expected)}`);
+  return samlFailure("wrong_issuer", `${where} Issuer was ${quoteValue(actual)}, expected ${quoteValue(expected)}`, {
+    received: actual,
+    expected,
+  });
 }
 
 // node-saml does not check Destination. Okta and Entra always send it; when present it must be our ACS,
@@ -32,14 +35,20 @@ function wrongIssuer(where: string, actual: string | null, expected: string) {
 export function checkDestination(response: Element, acsUrl: string): SamlResult<null> {
   const destination = attributeOrNull(response, "Destination");
   if (destination === null || destination === acsUrl) return { ok: true, value: null };
-  return samlFailure("wrong_destination", `Response Destination was ${quoteValue(destination)}, expected ${quoteValue(acsUrl)}`);
+  return samlFailure("wrong_destination", `Response Destination was ${quoteValue(destination)}, expected ${quoteValue(acsUrl)}`, {
+    received: destination,
+    expected: acsUrl,
+  });
 }
 
 /** Every AudienceRestriction must name our SP entity ID (SAML core 2.5.1.4), and there must be one. */
 export function checkAudience(assertion: Element, spEntityId: string): SamlResult<null> {
   const restrictions = conditionsOf(assertion).flatMap((c) => childElements(c, SAML_ASSERTION_NS, "AudienceRestriction"));
   if (restrictions.length === 0) {
-    return samlFailure("wrong_audience", `The assertion has no AudienceRestriction, expected ${quoteValue(spEntityId)}`);
+    return samlFailure("wrong_audience", `The assertion has no AudienceRestriction, expected ${quoteValue(spEntityId)}`, {
+      received: null,
+      expected: spEntityId,
+    });
   }
   for (const restriction of restrictions) {
     const audiences = childElements(restriction, SAML_ASSERTION_NS, "Audience").map((a) => fullText(a).trim());
@@ -47,6 +56,7 @@ export function checkAudience(assertion: Element, spEntityId: string): SamlResul
       return samlFailure(
         "wrong_audience",
         `Audience was ${audiences.map((a) => quoteValue(a)).join(", ") || "(none)"}, expected ${quoteValue(spEntityId)}`,
+        { received: audiences.join(", ") || null, expected: spEntityId },
       );
     }
   }
@@ -64,10 +74,18 @@ export function checkConditionsTime(assertion: Element, clock: Clock): SamlResul
   const notOnOrAfter = readInstant(conditions, "NotOnOrAfter", "Conditions");
   if (!notOnOrAfter.ok) return notOnOrAfter;
   if (notBefore.value !== null && clock.nowMs + clock.clockSkewMs < notBefore.value) {
-    return samlFailure("not_yet_valid", `Assertion not yet valid: ${timeComparison("Conditions NotBefore", notBefore.value, clock)}`);
+    return samlFailure(
+      "not_yet_valid",
+      `Assertion not yet valid: ${timeComparison("Conditions NotBefore", notBefore.value, clock)}`,
+      timeDetails(assertion, notBefore.value, clock),
+    );
   }
   if (notOnOrAfter.value !== null && clock.nowMs - clock.clockSkewMs >= notOnOrAfter.value) {
-    return samlFailure("expired", `Assertion expired: ${timeComparison("Conditions NotOnOrAfter", notOnOrAfter.value, clock)}`);
+    return samlFailure(
+      "expired",
+      `Assertion expired: ${timeComparison("Conditions NotOnOrAfter", notOnOrAfter.value, clock)}`,
+      timeDetails(assertion, notOnOrAfter.value, clock),
+    );
   }
   return { ok: true, value: notOnOrAfter.value };
 }
@@ -89,7 +107,7 @@ export function checkBearerConfirmation(
   if (bearers.length === 0) {
     return samlFailure("no_bearer_confirmation", `The assertion has no SubjectConfirmation with Method ${BEARER}`);
   }
-  const outcomes = bearers.map((bearer) => checkOneBearer(bearer, acsUrl, clock));
+  const outcomes = bearers.map((bearer) => checkOneBearer(bearer, acsUrl, clock, assertion));
   return outcomes.find((outcome) => outcome.ok) ?? (outcomes[0] as (typeof outcomes)[number]);
 }
 
@@ -97,12 +115,17 @@ function checkOneBearer(
   bearer: Element,
   acsUrl: string,
   clock: Clock,
+  assertion: Element,
 ): SamlResult<{ inResponseTo: string | null; notOnOrAfterMs: number }> {
   const data = firstChildElement(bearer, SAML_ASSERTION_NS, "SubjectConfirmationData");
   if (!data) return samlFailure("no_bearer_confirmation", "The bearer SubjectConfirmation has no SubjectConfirmationData");
   const recipient = attributeOrNull(data, "Recipient");
   if (recipient !== acsUrl) {
-    return samlFailure("wrong_recipient", `SubjectConfirmationData Recipient was ${quoteValue(recipient)}, expected ${quoteValue(acsUrl)}`);
+    return samlFailure(
+      "wrong_recipient",
+      `SubjectConfirmationData Recipient was ${quoteValue(recipient)}, expected ${quoteValue(acsUrl)}`,
+      { received: recipient, expected: acsUrl },
+    );
   }
   const notBefore = readInstant(data, "NotBefore", "SubjectConfirmationData");
   if (!notBefore.ok) return notBefore;
@@ -115,12 +138,14 @@ function checkOneBearer(
     return samlFailure(
       "not_yet_valid",
       `Subject confirmation not yet valid: ${timeComparison("SubjectConfirmationData NotBefore", notBefore.value, clock)}`,
+      timeDetails(assertion, notBefore.value, clock),
     );
   }
   if (clock.nowMs - clock.clockSkewMs >= notOnOrAfter.value) {
     return samlFailure(
       "subject_confirmation_expired",
       `Subject confirmation expired: ${timeComparison("SubjectConfirmationData NotOnOrAfter", notOnOrAfter.value, clock)}`,
+      timeDetails(assertion, notOnOrAfter.value, clock),
     );
   }
   return { ok: true, value: { inResponseTo: nonEmpty(attributeOrNull(data, "InResponseTo")), notOnOrAfterMs: notOnOrAfter.value } };
@@ -158,6 +183,17 @@ function readInstant(element: Element, attribute: string, where: string): SamlRe
 
 function timeComparison(label: string, instantMs: number, clock: Clock): string {
   return `${label} is ${new Date(instantMs).toISOString()}, now is ${new Date(clock.nowMs).toISOString()}, allowed clock skew ${clock.clockSkewMs / 1000}s`;
+}
+
+// The assertion's IssueInstant is the IdP's clock at signing: set beside ours, it measures the gap between the clocks.
+function timeDetails(assertion: Element, instantMs: number, clock: Clock) {
+  const issued = attributeOrNull(assertion, "IssueInstant");
+  const issuedMs = issued !== null && UTC_DATE_TIME.test(issued) ? Date.parse(issued) : Number.NaN;
+  return {
+    instant: new Date(instantMs).toISOString(),
+    now: new Date(clock.nowMs).toISOString(),
+    issuedAt: Number.isNaN(issuedMs) ? null : new Date(issuedMs).toISOString(),
+  };
 }
 
 function nonEmpty(value: string | null): string | null {

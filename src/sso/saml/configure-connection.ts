@@ -4,7 +4,7 @@ import type { Db } from "../../db/open.js";
 import { err, ok, type Result } from "../../result.js";
 import type { Actor } from "../../audit/audit.js";
 import { parseCertificate, type TrustedCertificate } from "./certificates.js";
-import type { IdpSettings, SamlConnection, SamlConnectionFlags } from "./connection.js";
+import { settingsFingerprint, type IdpSettings, type SamlConnection, type SamlConnectionFlags } from "./connection.js";
 import { isEnforcementPremature } from "./change-flags.js";
 import { findSamlConnection, saveSamlConnection } from "./connection.queries.js";
 import { fetchIdpMetadata, type FetchPolicy } from "./fetch-metadata.js";
@@ -21,6 +21,13 @@ export interface ConfigureSamlInput {
   source: IdpSource;
   preset: IdpPreset;
   flags: Partial<SamlConnectionFlags>;
+  /** Extra rules of the caller, judged on the settings read (and the metadata text, when there is one) before saving. */
+  review?: (settings: IdpSettings, metadataXml: string | null) => ConfigureError | null;
+  /**
+   * The clinic admin's page: the connection stays on only if the settings are unchanged or a test sign-in passed with
+   * them; a new or different IdP side is saved switched off, to be tested first.
+   */
+  keepEnabledOnlyIfTested?: boolean;
 }
 
 /** What was wrong, in a sentence the operator or clinic admin can act on. */
@@ -37,8 +44,11 @@ export async function configureSamlConnection(
   by: Actor,
   now: Date,
 ): Promise<Result<SamlConnection, "enforce_before_first_sign_in"> | { ok: false; error: ConfigureError }> {
-  const settings = await readIdpSettings(input.source, policy);
-  if (!settings.ok) return settings;
+  const read = await readIdpSettings(input.source, policy);
+  if (!read.ok) return read;
+  const settings = ok(read.value.settings);
+  const reviewed = input.review?.(settings.value, read.value.metadataXml) ?? null;
+  if (reviewed) return { ok: false, error: reviewed };
   // Whatever the source, people's browsers are sent to this URL: it must be https (http only in development).
   const ssoUrl = checkSsoUrl(settings.value.idpSsoUrl, policy);
   if (!ssoUrl.ok)
@@ -51,19 +61,13 @@ export async function configureSamlConnection(
     };
   const sourceLabel = "metadataUrl" in input.source ? input.source.metadataUrl : "metadataXml" in input.source ? "metadata_xml" : "manual";
   const connection = await db.transaction().execute(async (trx) => {
+    const existing = await findSamlConnection(trx, clinic.id);
     // Judged against the settings as they will be saved: a new IdP cannot inherit the old one's success.
-    if (isEnforcementPremature(await findSamlConnection(trx, clinic.id), input.flags, settings.value)) return null;
-    const saved = await saveSamlConnection(
-      trx,
-      clinic.id,
-      {
-        ...settings.value,
-        preset: input.preset,
-        source: sourceLabel,
-        flags: input.flags,
-      },
-      now,
-    );
+    if (isEnforcementPremature(existing, input.flags, settings.value)) return null;
+    const flags = input.keepEnabledOnlyIfTested
+      ? { ...input.flags, enabled: staysEnabled(existing, settings.value, input.preset) }
+      : input.flags;
+    const saved = await saveSamlConnection(trx, clinic.id, { ...settings.value, preset: input.preset, source: sourceLabel, flags }, now);
     await recordAuditEvent(
       trx,
       {
@@ -81,19 +85,30 @@ export async function configureSamlConnection(
   return connection ? ok(connection) : err("enforce_before_first_sign_in");
 }
 
+// Saving never turns sign-in on by itself; unchanged settings, or settings a test sign-in proved, keep it as it was.
+function staysEnabled(existing: SamlConnection | null, settings: IdpSettings, preset: IdpPreset): boolean {
+  if (!existing?.enabled) return false;
+  const next = settingsFingerprint({ ...settings, preset });
+  return next === settingsFingerprint(existing) || next === existing.testedSettings;
+}
+
 async function readIdpSettings(
   source: IdpSource,
   policy: FetchPolicy,
-): Promise<Result<IdpSettings, never> | { ok: false; error: ConfigureError }> {
+): Promise<Result<{ settings: IdpSettings; metadataXml: string | null }, never> | { ok: false; error: ConfigureError }> {
   if ("metadataXml" in source) {
     const parsed = parseIdpMetadata(source.metadataXml);
-    return parsed.ok ? parsed : { ok: false, error: { field: "metadataXml", message: parsed.error } };
+    return parsed.ok
+      ? ok({ settings: parsed.value, metadataXml: source.metadataXml })
+      : { ok: false, error: { field: "metadataXml", message: parsed.error } };
   }
   if ("metadataUrl" in source) {
     const fetched = await fetchIdpMetadata(source.metadataUrl, policy);
     if (!fetched.ok) return { ok: false, error: { field: "metadataUrl", message: fetched.error } };
     const parsed = parseIdpMetadata(fetched.value);
-    return parsed.ok ? parsed : { ok: false, error: { field: "metadataUrl", message: parsed.error } };
+    return parsed.ok
+      ? ok({ settings: parsed.value, metadataXml: fetched.value })
+      : { ok: false, error: { field: "metadataUrl", message: parsed.error } };
   }
   const ssoUrl = checkSsoUrl(source.idpSsoUrl, policy);
   if (!ssoUrl.ok) return { ok: false, error: { field: "idpSsoUrl", message: ssoUrl.error } };
@@ -106,7 +121,10 @@ async function readIdpSettings(
   if (certificates.length === 0 || certificates.length > MAX_TRUSTED_CERTIFICATES) {
     return { ok: false, error: { field: "idpCertificates", message: `give one or two certificates (two during a rollover)` } };
   }
-  return ok({ idpEntityId: source.idpEntityId.trim(), idpSsoUrl: ssoUrl.value, idpSsoBinding: source.idpSsoBinding, certificates });
+  return ok({
+    settings: { idpEntityId: source.idpEntityId.trim(), idpSsoUrl: ssoUrl.value, idpSsoBinding: source.idpSsoBinding, certificates },
+    metadataXml: null,
+  });
 }
 
 /** The IdP's SSO URL: https (http only in development), no credentials, no fragment. */

@@ -1,6 +1,13 @@
 import type { Db } from "../../db/open.js";
 import { nowIso } from "../../ids.js";
-import { keepsProvenTrust, rowToSamlConnection, type IdpSettings, type SamlConnection, type SamlConnectionFlags } from "./connection.js";
+import {
+  keepsProvenTrust,
+  rowToSamlConnection,
+  settingsFingerprint,
+  type IdpSettings,
+  type SamlConnection,
+  type SamlConnectionFlags,
+} from "./connection.js";
 import type { IdpPreset } from "./presets.js";
 
 export async function findSamlConnection(db: Db, clinicId: string): Promise<SamlConnection | null> {
@@ -89,4 +96,19 @@ export async function ssoSignInOptions(db: Db, clinicId: string): Promise<SsoSig
 export interface SsoSignInOptions {
   enabled: boolean;
   enforced: boolean;
+}
+
+/** Notes that a test sign-in passed with these settings; only if the connection still has them (settingsFingerprint). */
+export async function recordPassingTest(db: Db, connection: SamlConnection): Promise<void> {
+  // A reconfiguration saved while the test was running must not inherit its pass.
+  await db
+    .updateTable("saml_connections")
+    .set({ tested_settings: settingsFingerprint(connection) })
+    .where("clinic_id", "=", connection.clinicId)
+    .where("preset", "=", connection.preset)
+    .where("idp_entity_id", "=", connection.idpEntityId)
+    .where("idp_sso_url", "=", connection.idpSsoUrl)
+    .where("idp_sso_binding", "=", connection.idpSsoBinding)
+    .where("idp_certificates", "=", JSON.stringify(connection.certificates.map((c) => c.pem)))
+    .execute();
 }

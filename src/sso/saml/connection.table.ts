@@ -14,6 +14,8 @@ export interface SamlConnectionTable {
   /** Where the configuration came from: "manual", "metadata_xml" or the metadata URL. */
   source: string;
   last_success_at: string | null;
+  /** Settings fingerprint (settingsFingerprint) of the last passing test sign-in; null until one passes. */
+  tested_settings: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -28,6 +30,8 @@ export interface SamlRequestTable {
   consumed_at: string | null;
   /** SHA-256 of the random value in the starting browser's binding cookie (login CSRF); null only for older rows. */
   browser_binding_hash: string | null;
+  /** Set for a test sign-in: "current" (the connection's certificates) or "next" (only the staged next one). */
+  test_certificates: "current" | "next" | null;
 }
 
 /** Assertion IDs already accepted, kept until the assertion could no longer be valid anyway. */
@@ -55,4 +59,6 @@ export interface SsoEventTable {
   /** How many posts this row stands for (unverified posts from one address are folded into one row). */
   count: number;
   first_at: string | null;
+  /** For a failure: what to change, in the IdP's own terms; null for successes and older rows. */
+  fix: string | null;
 }

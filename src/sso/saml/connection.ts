@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { SamlConnectionTable } from "./connection.table.js";
 import { parseCertificate, type TrustedCertificate } from "./certificates.js";
 import type { IdpPreset } from "./presets.js";
@@ -16,6 +17,8 @@ export interface SamlConnection {
   enforceSso: boolean;
   source: string;
   lastSuccessAt: string | null;
+  /** Settings fingerprint of the last passing test sign-in (settingsFingerprint), null until one passes. */
+  testedSettings: string | null;
   updatedAt: string;
 }
 
@@ -53,6 +56,7 @@ export function rowToSamlConnection(row: SamlConnectionTable): SamlConnection {
     enforceSso: Boolean(row.enforce_sso),
     source: row.source,
     lastSuccessAt: row.last_success_at,
+    testedSettings: row.tested_settings ?? null,
     updatedAt: row.updated_at,
   };
 }
@@ -70,4 +74,19 @@ export function keepsProvenTrust(before: IdpSettings, after: IdpSettings): boole
     before.idpSsoBinding === after.idpSsoBinding &&
     before.certificates.every((c) => trusted.has(c.fingerprintSha256))
   );
+}
+
+/**
+ * One value for everything a test sign-in proves about a connection: the IdP's Issuer, SSO URL and binding, the
+ * trusted certificates and the preset (which decides the attribute names read). Any change makes a new value.
+ */
+export function settingsFingerprint(connection: IdpSettings & { preset: IdpPreset }): string {
+  const parts = [
+    connection.preset,
+    connection.idpEntityId,
+    connection.idpSsoUrl,
+    connection.idpSsoBinding,
+    ...connection.certificates.map((c) => c.fingerprintSha256),
+  ];
+  return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
 }

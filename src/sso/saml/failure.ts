@@ -30,12 +30,24 @@ export interface SamlFailure {
   code: SamlFailureCode;
   /** Precise technical sentence for the clinic admins' event log; never contains markup from the message. */
   reason: string;
+  /** The values compared, for a side-by-side diagnosis (test sign-in); taken from the signed assertion only. */
+  details?: SamlFailureDetails;
+}
+
+export interface SamlFailureDetails {
+  /** What the message said, and what this connection expected. */
+  received?: string | null;
+  expected?: string;
+  /** Time rules: the instant that failed, our clock, and the assertion's IssueInstant (the IdP's clock). */
+  instant?: string;
+  now?: string;
+  issuedAt?: string | null;
 }
 
 export type SamlResult<T> = { ok: true; value: T } | { ok: false; error: SamlFailure };
 
-export function samlFailure(code: SamlFailureCode, reason: string): { ok: false; error: SamlFailure } {
-  return { ok: false, error: { code, reason } };
+export function samlFailure(code: SamlFailureCode, reason: string, details?: SamlFailureDetails): { ok: false; error: SamlFailure } {
+  return { ok: false, error: details ? { code, reason, details } : { code, reason } };
 }
 
 const MAX_QUOTED_LENGTH = 200;

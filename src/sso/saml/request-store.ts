@@ -16,7 +16,11 @@ export type RequestFailureCode =
   | "request_for_other_clinic"
   | "request_expired"
   | "request_from_other_browser"
-  | "request_already_used";
+  | "request_already_used"
+  | "request_purpose_mismatch";
+
+/** A real sign-in, or a test sign-in trusting the connection's certificates or only the staged next one. */
+export type RequestPurpose = "sign_in" | { test: "current" | "next" };
 
 type Step<T> = { ok: true; value: T } | { ok: false; code: RequestFailureCode; reason: string };
 
@@ -24,7 +28,14 @@ type Step<T> = { ok: true; value: T } | { ok: false; code: RequestFailureCode; r
  * Records a new AuthnRequest in the shared database (so any app instance can receive the answer), bound to the
  * browser that starts it, and returns its ID. returnTo must already be a safe local path.
  */
-export async function issueSamlRequest(db: Db, clinicId: string, returnTo: string, browserBinding: string, now: Date): Promise<string> {
+export async function issueSamlRequest(
+  db: Db,
+  clinicId: string,
+  returnTo: string,
+  browserBinding: string,
+  now: Date,
+  purpose: RequestPurpose = "sign_in",
+): Promise<string> {
   const requestId = `_${randomBytes(20).toString("hex")}`;
   await pruneSamlRequests(db, now);
   await db
@@ -37,6 +48,7 @@ export async function issueSamlRequest(db: Db, clinicId: string, returnTo: strin
       expires_at: nowIso(new Date(now.getTime() + REQUEST_LIFETIME_MS)),
       consumed_at: null,
       browser_binding_hash: hashBrowserBinding(browserBinding),
+      test_certificates: purpose === "sign_in" ? null : purpose.test,
     })
     .execute();
   return requestId;
@@ -60,8 +72,9 @@ export async function answerSamlRequest(
   inResponseTo: string | null,
   browserBinding: string | null,
   now: Date,
+  purpose: RequestPurpose = "sign_in",
 ): Promise<Step<string | null>> {
-  const checked = await checkSamlRequest(db, clinic, connection, inResponseTo, browserBinding, now);
+  const checked = await checkSamlRequest(db, clinic, connection, inResponseTo, browserBinding, now, purpose);
   if (!checked.ok || inResponseTo === null) return checked;
   const consumed = await db
     .updateTable("saml_requests")
@@ -83,8 +96,12 @@ export async function checkSamlRequest(
   inResponseTo: string | null,
   browserBinding: string | null,
   now: Date,
+  purpose: RequestPurpose = "sign_in",
 ): Promise<Step<string | null>> {
   if (inResponseTo === null) {
+    // A test sign-in always answers the test's own request; an unsolicited response proves nothing about it.
+    if (purpose !== "sign_in")
+      return { ok: false, code: "request_purpose_mismatch", reason: "A test sign-in was answered by a response that answers no request" };
     // IdP-initiated responses have no InResponseTo: only allowed when the connection says so.
     if (!connection.allowIdpInitiated) {
       return {
@@ -104,6 +121,16 @@ export async function checkSamlRequest(
     };
   if (row.clinic_id !== clinic.id)
     return { ok: false, code: "request_for_other_clinic", reason: "InResponseTo names a sign-in request made for another clinic" };
+  // A test's answer never signs anyone in, and a real request's answer is never a test: each goes where it was asked.
+  if (row.test_certificates !== (purpose === "sign_in" ? null : purpose.test))
+    return {
+      ok: false,
+      code: "request_purpose_mismatch",
+      reason:
+        row.test_certificates === null
+          ? "The response answers a real sign-in request, not the test sign-in"
+          : "The response answers a test sign-in request: it can show a diagnosis, never sign anyone in",
+    };
   if (row.expires_at <= nowIso(now))
     return {
       ok: false,
@@ -122,4 +149,15 @@ export async function checkSamlRequest(
     };
   if (row.consumed_at !== null) return { ok: false, code: "request_already_used", reason: "The sign-in request was already answered once" };
   return { ok: true, value: row.return_to };
+}
+
+/** Which test a request of this clinic was started for; null for a real sign-in request or an unknown ID. */
+export async function findTestRequestCertificates(db: Db, clinicId: string, requestId: string): Promise<"current" | "next" | null> {
+  const row = await db
+    .selectFrom("saml_requests")
+    .select("test_certificates")
+    .where("id", "=", requestId)
+    .where("clinic_id", "=", clinicId)
+    .executeTakeFirst();
+  return row?.test_certificates ?? null;
 }

@@ -19,6 +19,8 @@ export interface SsoEvent {
   count: number;
   /** When the first post of this row arrived. */
   firstAt: string;
+  /** For a failure: what to change, in the IdP's own terms (read where a page shows it). */
+  fix?: string | null;
 }
 
 export type NewSsoEvent = Omit<SsoEvent, "count" | "firstAt">;

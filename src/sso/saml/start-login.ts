@@ -2,7 +2,7 @@ import { SAML, ValidateInResponseTo } from "@node-saml/node-saml";
 import type { Db } from "../../db/open.js";
 import type { SamlConnection } from "./connection.js";
 import { PRESETS } from "./presets.js";
-import { issueSamlRequest } from "./request-store.js";
+import { issueSamlRequest, type RequestPurpose } from "./request-store.js";
 import type { ServiceProviderUrls } from "./service-provider.js";
 
 export type SamlLoginStart =
@@ -20,8 +20,9 @@ export async function startSamlLogin(
   returnTo: string,
   browserBinding: string,
   now: Date,
+  purpose: RequestPurpose = "sign_in",
 ): Promise<SamlLoginStart> {
-  const requestId = await issueSamlRequest(db, connection.clinicId, returnTo, browserBinding, now);
+  const requestId = await issueSamlRequest(db, connection.clinicId, returnTo, browserBinding, now, purpose);
   const saml = new SAML({
     // Our own ID, so it can be stored before the browser leaves.
     generateUniqueId: () => requestId,

@@ -22,6 +22,8 @@ export interface SsoSettingsPageProps {
   metadataRefresh?: MetadataRefreshView | null;
   /** Further sections (email domains, recovery codes), each its own component. */
   sections?: ComponentChildren;
+  /** Connecting, testing and turning on the IdP side, and the rollover's next certificate. */
+  idpSide?: VNode | undefined;
 }
 
 /** The switches an admin flips on this page, in the order shown, with their labels and help. */
@@ -111,7 +113,7 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
           <dd>{sso.lastSuccessfulSignInAt ? <LocalTime iso={sso.lastSuccessfulSignInAt} /> : "none yet"}</dd>
           {sso.idp.certificates.map((c, i) => (
             <>
-              <dt>Certificate {sso.idp!.certificates.length > 1 ? i + 1 : ""}</dt>
+              <dt>{i === 0 ? "Current certificate" : "Next certificate"}</dt>
               <dd>
                 {c.subject}
                 <br />
@@ -133,10 +135,11 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
         </dl>
       ) : (
         <Alert kind="info">
-          Single sign-on is not connected yet. Set up the app in your identity provider with the values below, then send your support
-          contact the IdP's Single Sign-On URL and its X.509 certificate (or its metadata URL).
+          Single sign-on is not connected yet. Set up the app in your identity provider with the values below, then connect it here with its
+          metadata URL, its metadata, or its Single Sign-On URL and X.509 certificate.
         </Alert>
       )}
+      {p.idpSide}
 
       {sso.idp && (
         <>

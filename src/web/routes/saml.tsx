@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { clinicOrigin } from "../../hosts.js";
 import { findSamlConnection } from "../../sso/saml/connection.queries.js";
-import { signInWithSaml } from "../../sign-in/sign-in-with-saml.js";
+import { isActiveClinicAdmin, signInWithSaml } from "../../sign-in/sign-in-with-saml.js";
+import { finishTestSignIn, testRequestAnsweredBy } from "../../sign-in/test-sign-in.js";
+import { TestResultPage } from "../pages/sso-connect.js";
 import { explainSsoFailure } from "../../sign-in/failure-messages.js";
 import { serviceProviderMetadata, serviceProviderUrls } from "../../sso/saml/service-provider.js";
 import { newBrowserBinding } from "../../sso/saml/browser-binding.js";
@@ -91,6 +93,14 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
           const body = (request.body ?? {}) as Record<string, unknown>;
           const samlResponse = typeof body.SAMLResponse === "string" ? body.SAMLResponse : "";
           const sp = serviceProviderUrls(ctx.config, clinic.subdomain);
+          const events = { retentionDays: ctx.config.ssoEventRetentionDays };
+          // The answer to a "Test sign-in" request is diagnosed and shown, never signed in (the request store holds the line).
+          const test = await testRequestAnsweredBy(ctx.db, clinic, samlResponse);
+          if (test) {
+            const posted = { samlResponse, sp, browserBinding: readSsoBinding(request, ctx.config), ip: clientIp(request) };
+            const report = await finishTestSignIn(ctx.db, clinic, posted, test, events, ctx.clock());
+            return sendPage(reply.header("cache-control", "no-store"), <TestResultPage clinicName={clinic.name} report={report} />);
+          }
           const previousSessionToken = readSessionToken(request, ctx.config);
           const result = await signInWithSaml(
             ctx.db,
@@ -102,13 +112,19 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
               ip: clientIp(request),
               previousSessionToken,
             },
-            { session: ctx.sessionPolicy, events: { retentionDays: ctx.config.ssoEventRetentionDays }, notifier: ctx.notifier },
+            { session: ctx.sessionPolicy, events, notifier: ctx.notifier },
             ctx.clock(),
           );
           if (!result.ok) {
-            const { code, reference } = result.error;
+            const { code, reference, vouchedEmail } = result.error;
             request.log.warn({ clinic: clinic.subdomain, code, reference }, "saml sign-in refused");
             const explained = explainSsoFailure(code);
+            // The clinic's own admins (signed in here, or vouched for by the IdP in this very response) go on to the diagnosis.
+            const admin =
+              (request.auth?.membership?.clinicId === clinic.id &&
+                request.auth.membership.role === "admin" &&
+                request.auth.membership.status === "active") ||
+              (vouchedEmail !== null && (await isActiveClinicAdmin(ctx.db, clinic, vouchedEmail)));
             return sendProblem(
               request,
               reply,
@@ -117,7 +133,9 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
                 code,
                 title: explained.title,
                 message: explained.message,
-                next: { href: "/sign-in", label: "Back to sign-in" },
+                next: admin
+                  ? { href: `/settings/sso/events?reference=${encodeURIComponent(reference)}`, label: "See the diagnosis (clinic admins)" }
+                  : { href: "/sign-in", label: "Back to sign-in" },
               },
               reference,
             );

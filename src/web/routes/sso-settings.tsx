@@ -16,6 +16,8 @@ import { sendPage } from "../render.js";
 import { seeOther, statusOf } from "../statuses.js";
 import { recoveryCodesSection } from "./break-glass.js";
 import { emailDomainsSection } from "./email-domains.js";
+import { SsoConnectPanel } from "../pages/sso-connect-panel.js";
+import { ssoConnectPanelProps } from "./sso-connect.js";
 
 // The only flags this form may change; anything else posted is refused. Enabling the connection is the operator's.
 const SWITCHABLE_FLAGS = ["jitProvisioning", "allowIdpInitiated", "enforceSso"] as const satisfies readonly SsoSwitch[];
@@ -27,9 +29,12 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
     if (!admin) return reply;
     // The notice comes from the one-time flash kept when the switch really changed, never from the URL.
     const changed = await takeNotice(ctx, request, "sso");
-    const flag = SWITCHABLE_FLAGS.find((f) => f === changed?.flag);
+    const switched = changed && "flag" in changed ? changed : null;
+    const said = changed && "said" in changed ? changed : null;
+    const flag = SWITCHABLE_FLAGS.find((f) => f === switched?.flag);
     return renderSettings(reply, admin.clinic, admin.auth.user.name, {
-      notice: flag ? `${SSO_SWITCHES[flag].label} is now ${changed?.on ? "on" : "off"}.` : undefined,
+      notice: flag ? `${SSO_SWITCHES[flag].label} is now ${switched?.on ? "on" : "off"}.` : said && !said.error ? said.said : undefined,
+      error: said?.error ? said.said : undefined,
     });
   });
 
@@ -88,6 +93,7 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
         csrfToken={csrf}
         sso={describeSamlConnection(ctx.config, clinic, connection, ctx.clock())}
         failures={explained}
+        idpSide={<SsoConnectPanel {...ssoConnectPanelProps(connection, csrfToken(reply))} />}
         notice={messages.notice}
         error={messages.error}
         notices={await listOpenNotifications(ctx.db, clinic.id, reply.request.auth?.user.id ?? "")}

@@ -1,0 +1,64 @@
+import { parseCertificate } from "./certificates.js";
+import { decodeAndGuardSamlResponse } from "./pre-parse-guard.js";
+import { SAML_ASSERTION_NS, XMLDSIG_NS, attributeOrNull, descendantElements, fullText, isNamed, parseXmlDocument } from "./saml-xml.js";
+
+/** What a test sign-in shows of a response: names and values only, never the signature or the XML. */
+export interface ResponseFacts {
+  attributes: { name: string; values: string[] }[];
+  nameId: string | null;
+  nameIdFormat: string | null;
+  /** SHA-256 fingerprints of the certificates the message itself names in its KeyInfo (never trusted, only compared). */
+  signerFingerprints: string[];
+}
+
+const MAX_ATTRIBUTES = 50;
+const MAX_VALUES = 10;
+const MAX_VALUE_CHARS = 300;
+
+/**
+ * Reads the facts a diagnosis names from a posted response, after the same pre-parse guard as the ACS. Callers
+ * show attributes only for a response whose signature verified: otherwise they are anyone's words.
+ */
+export function readResponseFacts(samlResponse: string): ResponseFacts | null {
+  const guarded = decodeAndGuardSamlResponse(samlResponse);
+  if (!guarded.ok) return null;
+  const root = parseXmlDocument(guarded.value)?.documentElement;
+  if (!root) return null;
+  const attributes = descendantElements(root, (e) => isNamed(e, SAML_ASSERTION_NS, "Attribute"))
+    .slice(0, MAX_ATTRIBUTES)
+    .map((a) => ({
+      name: shorten(attributeOrNull(a, "Name") ?? "(no name)"),
+      values: descendantElements(a, (e) => isNamed(e, SAML_ASSERTION_NS, "AttributeValue"))
+        .slice(0, MAX_VALUES)
+        .map((v) => shorten(fullText(v))),
+    }));
+  const nameId = descendantElements(root, (e) => isNamed(e, SAML_ASSERTION_NS, "NameID"))[0];
+  const signers = new Set<string>();
+  for (const element of descendantElements(root, (e) => isNamed(e, XMLDSIG_NS, "X509Certificate"))) {
+    const parsed = parseCertificate(fullText(element));
+    if (parsed.ok) signers.add(parsed.value.fingerprintSha256);
+  }
+  return {
+    attributes,
+    nameId: nameId ? shorten(fullText(nameId)) : null,
+    nameIdFormat: nameId ? attributeOrNull(nameId, "Format") : null,
+    signerFingerprints: [...signers],
+  };
+}
+
+/**
+ * The Response's InResponseTo as posted (not yet verified): only used to route the answer of a test request to the
+ * diagnosis; the signed copy is what the checks then compare it with.
+ */
+export function readPostedInResponseTo(samlResponse: string): string | null {
+  const guarded = decodeAndGuardSamlResponse(samlResponse);
+  if (!guarded.ok) return null;
+  const root = parseXmlDocument(guarded.value)?.documentElement;
+  const value = root ? attributeOrNull(root, "InResponseTo") : null;
+  return value && value.length <= 200 ? value : null;
+}
+
+function shorten(value: string): string {
+  const trimmed = value.trim();
+  return trimmed.length > MAX_VALUE_CHARS ? `${trimmed.slice(0, MAX_VALUE_CHARS)}…` : trimmed;
+}
