@@ -93,7 +93,7 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
         csrfToken={csrf}
         sso={describeSamlConnection(ctx.config, clinic, connection, ctx.clock())}
         failures={explained}
-        idpSide={<SsoConnectPanel {...ssoConnectPanelProps(connection, csrfToken(reply))} />}
+        idpSide={<SsoConnectPanel {...ssoConnectPanelProps(connection, csrf)} />}
         notice={messages.notice}
         error={messages.error}
         notices={await listOpenNotifications(ctx.db, clinic.id, reply.request.auth?.user.id ?? "")}
