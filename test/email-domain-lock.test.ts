@@ -112,7 +112,7 @@ for (const dialect of testDialects()) {
       const admin = t.client();
       await signInWithPasswordForm(admin, t.clinicUrl(s.clinic.subdomain, "/sign-in"), `admin@${s.domain}`);
       const settings = await admin.get(t.clinicUrl(s.clinic.subdomain, "/settings/sso"));
-      assert.match(settings.body, /Not locked: single sign-on accepts any email address/);
+      assert.match(settings.body, /Any domain: single sign-on accepts every email address your IdP sends/);
       const form = await admin.get(t.clinicUrl(s.clinic.subdomain, "/settings/sso/email-domains"));
       const refused = await admin.postForm(t.clinicUrl(s.clinic.subdomain, "/settings/sso/email-domains"), {
         _csrf: csrfFrom(form.body),

@@ -8,7 +8,7 @@ export function EmailDomainsSection({ domains }: { domains: string[] }): VNode {
     <section aria-labelledby="email-domains-heading">
       <h2 id="email-domains-heading">Email domains</h2>
       {domains.length === 0 ? (
-        <p class="muted">Not locked: single sign-on accepts any email address your IdP sends.</p>
+        <p class="muted">Any domain: single sign-on accepts every email address your IdP sends.</p>
       ) : (
         <p>
           Single sign-on accepts only addresses at <strong>{domains.map((d) => `@${d}`).join(", ")}</strong>, and just-in-time provisioning
