@@ -3,11 +3,51 @@ import type { SsoEvent } from "../../sso/saml/sso-events.js";
 import { Layout, LocalTime } from "../render.js";
 import { SettingsCrumbs } from "./settings-crumbs.js";
 
+export type ExplainedSsoEvent = SsoEvent & { explanation: string; fix: string | null };
+
+/** SSO events as the admins read them: when, who, what happened in our words, the technical reason and the fix. */
+export function SsoEventTable({ events, showOutcome = false }: { events: ExplainedSsoEvent[]; showOutcome?: boolean }): VNode {
+  return (
+    <table class="stacked">
+      <thead>
+        <tr>
+          <th scope="col">When</th>
+          <th scope="col">Who</th>
+          <th scope="col">What happened</th>
+        </tr>
+      </thead>
+      <tbody>
+        {events.map((e) => (
+          <tr>
+            <td>
+              <LocalTime iso={e.at} />
+              <div class="small muted">ref {e.reference}</div>
+            </td>
+            <td>{e.email ?? "unknown"}</td>
+            <td>
+              {showOutcome && (
+                <>
+                  <span class={`badge ${e.outcome === "success" ? "badge-ok" : "badge-warn"}`}>
+                    {e.outcome === "success" ? "Worked" : "Failed"}
+                  </span>{" "}
+                </>
+              )}
+              {e.explanation}
+              <div class="event-reason">{e.reason}</div>
+              {e.fix && <div class="small">How to fix: {e.fix}</div>}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 export interface SsoEventLogPageProps {
   clinicName: string;
   userName: string;
   csrfToken: string;
-  events: Array<SsoEvent & { explanation: string; fix: string | null }>;
+  events: ExplainedSsoEvent[];
   filter: { show: string; days: string; reference: string };
   failureCodes: string[];
   page: number;
@@ -55,38 +95,7 @@ export function SsoEventLogPage(p: SsoEventLogPageProps): VNode {
           Filter
         </button>
       </form>
-      {p.events.length === 0 ? (
-        <p class="muted">Nothing matches.</p>
-      ) : (
-        <table class="stacked">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">What happened</th>
-            </tr>
-          </thead>
-          <tbody>
-            {p.events.map((e) => (
-              <tr>
-                <td>
-                  <LocalTime iso={e.at} />
-                  <div class="small muted">ref {e.reference}</div>
-                </td>
-                <td>{e.email ?? "unknown"}</td>
-                <td>
-                  <span class={`badge ${e.outcome === "success" ? "badge-ok" : "badge-warn"}`}>
-                    {e.outcome === "success" ? "Worked" : "Failed"}
-                  </span>{" "}
-                  {e.explanation}
-                  <div class="event-reason">{e.reason}</div>
-                  {e.fix && <div class="small">How to fix: {e.fix}</div>}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {p.events.length === 0 ? <p class="muted">Nothing matches.</p> : <SsoEventTable events={p.events} showOutcome />}
       <nav aria-label="Pages" class="actions">
         {p.page > 1 && (
           <a class="button secondary" href={query(p.page - 1)}>

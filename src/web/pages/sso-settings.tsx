@@ -7,6 +7,7 @@ import { CopyValue } from "./copy-value.js";
 import { MetadataRefreshSection, type MetadataRefreshView } from "./metadata-refresh.js";
 import { NotificationBanners } from "./notification-banners.js";
 import { SettingsCrumbs } from "./settings-crumbs.js";
+import { SsoEventTable } from "./sso-event-log.js";
 
 export interface SsoSettingsPageProps {
   clinicName: string;
@@ -250,35 +251,7 @@ export function SsoSettingsPage(p: SsoSettingsPageProps): VNode {
       {p.sections}
 
       <h2>Recent problems</h2>
-      {p.failures.length === 0 ? (
-        <p class="muted">No failed sign-ins recently.</p>
-      ) : (
-        <table class="stacked">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">What happened</th>
-            </tr>
-          </thead>
-          <tbody>
-            {p.failures.map((f) => (
-              <tr>
-                <td>
-                  <LocalTime iso={f.at} />
-                  <div class="small muted">ref {f.reference}</div>
-                </td>
-                <td>{f.email ?? "unknown"}</td>
-                <td>
-                  {f.explanation}
-                  <div class="event-reason">{f.reason}</div>
-                  {f.fix && <div class="small">How to fix: {f.fix}</div>}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {p.failures.length === 0 ? <p class="muted">No failed sign-ins recently.</p> : <SsoEventTable events={p.failures} />}
     </Layout>
   );
 }
