@@ -33,7 +33,7 @@ describe("PostgreSQL restarted during a sign-in load", { skip: noCluster ?? fals
   let cluster: PostgresCluster;
   let t: TestApp;
   let s: SamlClinic;
-  const SEATS = 60;
+  const SEATS = 500;
   const existing = Array.from({ length: 8 }, (_, i) => `member${i}@harbour.example`);
   let newcomers = 0;
   const log: string[] = [];
