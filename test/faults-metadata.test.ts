@@ -120,6 +120,23 @@ for (const dialect of testDialects()) {
       await assertConnectionUnchanged(s);
     });
 
+    test("slow redirects share the one time limit: two hops of 3 seconds each are given up on after 5 in all", async () => {
+      const s = await connectedByMetadataUrl();
+      // Each hop alone is within the limit; together they are not.
+      const slowHop = (next: string) => (_req: IncomingMessage, res: ServerResponse) => {
+        const timer = setTimeout(() => res.writeHead(302, { location: next }).end(), 3000);
+        res.once("close", () => clearTimeout(timer));
+      };
+      answers.set(s.path, slowHop(`${s.path}/2`));
+      answers.set(`${s.path}/2`, slowHop(`${s.path}/3`));
+      answers.set(`${s.path}/3`, (_req, res) => res.end(idpMetadata(s.idp)));
+      const outcome = (
+        await t.client().postJson(t.main(`/api/v1/clinics/${s.clinic.subdomain}/sso/saml/metadata/refresh`), {}, t.operator)
+      ).json();
+      assert.deepEqual(outcome, { outcome: "failed", problem: "the metadata URL did not answer within 5 seconds" });
+      await assertConnectionUnchanged(s);
+    });
+
     test("a stream of a gigabyte is cut off at 1 MB, while sign-ins go through, and changes nothing", async () => {
       const s = await connectedByMetadataUrl();
       let sent = 0;
