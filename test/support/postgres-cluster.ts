@@ -28,10 +28,15 @@ interface Tools {
   asUser: { uid: number; gid: number } | null;
 }
 
-/** Why this machine cannot run a cluster of its own, or null when it can. */
-export function whyNoPostgresCluster(): string | null {
+/**
+ * Why a test needing a cluster of its own is skipped here, or false when it can run. CI sets REQUIRE_PG_CLUSTER=1,
+ * so there missing tools fail the run instead of skipping.
+ */
+export function postgresClusterSkipReason(): string | false {
   const found = findTools();
-  return typeof found === "string" ? found : null;
+  if (typeof found !== "string") return false;
+  if (process.env.REQUIRE_PG_CLUSTER === "1") throw new Error(`REQUIRE_PG_CLUSTER=1 but ${found}`);
+  return found;
 }
 
 function findTools(): Tools | string {
