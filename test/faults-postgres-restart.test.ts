@@ -3,6 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { inflateRawSync } from "node:zlib";
 import type { HttpClient, HttpResponse } from "./support/http-client.js";
 import { givenClinic, givenMember, startTestApp, type TestApp } from "./support/harness.js";
+import { InsertGate } from "./support/query-gate.js";
 import { startPostgresCluster, postgresClusterSkipReason, type PostgresCluster } from "./support/postgres-cluster.js";
 import { connectTestIdp, postToAcs, type SamlClinic } from "./support/saml-flow.js";
 
@@ -36,6 +37,7 @@ describe("PostgreSQL restarted during a sign-in load", { skip: noCluster }, () =
   const existing = Array.from({ length: 8 }, (_, i) => `member${i}@harbour.example`);
   let newcomers = 0;
   const log: string[] = [];
+  const gate = new InsertGate();
   /** Every sign-in the app answered with a session: each must hold after the outage. */
   const signedIn: Extract<Attempt, { outcome: "signed_in" }>[] = [];
 
@@ -44,6 +46,7 @@ describe("PostgreSQL restarted during a sign-in load", { skip: noCluster }, () =
     t = await startTestApp("postgres", {
       logger: { level: "warn", stream: { write: (line: string) => void log.push(line) } },
       database: { dialect: "postgres", url: cluster.url, drop: async () => undefined },
+      wrapDb: (db) => gate.wrap(db),
     });
     const clinic = await givenClinic(t, SEATS, "Harbour Clinic");
     for (const email of existing) await givenMember(t, clinic, { email, name: "Existing Member" });
@@ -155,6 +158,25 @@ describe("PostgreSQL restarted during a sign-in load", { skip: noCluster }, () =
     );
   });
 
+  test("a first sign-in cut off inside its transaction, its account already inserted, leaves no account and takes no seat", async () => {
+    const email = newcomer();
+    const started = await startSignIn(email);
+    assert.ok("samlResponse" in started);
+    const seatsBefore = (await t.client().get(t.main(`/api/v1/clinics/${s.clinic.subdomain}`), t.operator)).json().seatsUsed;
+    // Held right after its session row is inserted: the account and the membership are written, nothing is committed.
+    const held = gate.arm("sessions");
+    const answer = finishSignIn(started);
+    await held.reached;
+    await cluster.stop();
+    held.release();
+    assert.equal((await answer).outcome, "unavailable");
+    await cluster.start();
+    assert.deepEqual(await t.db.selectFrom("users").select("id").where("email", "=", email).execute(), []);
+    assert.equal((await t.client().get(t.main(`/api/v1/clinics/${s.clinic.subdomain}`), t.operator)).json().seatsUsed, seatsBefore);
+    // Starting again from the sign-in page creates the account, once.
+    assert.equal((await signInOnce(email)).outcome, "signed_in");
+  });
+
   test("afterwards: no half-created account, orphan membership, lost seat or dangling session", async () => {
     const clinicId = s.clinic.id;
     const users = await t.db.selectFrom("users").select(["id", "email"]).where("email", "like", "%@harbour.example").execute();
@@ -204,6 +226,10 @@ describe("PostgreSQL restarted during a sign-in load", { skip: noCluster }, () =
       assert.ok(
         audits.some((a) => a.target === attempt.email),
         `audit event of ${attempt.email}`,
+      );
+      assert.ok(
+        successes.some((e) => e.email === attempt.email),
+        `SSO event of ${attempt.email}`,
       );
     }
   });
