@@ -128,12 +128,19 @@ for (const dialect of testDialects()) {
     test("refuses each wrong upload with a sentence, and stores nothing", async () => {
       const a = await givenAdmin();
       const pfx = await pkcs12File();
+      const expired = await generate([{ name: "commonName", value: "old.idp.test" }], {
+        keySize: 2048,
+        algorithm: "sha256",
+        notBeforeDate: new Date(Date.now() - 400 * 86_400_000),
+        notAfterDate: new Date(Date.now() - 30 * 86_400_000),
+      });
       const cert = (content: Buffer | string, filename = "idp.cer") => ({ certificateFile: { filename, content } });
       const cases: Array<[Record<string, string>, Parameters<typeof connect>[2], RegExp]> = [
         [manual(a), cert(""), /The file is empty\./],
         [manual(a), cert(Buffer.alloc(25_000, 0x41)), /The file is larger than any certificate \(20 KB\)\./],
         [manual(a), cert(Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])), /This file is not a certificate/],
         [manual(a), cert(pfx, "okta.pfx"), /This is a PKCS#12 \(\.pfx or \.p12\) file: it holds a private key\. Never upload a private key/],
+        [manual(a), cert(der(expired.cert)), /The certificate "CN=old\.idp\.test" expired on/],
         [{ method: "metadataXml" }, { metadataFile: { filename: "metadata.xml", content: "hello" } }, /This file is not XML/],
         [
           { method: "metadataXml" },

@@ -117,7 +117,7 @@ describe("a clinic admin uploads the IdP's files in Chromium", { skip: browserSk
         buffer: Buffer.from("not a certificate at all, just words"),
       });
       await page.getByRole("button", { name: "Save the identity provider" }).click();
-      assert.match((await page.textContent("main")) ?? "", /Not saved: .*(not valid base64|could not be read as X\.509)/);
+      assert.match((await page.textContent("main")) ?? "", /Not saved: This file is not a certificate/);
       await checkPage(page, "sso-upload-5-refused", viewport);
 
       // The IdP's side, typed wrong on purpose: its app sends an Audience that is not our SP entity ID.
@@ -144,6 +144,53 @@ describe("a clinic admin uploads the IdP's files in Chromium", { skip: browserSk
       assert.equal(await row.getByRole("cell").nth(1).textContent(), ours, "our value, beside it");
       assert.ok(diagnosis.includes(`Set Audience URI (SP Entity ID) to ${ours}`), "the fix in Okta's words");
       await checkPage(page, "sso-upload-6-wrong-audience", viewport);
+      await context.close();
+    });
+  }
+
+  for (const viewport of ["desktop", "phone"] as const) {
+    test(`${viewport}: stage the next certificate from its file, then remove the old one`, async () => {
+      const clinic = await givenClinic(t, 5, "Rollover Clinic");
+      const s = clinic.subdomain;
+      const email = `dana@${s}.example`;
+      await givenMember(t, clinic, { email, name: "Dana Admin", role: "admin", roomName: `dana-${s}` });
+      const current = await createTestIdp({ entityId: `https://idp.test/${s}`, ssoUrl: `https://idp.test/${s}/sso` });
+      const next = await createTestIdp({ entityId: current.entityId, ssoUrl: current.ssoUrl });
+      const put = await t
+        .client()
+        .postJson(
+          t.main(`/api/v1/clinics/${s}/sso/saml`),
+          { idpEntityId: current.entityId, idpSsoUrl: current.ssoUrl, idpCertificates: [current.certificatePem], preset: "okta" },
+          t.operator,
+          "PUT",
+        );
+      assert.equal(put.status, 200);
+      const { context, page } = await newPage(viewport);
+      await page.goto(t.clinicUrl(s, "/sign-in"));
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+      await page.waitForURL(t.clinicUrl(s, "/dashboard"));
+      await page.goto(t.clinicUrl(s, "/settings/sso"));
+      await page.getByLabel("Next certificate file").setInputFiles({
+        name: "next.cer",
+        mimeType: "application/pkix-cert",
+        buffer: new X509Certificate(next.certificatePem).raw,
+      });
+      await page.getByRole("button", { name: "Stage the next certificate" }).click();
+      await page.waitForURL(t.clinicUrl(s, "/settings/sso"));
+      const staged = (await page.textContent("main")) ?? "";
+      assert.match(staged, /Staged the next certificate/);
+      assert.match(staged, /Current certificate.*Next certificate/s);
+      await checkPage(page, "sso-upload-7-next-staged", viewport);
+
+      await page.getByRole("button", { name: "Remove the old certificate, make the next one current" }).click();
+      await page.waitForURL(t.clinicUrl(s, "/settings/sso"));
+      const after = (await page.textContent("main")) ?? "";
+      assert.match(after, /Removed the old certificate\./);
+      assert.doesNotMatch(after, /Next certificate(?! file)/, "one slot left");
+      assert.ok(after.includes(new X509Certificate(next.certificatePem).fingerprint256.slice(0, 11)), "the next one is current now");
+      await checkPage(page, "sso-upload-8-old-removed", viewport);
       await context.close();
     });
   }

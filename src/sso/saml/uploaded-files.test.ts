@@ -69,6 +69,7 @@ describe("uploaded certificate and metadata files", () => {
     assert.equal(refusal(readCertificateFile(Buffer.alloc(0))), "the file is empty");
     assert.match(refusal(readCertificateFile(Buffer.alloc(30_000, 0x41))), /larger than any certificate/);
     assert.match(refusal(readCertificateFile(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))), /not a certificate/);
+    assert.match(refusal(readCertificateFile(Buffer.from("Dear IT, here is the cert you asked for."))), /not a certificate/);
   });
 
   test("a metadata file must be XML text; a certificate chosen by mistake is named as one", () => {

@@ -4,6 +4,8 @@ import { err, ok, type Result } from "../../result.js";
 // A signing certificate is 1–2 KB; 20 KB leaves room for a long chain pasted by mistake, not for anything else.
 export const MAX_CERTIFICATE_FILE_BYTES = 20_000;
 
+const NOT_A_CERTIFICATE =
+  "this file is not a certificate: choose the X.509 certificate file your identity provider offers (.cer, .cert or .pem)";
 const PRIVATE_KEY_REFUSAL =
   "holds a private key. Never upload a private key, here or anywhere: upload only your identity provider's public certificate (a .cer, .cert or .pem file), and ask whoever made this file to replace the key";
 
@@ -19,13 +21,15 @@ export function readCertificateFile(bytes: Uint8Array): Result<string, string> {
   const text = asPlainText(bytes);
   if (text !== null) {
     if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) return err(`this file ${PRIVATE_KEY_REFUSAL}`);
-    return ok(text);
+    // PEM or bare base64 goes on to the certificate checks; other text (a note, a web page) is no certificate file.
+    if (text.includes("-----BEGIN CERTIFICATE-----") || /^[A-Za-z0-9+/=\s]+$/.test(text)) return ok(text);
+    return err(NOT_A_CERTIFICATE);
   }
   try {
     // DER: X509Certificate reads the binary form and writes the PEM every other check takes.
     return ok(new X509Certificate(Buffer.from(bytes)).toString());
   } catch {
-    return err("this file is not a certificate: choose the X.509 certificate file your identity provider offers (.cer, .cert or .pem)");
+    return err(NOT_A_CERTIFICATE);
   }
 }
 

@@ -116,7 +116,13 @@ export function registerIdpSideRoutes(app: FastifyInstance, ctx: WebContext): vo
           "Single sign-on is required for your clinic, and this is a different identity provider that has never signed anyone in: turn off Require single sign-on first, then connect, test and require it again.",
         );
       }
-      if (!result.ok) return refuse(result.error.field, result.error.message);
+      // A certificate that came from a file is refused beside the file input, where the admin chose it.
+      const certificateFromFile = values.method === "manual" && files.certificateFile !== null;
+      if (!result.ok)
+        return refuse(
+          certificateFromFile && result.error.field.startsWith("idpCertificates") ? "certificateFile" : result.error.field,
+          result.error.message,
+        );
       const on = result.value.enabled ? "" : " Run a test sign-in, then turn single sign-on on.";
       return done(request, reply, `Saved ${result.value.idpEntityId} as your identity provider.${on}`);
     });
