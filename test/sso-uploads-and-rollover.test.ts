@@ -59,7 +59,10 @@ for (const dialect of testDialects()) {
       await givenMember(t, clinic, { email, name: "Ada Admin", role: "admin" });
       const admin = t.client();
       assert.equal((await signInWithPasswordForm(admin, t.clinicUrl(clinic.subdomain, "/sign-in"), email)).status, 303);
-      const idp = await createTestIdp({ entityId: `https://idp.test/${clinic.subdomain}`, ssoUrl: `https://idp.test/${clinic.subdomain}/sso` });
+      const idp = await createTestIdp({
+        entityId: `https://idp.test/${clinic.subdomain}`,
+        ssoUrl: `https://idp.test/${clinic.subdomain}/sso`,
+      });
       const sp = { entityId: t.clinicUrl(clinic.subdomain, "/saml/metadata"), acsUrl: t.clinicUrl(clinic.subdomain, "/saml/acs") };
       return { clinic, admin, idp, sp, email };
     }
@@ -139,7 +142,11 @@ for (const dialect of testDialects()) {
         [manual(a), cert(""), /The file is empty\./],
         [manual(a), cert(Buffer.alloc(25_000, 0x41)), /The file is larger than any certificate \(20 KB\)\./],
         [manual(a), cert(Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])), /This file is not a certificate/],
-        [manual(a), cert(pfx, "okta.pfx"), /This is a PKCS#12 \(\.pfx or \.p12\) file: it holds a private key\. Never upload a private key/],
+        [
+          manual(a),
+          cert(pfx, "okta.pfx"),
+          /This is a PKCS#12 \(\.pfx or \.p12\) file: it holds a private key\. Never upload a private key/,
+        ],
         [manual(a), cert(der(expired.cert)), /The certificate "CN=old\.idp\.test" expired on/],
         [{ method: "metadataXml" }, { metadataFile: { filename: "metadata.xml", content: "hello" } }, /This file is not XML/],
         [
@@ -147,7 +154,11 @@ for (const dialect of testDialects()) {
           { metadataFile: { filename: "m.xml", content: a.idp.certificatePem } },
           /This is a certificate, not metadata/,
         ],
-        [{ method: "metadataXml" }, { metadataFile: { filename: "m.xml", content: "<html>no</html>" } }, /is it the identity provider's metadata\?/],
+        [
+          { method: "metadataXml" },
+          { metadataFile: { filename: "m.xml", content: "<html>no</html>" } },
+          /is it the identity provider's metadata\?/,
+        ],
         [manual(a), { metadataFile: { filename: "m.xml", content: a.idp.metadataXml } }, /You chose a metadata file/],
         [
           { ...manual(a), certificate: a.idp.certificatePem },
@@ -172,7 +183,13 @@ for (const dialect of testDialects()) {
         ["idpSsoUrl", a.idp.ssoUrl],
         ["idpEntityId", a.idp.entityId],
       ];
-      const threeFiles = await a.admin.postMultipart(url, [["_csrf", await csrf(a)], ...base, ["a", file], ["b", file], ["certificateFile", file]]);
+      const threeFiles = await a.admin.postMultipart(url, [
+        ["_csrf", await csrf(a)],
+        ...base,
+        ["a", file],
+        ["b", file],
+        ["certificateFile", file],
+      ]);
       assert.equal(threeFiles.status, 413);
       assert.match(textOf(threeFiles.body), /This form takes one file\. .*Nothing was saved\./);
       const extra = Array.from({ length: 9 }, (_, i): [string, string] => [`x${i}`, "1"]);

@@ -88,7 +88,10 @@ describe("a clinic admin uploads the IdP's files in Chromium", { skip: browserSk
       await checkPage(page, "sso-upload-1-metadata-file-chosen", viewport);
       await page.getByRole("button", { name: "Save the identity provider" }).click();
       await page.waitForURL(t.clinicUrl(s, "/settings/sso"));
-      assert.match((await page.textContent("main")) ?? "", new RegExp(`Saved ${t.demoIdp!.entityId.replace(/[.?/]/g, "\\$&")} as your identity provider`));
+      assert.match(
+        (await page.textContent("main")) ?? "",
+        new RegExp(`Saved ${t.demoIdp!.entityId.replace(/[.?/]/g, "\\$&")} as your identity provider`),
+      );
       await checkPage(page, "sso-upload-2-saved", viewport);
 
       await page.getByRole("button", { name: "Test sign-in" }).click();

@@ -22,8 +22,8 @@ function RemoveCertificateForms(p: Pick<SsoConnectPanelProps, "csrfToken" | "cer
     <div class="card">
       <h4>After your identity provider has switched</h4>
       <p class="small muted">
-        Once your identity provider signs with the next certificate (a rehearsal passes and people sign in), remove the old one so it is
-        no longer trusted. If it still signs with the old certificate, removing it stops every sign-in.
+        Once your identity provider signs with the next certificate (a rehearsal passes and people sign in), remove the old one so it is no
+        longer trusted. If it still signs with the old certificate, removing it stops every sign-in.
       </p>
       <div class="actions">
         <form method="post" action="/settings/sso/remove-certificate">

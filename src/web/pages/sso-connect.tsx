@@ -155,7 +155,12 @@ export function ConnectIdpPage(p: ConnectIdpPageProps): VNode {
             {...describedBy("metadata-file", metadataFileError)}
           />
         </Field>
-        <Field id="metadata-xml" label="Or paste the metadata XML" error={errorOn("metadataXml")} hint="All of the file, from <?xml to the end.">
+        <Field
+          id="metadata-xml"
+          label="Or paste the metadata XML"
+          error={errorOn("metadataXml")}
+          hint="All of the file, from <?xml to the end."
+        >
           <textarea id="metadata-xml" name="metadataXml" rows={6} {...describedBy("metadata-xml", errorOn("metadataXml"))}>
             {v.metadataXml}
           </textarea>

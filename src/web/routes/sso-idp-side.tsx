@@ -203,7 +203,8 @@ function sourceOf(v: ConnectFormValues, files: { metadataFile: UploadedFile | nu
   if (isEntraFederationMetadataUrl(v.idpSsoUrl)) return { ok: false, field: "idpSsoUrl", message: entraMetadataUrlMessage() };
   if (!v.idpEntityId.trim()) return { ok: false, field: "idpEntityId", message: "Give the IdP entity ID (Issuer)." };
   const certificate = certificateText(v.certificate, files.certificateFile);
-  if (!certificate.ok) return { ok: false, field: files.certificateFile ? "certificateFile" : "idpCertificates", message: certificate.error };
+  if (!certificate.ok)
+    return { ok: false, field: files.certificateFile ? "certificateFile" : "idpCertificates", message: certificate.error };
   return {
     ok: true,
     value: { idpEntityId: v.idpEntityId, idpSsoUrl: v.idpSsoUrl, idpSsoBinding: "redirect", idpCertificates: [certificate.value] },
