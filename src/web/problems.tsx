@@ -156,6 +156,31 @@ function knownProblem(error: FastifyError): Problem | null {
   switch (error.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return problem("body_too_large", { title: "Too much data", message: "The request body is larger than this endpoint accepts." });
+    // Upload forms (uploads.ts): a browser using the form never meets these; nothing was saved.
+    case "FST_FILES_LIMIT":
+      return problem("upload_too_many_parts", {
+        title: "One file at a time",
+        message: "This form takes one file. Choose one file, then try again. Nothing was saved.",
+      });
+    case "FST_PARTS_LIMIT":
+    case "FST_FIELDS_LIMIT":
+      return problem("upload_too_many_parts", {
+        title: "Too much in one form",
+        message: "The form sent more fields than it has. Reload the page and try again. Nothing was saved.",
+      });
+    case "upload_refused":
+      return problem("upload_refused", {
+        title: "Too much data",
+        message: "A field of the form is longer than it accepts, or was sent twice. Reload the page and try again. Nothing was saved.",
+      });
+    case "upload_malformed":
+    case "FST_PROTO_VIOLATION":
+    case "FST_MP_PREMATURE_CLOSE":
+    case "FST_INVALID_MULTIPART_CONTENT_TYPE":
+      return problem("upload_malformed", {
+        title: "The upload could not be read",
+        message: "The form arrived incomplete or garbled. Reload the page and try again. Nothing was saved.",
+      });
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return problem("unsupported_media_type", { title: "Unsupported format", message: "Send application/json (API) or a form (pages)." });
     case "FST_ERR_CTP_INVALID_JSON_BODY":
