@@ -27,6 +27,8 @@ const REQUEST = {
   url_too_long: 414,
   unsupported_media_type: 415,
   rate_limited: 429,
+  too_many_sign_ins_from_address: 429,
+  too_many_sign_ins_to_clinic: 429,
   request_too_large: 431,
   internal_error: 500,
 } as const;
