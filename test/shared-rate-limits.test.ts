@@ -55,7 +55,7 @@ for (const dialect of testDialects()) {
       const { first, second } = pair;
       const attempt = async (client: HttpClient, i: number) => {
         const page = await client.get(first.main("/sign-in"));
-        return client.postForm(first.main("/sign-in"), { _csrf: csrfFrom(page.body), email: `ip${i}@example.org`, password: "wrong password!!" });
+        return client.postForm(first.main("/sign-in"), { _csrf: csrfFrom(page.body), email: `shared-${i}@example.org`, password: "wrong password!!" });
       };
       const one = first.client("127.0.0.21");
       const two = second.client("127.0.0.21");

@@ -39,6 +39,8 @@ export function createRateLimitRedis(url: string): Redis {
     enableOfflineQueue: false,
     // A command caught in a lost connection fails instead of being retried while the request waits.
     maxRetriesPerRequest: 0,
+    // A count cut off by a lost connection was already made in-process; replaying it on reconnect would count it twice.
+    autoResendUnfulfilledCommands: false,
     // A Redis that accepts the connection but does not answer must not hold sign-ins: counted in-process after this.
     commandTimeout: 500,
     connectTimeout: 2_000,
