@@ -56,7 +56,11 @@ async function failedSignIn(t: TestApp, client: HttpClient): Promise<number> {
 }
 
 async function postToAcs(t: TestApp, client: HttpClient, s: SamlClinic): Promise<number> {
-  const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: `someone@${s.clinic.subdomain}.example` });
+  const response = await s.idp.buildResponse({
+    spEntityId: s.sp.entityId,
+    acsUrl: s.sp.acsUrl,
+    email: `someone@${s.clinic.subdomain}.example`,
+  });
   return (await client.postForm(t.clinicUrl(s.clinic.subdomain, "/saml/acs"), { SAMLResponse: response })).status;
 }
 

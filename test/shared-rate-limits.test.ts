@@ -55,7 +55,11 @@ for (const dialect of testDialects()) {
       const { first, second } = pair;
       const attempt = async (client: HttpClient, i: number) => {
         const page = await client.get(first.main("/sign-in"));
-        return client.postForm(first.main("/sign-in"), { _csrf: csrfFrom(page.body), email: `shared-${i}@example.org`, password: "wrong password!!" });
+        return client.postForm(first.main("/sign-in"), {
+          _csrf: csrfFrom(page.body),
+          email: `shared-${i}@example.org`,
+          password: "wrong password!!",
+        });
       };
       const one = first.client("127.0.0.21");
       const two = second.client("127.0.0.21");
@@ -127,7 +131,10 @@ for (const dialect of testDialects()) {
 
   describe(`ACS limit per address behind one trusted proxy (${dialect})`, () => {
     let pair: Awaited<ReturnType<typeof startTwoInstances>>;
-    before(async () => (pair = await startTwoInstances(dialect, { TRUST_PROXY: "1", ACS_RATE_LIMIT_PER_IP: "2", ACS_RATE_LIMIT_PER_CLINIC: "100" })));
+    before(
+      async () =>
+        (pair = await startTwoInstances(dialect, { TRUST_PROXY: "1", ACS_RATE_LIMIT_PER_IP: "2", ACS_RATE_LIMIT_PER_CLINIC: "100" })),
+    );
     after(() => pair.close());
 
     test("the address counted is the one the proxy saw, not one the client wrote", async () => {
@@ -145,7 +152,11 @@ for (const dialect of testDialects()) {
       const viaOtherInstance = second.client("127.0.0.51");
       // The client forges a new left-most entry each time; the proxy appends the real address, 198.51.100.7.
       assert.deepEqual(
-        [await post(proxy, "10.0.0.1, 198.51.100.7"), await post(viaOtherInstance, "10.0.0.2, 198.51.100.7"), await post(proxy, "10.0.0.3, 198.51.100.7")],
+        [
+          await post(proxy, "10.0.0.1, 198.51.100.7"),
+          await post(viaOtherInstance, "10.0.0.2, 198.51.100.7"),
+          await post(proxy, "10.0.0.3, 198.51.100.7"),
+        ],
         [403, 403, 429],
       );
       assert.equal(await post(proxy, "198.51.100.8"), 403, "a colleague at another address behind the same proxy is not refused");

@@ -19,7 +19,10 @@ type StoreSettings = { continueExceeding?: boolean; exponentialBackoff?: boolean
 
 // The plugin exports its stores' constructors only through its `redis` option; we need both, side by side.
 const require = createRequire(import.meta.url);
-const LocalStore = require("@fastify/rate-limit/store/LocalStore") as new (continueExceeding?: boolean, exponentialBackoff?: boolean) => CountingStore;
+const LocalStore = require("@fastify/rate-limit/store/LocalStore") as new (
+  continueExceeding?: boolean,
+  exponentialBackoff?: boolean,
+) => CountingStore;
 const RedisStore = require("@fastify/rate-limit/store/RedisStore") as new (
   continueExceeding: boolean | undefined,
   exponentialBackoff: boolean | undefined,
@@ -107,7 +110,9 @@ class SharedOrLocalStore implements CountingStore {
 
   child(routeOptions: RouteOptions): CountingStore {
     // Limiters made with createRateLimit have no route: their keys then carry no "undefinedundefined-" infix.
-    const route = routeOptions.routeInfo?.url ? routeOptions : { ...routeOptions, routeInfo: { ...routeOptions.routeInfo, method: "", url: "" } };
+    const route = routeOptions.routeInfo?.url
+      ? routeOptions
+      : { ...routeOptions, routeInfo: { ...routeOptions.routeInfo, method: "", url: "" } };
     return new SharedOrLocalStore(this.shared.child(route), this.local.child(routeOptions), this.link);
   }
 
@@ -130,7 +135,12 @@ class SharedOrLocalStore implements CountingStore {
 }
 
 /** The store class for @fastify/rate-limit: shared through Redis under `keyPrefix`, per process while Redis is away. */
-export function sharedRateLimitStore(redis: Redis, keyPrefix: string, log: FastifyBaseLogger, now: () => number): FastifyRateLimitStoreCtor {
+export function sharedRateLimitStore(
+  redis: Redis,
+  keyPrefix: string,
+  log: FastifyBaseLogger,
+  now: () => number,
+): FastifyRateLimitStoreCtor {
   const link = new RedisLink(redis, log, now);
   return class extends SharedOrLocalStore {
     constructor(options: FastifyRateLimitOptions) {

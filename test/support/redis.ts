@@ -56,7 +56,12 @@ export async function startSecondInstance(
   options: { signInRateLimitPerMinute: number; logger?: FastifyServerOptions["logger"] },
 ): Promise<{ app: FastifyInstance; client(from?: string): HttpClient; close(): Promise<void> }> {
   const port = await freePort();
-  const app = await buildApp({ config: { ...t.config, port }, db: t.db, logger: options.logger ?? false, signInRateLimitPerMinute: options.signInRateLimitPerMinute });
+  const app = await buildApp({
+    config: { ...t.config, port },
+    db: t.db,
+    logger: options.logger ?? false,
+    signInRateLimitPerMinute: options.signInRateLimitPerMinute,
+  });
   await app.listen({ host: "127.0.0.1", port });
   return { app, client: (from) => new HttpClient(port, from), close: () => app.close() };
 }
