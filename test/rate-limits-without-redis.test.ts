@@ -108,7 +108,7 @@ for (const dialect of testDialects()) {
       assert.deepEqual(pair.warnings()[0], 1, "one warning, however many requests fell back");
 
       await relay.start();
-      await eventually(() => pair.logs.every((log) => log.records.some((r) => r.msg === REDIS_BACK)));
+      await eventually(() => pair.logs.every((log) => log.records.some((r) => r.msg === REDIS_BACK)), "both instances reconnect to Redis");
       // The second instance never counted in memory: only Redis's count of 2 can make its second attempt here a 429.
       assert.deepEqual([await failedSignIn(first, two), await failedSignIn(first, two)], [401, 429], "the shared count goes on from 2");
       assert.deepEqual(pair.warnings(), [1, 1]);

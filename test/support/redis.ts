@@ -95,7 +95,13 @@ export async function startRedisRelay(): Promise<{ url: string; stop(): Promise<
   return { url: `redis://127.0.0.1:${port}`, stop, start };
 }
 
-/** Waits, without a deadline of its own, until the condition holds (the test runner's timeout is the limit). */
-export async function eventually(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
+/**
+ * Waits until the condition holds. The bound is not a speed requirement (a reconnect takes milliseconds): it only
+ * turns "never happens" into a failure instead of a run that hangs.
+ */
+export async function eventually(condition: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !condition(); waited += 20) {
+    if (waited > 60_000) throw new Error(`still waiting after a minute: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
