@@ -67,9 +67,18 @@ export async function startSecondInstance(
 }
 
 /** A TCP relay to Redis that a test can stop (every connection cut, new ones refused) and start again on the same port. */
-export async function startRedisRelay(): Promise<{ url: string; stop(): Promise<void>; start(): Promise<void> }> {
+export async function startRedisRelay(): Promise<{
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  hang(): void;
+  swallowed(): number;
+}> {
   const port = await freePort();
   const sockets = new Set<Socket>();
+  // Hung: connections stay open and commands are taken, but nothing reaches Redis and nothing comes back.
+  let hung = false;
+  let swallowed = 0;
   let server: Server | null = null;
   const start = () =>
     new Promise<void>((resolve, reject) => {
@@ -80,7 +89,8 @@ export async function startRedisRelay(): Promise<{ url: string; stop(): Promise<
           socket.on("close", () => sockets.delete(socket));
           socket.on("error", () => socket.destroy());
         }
-        client.pipe(upstream).pipe(client);
+        client.on("data", (data: Buffer) => (hung ? (swallowed += 1) : upstream.write(data)));
+        upstream.on("data", (data: Buffer) => hung || client.write(data));
       });
       server.once("error", reject);
       server.listen(port, "127.0.0.1", () => resolve());
@@ -92,7 +102,15 @@ export async function startRedisRelay(): Promise<{ url: string; stop(): Promise<
       server = null;
     });
   await start();
-  return { url: `redis://127.0.0.1:${port}`, stop, start };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop,
+    start,
+    hang: () => {
+      hung = true;
+    },
+    swallowed: () => swallowed,
+  };
 }
 
 /**
