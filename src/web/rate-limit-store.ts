@@ -109,7 +109,7 @@ class SharedOrLocalStore implements CountingStore {
   }
 
   child(routeOptions: RouteOptions): CountingStore {
-    // Limiters made with createRateLimit have no route: their keys then carry no "undefinedundefined-" infix.
+    // Limiters made with createRateLimit have no route: their keys get an empty route part, not "undefinedundefined".
     const route = routeOptions.routeInfo?.url
       ? routeOptions
       : { ...routeOptions, routeInfo: { ...routeOptions.routeInfo, method: "", url: "" } };
