@@ -8,6 +8,7 @@ import { createSmtpTransport, EmailNotifier } from "./notifications/email-notifi
 import { DashboardAndEmailNotifier, DashboardNotifier, type NotificationLog, type Notifier } from "./notifications/notifier.js";
 import { LogInvitationMailer, type InvitationMailer } from "./users/invitation-mailer.js";
 import { registerDemoIdpRoutes } from "./web/routes/demo-idp.js";
+import { createRateLimitRedis } from "./web/rate-limit-store.js";
 import { buildServer } from "./web/server.js";
 import { runSsoUpkeep } from "./web/sso-upkeep.js";
 
@@ -60,8 +61,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   };
-  const app = await buildServer(ctx, { logger, signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 20 });
+  const rateLimitRedis = config.redis ? createRateLimitRedis(config.redis.url) : null;
+  const app = await buildServer(ctx, { logger, signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 20, rateLimitRedis }).catch(
+    (error: unknown) => {
+      rateLimitRedis?.disconnect();
+      throw error;
+    },
+  );
   appLog = app.log;
+  // Redis down at start is not an outage: limits are counted per process (logged once) until it answers.
+  await rateLimitRedis?.connect().catch(() => {});
+  app.addHook("onClose", async () => rateLimitRedis?.disconnect());
   // Emails already started are sent (or fail and are logged) before the app stops.
   app.addHook("onClose", () => notifications.settled());
   app.decorate("runSsoUpkeep", () => runSsoUpkeep(ctx, app.log));

@@ -68,6 +68,20 @@ export const notFound: Problem = problem("not_found", {
   next: { href: "/sign-in", label: "Go to sign-in" },
 });
 
+/** The ACS refused a post before reading it: too many from one network address this minute. */
+export const tooManySignInsFromAddress: Problem = problem("too_many_sign_ins_from_address", {
+  title: "Too many sign-ins",
+  message: "Too many sign-ins have come from your network in the last minute. Wait a minute and sign in again.",
+  next: { href: "/sign-in", label: "Back to sign-in" },
+});
+
+/** The ACS refused a post before reading it: the clinic as a whole has had too many this minute. */
+export const tooManySignInsToClinic: Problem = problem("too_many_sign_ins_to_clinic", {
+  title: "Sign-in is busy",
+  message: "Your clinic has had more sign-ins in the last minute than we can take at once. Wait a minute and sign in again.",
+  next: { href: "/sign-in", label: "Back to sign-in" },
+});
+
 /**
  * Errors the router raises before any route or hook runs (a path that is not valid percent-encoding, a path
  * segment over the router's limit). They get the same pages; the hooks that add security headers have not run.

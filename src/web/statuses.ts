@@ -30,6 +30,8 @@ const REQUEST = {
   url_too_long: 414,
   unsupported_media_type: 415,
   rate_limited: 429,
+  too_many_sign_ins_from_address: 429,
+  too_many_sign_ins_to_clinic: 429,
   request_too_large: 431,
   internal_error: 500,
   // PostgreSQL restarting or unreachable, a SQLite write lock held too long: temporary, so "try again" (with Retry-After).
