@@ -23,6 +23,7 @@ import { registerOperatorApi } from "./routes/operator-api.js";
 import { registerPageRoutes } from "./routes/pages.js";
 import { registerSamlRoutes } from "./routes/saml.js";
 import { registerScimRoutes } from "./routes/scim.js";
+import { registerScimSettingsRoutes } from "./routes/scim-settings.js";
 import { registerSsoSettingsRoutes } from "./routes/sso-settings.js";
 import { registerSsoConnectRoutes } from "./routes/sso-connect.js";
 import { registerSessionApi } from "./routes/session-api.js";
@@ -152,6 +153,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerSignInRoutes(app, ctx, options.signInRateLimitPerMinute);
   registerSamlRoutes(app, ctx);
   registerScimRoutes(app, ctx);
+  registerScimSettingsRoutes(app, ctx);
   registerManageUsersRoutes(app, ctx);
   registerInvitationRoutes(app, ctx);
   registerWelcomeRoutes(app, ctx);

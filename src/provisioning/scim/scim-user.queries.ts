@@ -109,3 +109,9 @@ export function stateOfScimUser(user: ScimUser): ScimUserState {
     active: user.status !== "deactivated",
   };
 }
+
+/** The clinic's members its IdP manages over SCIM (created or claimed, not deleted since). */
+export async function listScimManagedUserIds(db: Db, clinicId: string): Promise<Set<string>> {
+  const rows = await db.selectFrom("scim_members").select("user_id").where("clinic_id", "=", clinicId).where("deleted_at", "is", null).execute();
+  return new Set(rows.map((r) => r.user_id));
+}
