@@ -113,6 +113,10 @@ for (const dialect of testDialects()) {
       await scim.patch(`/Users/${first.id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "active", value: false }] });
       await givenMember(t, clinic, { email: `late@${clinic.subdomain}.example` });
       assertScimError(await scim.patch(`/Users/${first.id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "active", value: true }] }), 403);
+      // A PUT that renames and reactivates is refused whole: the new name is not kept without the seat.
+      const put = await scim.put(`/Users/${first.id}`, { schemas: [USER_SCHEMA], userName: first.userName, name: { givenName: "Renamed", familyName: "Person" }, active: true });
+      assertScimError(put, 403);
+      assert.equal((await membershipOf(t, `first@${clinic.subdomain}.example`))?.name, "first");
       assert.equal(await seatsUsed(t, clinic), 2);
     });
 
