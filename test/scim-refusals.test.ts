@@ -3,7 +3,16 @@ import { after, before, describe, test } from "node:test";
 import type { Clinic } from "../src/clinics/clinic.js";
 import { testDialects } from "./support/databases.js";
 import { givenClinic, givenMember, startTestApp, type TestApp } from "./support/harness.js";
-import { assertScimError, filterQuery, givenScimToken, membershipOf, scimClient, SCIM_CONTENT_TYPE, seatsUsed, type ScimClient } from "./support/scim-flow.js";
+import {
+  assertScimError,
+  filterQuery,
+  givenScimToken,
+  membershipOf,
+  scimClient,
+  SCIM_CONTENT_TYPE,
+  seatsUsed,
+  type ScimClient,
+} from "./support/scim-flow.js";
 
 const USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -24,7 +33,11 @@ for (const dialect of testDialects()) {
     test("lists in pages with startIndex and count, and filters by userName, externalId and both", async () => {
       const { clinic, scim } = await scimClinic();
       for (let i = 1; i <= 5; i++) {
-        const res = await scim.post("/Users", { schemas: [USER_SCHEMA], userName: `u${i}@${clinic.subdomain}.example`, externalId: `ext-${i}` });
+        const res = await scim.post("/Users", {
+          schemas: [USER_SCHEMA],
+          userName: `u${i}@${clinic.subdomain}.example`,
+          externalId: `ext-${i}`,
+        });
         assert.equal(res.status, 201, res.body);
       }
       const pages = [];
@@ -38,14 +51,25 @@ for (const dialect of testDialects()) {
       const none = (await scim.get("/Users?count=0")).json();
       assert.deepEqual([none.totalResults, none.itemsPerPage], [6, 0]);
       const byExternal = (await scim.get(`/Users${filterQuery('externalId eq "ext-3"')}`)).json();
-      assert.deepEqual(byExternal.Resources.map((r: { userName: string }) => r.userName), [`u3@${clinic.subdomain}.example`]);
+      assert.deepEqual(
+        byExternal.Resources.map((r: { userName: string }) => r.userName),
+        [`u3@${clinic.subdomain}.example`],
+      );
       const both = await scim.get(`/Users${filterQuery(`userName eq "u3@${clinic.subdomain}.example" and externalId eq "ext-4"`)}`);
       assert.equal(both.json().totalResults, 0);
     });
 
     test("malformed and unsupported filters answer 400 invalidFilter", async () => {
       const { scim } = await scimClinic();
-      for (const filter of ['userName co "a"', 'title eq "Dr"', "userName eq unquoted", 'userName eq "a" or userName eq "b"', "(userName eq \"a\")", 'userName eq "a" and', ""]) {
+      for (const filter of [
+        'userName co "a"',
+        'title eq "Dr"',
+        "userName eq unquoted",
+        'userName eq "a" or userName eq "b"',
+        '(userName eq "a")',
+        'userName eq "a" and',
+        "",
+      ]) {
         assertScimError(await scim.get(`/Users${filterQuery(filter)}`), 400, "invalidFilter");
       }
       assertScimError(await scim.get("/Users?startIndex=one"), 400, "invalidValue");
@@ -57,16 +81,25 @@ for (const dialect of testDialects()) {
       const rotated = scimClient(t, clinic, second.token);
       assert.equal((await first.get("/Users")).status, 200);
       assert.equal((await rotated.get("/Users")).status, 200);
-      const revoked = await t.client().send("DELETE", t.main(`/api/v1/clinics/${clinic.subdomain}/scim/tokens/${tokenId}`), undefined, t.operator);
+      const revoked = await t
+        .client()
+        .send("DELETE", t.main(`/api/v1/clinics/${clinic.subdomain}/scim/tokens/${tokenId}`), undefined, t.operator);
       assert.equal(revoked.status, 200, revoked.body);
       assertScimError(await first.get("/Users"), 401);
       assert.equal((await rotated.get("/Users")).status, 200);
       const listed = (await t.client().get(t.main(`/api/v1/clinics/${clinic.subdomain}/scim/tokens`), t.operator)).json();
-      assert.deepEqual(listed.tokens.map((k: { id: string }) => k.id), [second.id]);
+      assert.deepEqual(
+        listed.tokens.map((k: { id: string }) => k.id),
+        [second.id],
+      );
       assert.ok(!JSON.stringify(listed).includes(second.token), "a token is shown once, never listed");
       const stored = await t.db.selectFrom("scim_tokens").select("token_hash").where("id", "=", second.id).executeTakeFirstOrThrow();
       assert.notEqual(stored.token_hash, second.token);
-      assert.equal((await t.client().send("DELETE", t.main(`/api/v1/clinics/${clinic.subdomain}/scim/tokens/${tokenId}`), undefined, t.operator)).status, 404);
+      assert.equal(
+        (await t.client().send("DELETE", t.main(`/api/v1/clinics/${clinic.subdomain}/scim/tokens/${tokenId}`), undefined, t.operator))
+          .status,
+        404,
+      );
     });
 
     test("a missing, wrong or revoked token gets the same 401, which says nothing about which", async () => {
@@ -84,14 +117,24 @@ for (const dialect of testDialects()) {
       const bUser = (await b.scim.post("/Users", { schemas: [USER_SCHEMA], userName: `bea@${b.clinic.subdomain}.example` })).json();
       const aTokenOnB = scimClient(t, b.clinic, a.token);
       assertScimError(await aTokenOnB.get("/Users"), 401);
-      assertScimError(await aTokenOnB.patch(`/Users/${bUser.id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "active", value: false }] }), 401);
+      assertScimError(
+        await aTokenOnB.patch(`/Users/${bUser.id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "active", value: false }] }),
+        401,
+      );
       assertScimError(await a.scim.get(`/Users/${bUser.id}`), 404);
-      assertScimError(await a.scim.patch(`/Users/${bUser.id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "active", value: false }] }), 404);
+      assertScimError(
+        await a.scim.patch(`/Users/${bUser.id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "active", value: false }] }),
+        404,
+      );
       assertScimError(await a.scim.delete(`/Users/${bUser.id}`), 404);
       assert.equal((await a.scim.get(`/Users${filterQuery(`userName eq "bea@${b.clinic.subdomain}.example"`)}`)).json().totalResults, 0);
       assert.equal((await membershipOf(t, `bea@${b.clinic.subdomain}.example`))?.status, "active");
       // B's member cannot be claimed into A either, nor put into A's groups.
-      assertScimError(await a.scim.post("/Users", { schemas: [USER_SCHEMA], userName: `bea@${b.clinic.subdomain}.example` }), 409, "uniqueness");
+      assertScimError(
+        await a.scim.post("/Users", { schemas: [USER_SCHEMA], userName: `bea@${b.clinic.subdomain}.example` }),
+        409,
+        "uniqueness",
+      );
       assertScimError(await a.scim.post("/Groups", { displayName: "G", members: [{ value: bUser.id }] }), 400, "invalidValue");
       // The main site has no SCIM endpoint at all.
       const main = await t.client().get(t.main("/scim/v2/Users"), { authorization: `Bearer ${a.token}` });
@@ -101,7 +144,10 @@ for (const dialect of testDialects()) {
     test("no free seat: a SCIM error the IdP shows, nothing written, and one notice for the clinic's admins", async () => {
       const { clinic, scim } = await scimClinic(2);
       assert.equal((await scim.post("/Users", { schemas: [USER_SCHEMA], userName: `first@${clinic.subdomain}.example` })).status, 201);
-      const refused = assertScimError(await scim.post("/Users", { schemas: [USER_SCHEMA], userName: `second@${clinic.subdomain}.example` }), 403);
+      const refused = assertScimError(
+        await scim.post("/Users", { schemas: [USER_SCHEMA], userName: `second@${clinic.subdomain}.example` }),
+        403,
+      );
       assert.match(refused.detail, /All 2 seats/);
       assertScimError(await scim.post("/Users", { schemas: [USER_SCHEMA], userName: `third@${clinic.subdomain}.example` }), 403);
       assert.equal(await membershipOf(t, `second@${clinic.subdomain}.example`), undefined);
@@ -112,9 +158,17 @@ for (const dialect of testDialects()) {
       const first = (await scim.get(`/Users${filterQuery(`userName eq "first@${clinic.subdomain}.example"`)}`)).json().Resources[0];
       await scim.patch(`/Users/${first.id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "active", value: false }] });
       await givenMember(t, clinic, { email: `late@${clinic.subdomain}.example` });
-      assertScimError(await scim.patch(`/Users/${first.id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "active", value: true }] }), 403);
+      assertScimError(
+        await scim.patch(`/Users/${first.id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "active", value: true }] }),
+        403,
+      );
       // A PUT that renames and reactivates is refused whole: the new name is not kept without the seat.
-      const put = await scim.put(`/Users/${first.id}`, { schemas: [USER_SCHEMA], userName: first.userName, name: { givenName: "Renamed", familyName: "Person" }, active: true });
+      const put = await scim.put(`/Users/${first.id}`, {
+        schemas: [USER_SCHEMA],
+        userName: first.userName,
+        name: { givenName: "Renamed", familyName: "Person" },
+        active: true,
+      });
       assertScimError(put, 403);
       assert.equal((await membershipOf(t, `first@${clinic.subdomain}.example`))?.name, "first");
       assert.equal(await seatsUsed(t, clinic), 2);
@@ -123,7 +177,10 @@ for (const dialect of testDialects()) {
     test("the clinic's last active admin cannot be deactivated over SCIM", async () => {
       const { clinic, scim } = await scimClinic();
       const admin = (await scim.get(`/Users${filterQuery(`userName eq "admin@${clinic.subdomain}.example"`)}`)).json().Resources[0];
-      assertScimError(await scim.patch(`/Users/${admin.id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "active", value: "False" }] }), 409);
+      assertScimError(
+        await scim.patch(`/Users/${admin.id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "active", value: "False" }] }),
+        409,
+      );
       assert.equal((await membershipOf(t, `admin@${clinic.subdomain}.example`))?.status, "active");
     });
 
@@ -131,16 +188,38 @@ for (const dialect of testDialects()) {
       const { clinic, scim } = await scimClinic();
       assertScimError(await scim.post("/Users", { schemas: [USER_SCHEMA] }), 400, "invalidValue");
       assertScimError(await scim.post("/Users", { schemas: [USER_SCHEMA], userName: "not-an-address" }), 400, "invalidValue");
-      assertScimError(await scim.post("/Users", { schemas: [USER_SCHEMA], userName: `x@${clinic.subdomain}.example`, active: "maybe" }), 400, "invalidValue");
-      assertScimError(await scim.post("/Users", { schemas: [USER_SCHEMA], userName: `x@${clinic.subdomain}.example`, name: { givenName: "<script>" } }), 400, "invalidValue");
+      assertScimError(
+        await scim.post("/Users", { schemas: [USER_SCHEMA], userName: `x@${clinic.subdomain}.example`, active: "maybe" }),
+        400,
+        "invalidValue",
+      );
+      assertScimError(
+        await scim.post("/Users", { schemas: [USER_SCHEMA], userName: `x@${clinic.subdomain}.example`, name: { givenName: "<script>" } }),
+        400,
+        "invalidValue",
+      );
       assert.equal(await membershipOf(t, `x@${clinic.subdomain}.example`), undefined);
-      const ok = await scim.post("/Users", { schemas: [USER_SCHEMA], userName: `y@${clinic.subdomain}.example`, nickName: "Y", title: "Dr", phoneNumbers: [{ value: "1" }] });
+      const ok = await scim.post("/Users", {
+        schemas: [USER_SCHEMA],
+        userName: `y@${clinic.subdomain}.example`,
+        nickName: "Y",
+        title: "Dr",
+        phoneNumbers: [{ value: "1" }],
+      });
       assert.equal(ok.status, 201, ok.body);
       assert.equal(ok.json().nickName, undefined);
       const id = ok.json().id;
-      assertScimError(await scim.patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: "move", path: "active", value: false }] }), 400, "invalidSyntax");
+      assertScimError(
+        await scim.patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: "move", path: "active", value: false }] }),
+        400,
+        "invalidSyntax",
+      );
       assertScimError(await scim.patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [] }), 400, "invalidSyntax");
-      assertScimError(await scim.patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "emails[type eq", value: "a" }] }), 400, "invalidPath");
+      assertScimError(
+        await scim.patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "emails[type eq", value: "a" }] }),
+        400,
+        "invalidPath",
+      );
       // All or nothing: a valid first operation is not applied when a later one is refused.
       const mixed = await scim.patch(`/Users/${id}`, {
         schemas: [PATCH_OP],
@@ -162,7 +241,10 @@ for (const dialect of testDialects()) {
       const { scim } = await scimClinic();
       const config = (await scim.get("/ServiceProviderConfig")).json();
       assert.deepEqual([config.patch.supported, config.bulk.supported, config.filter.supported], [true, false, true]);
-      assert.deepEqual((await scim.get("/ResourceTypes")).json().Resources.map((r: { id: string }) => r.id), ["User", "Group"]);
+      assert.deepEqual(
+        (await scim.get("/ResourceTypes")).json().Resources.map((r: { id: string }) => r.id),
+        ["User", "Group"],
+      );
       assert.equal((await scim.get("/Schemas")).json().totalResults, 2);
     });
   });

@@ -26,7 +26,11 @@ for (const dialect of testDialects()) {
       const settings = t.clinicUrl(clinic.subdomain, "/settings/sso");
       const page = await client.get(settings);
       assert.equal(page.status, 200);
-      assert.ok(page.body.includes(`<code id="scim-base-url" aria-labelledby="scim-base-url-label">${t.clinicUrl(clinic.subdomain, "/scim/v2")}</code>`));
+      assert.ok(
+        page.body.includes(
+          `<code id="scim-base-url" aria-labelledby="scim-base-url-label">${t.clinicUrl(clinic.subdomain, "/scim/v2")}</code>`,
+        ),
+      );
       assert.match(page.body, /No token yet/);
 
       const shown = await client.postForm(t.clinicUrl(clinic.subdomain, "/settings/sso/scim/tokens"), { _csrf: csrfFrom(page.body) });
@@ -50,7 +54,9 @@ for (const dialect of testDialects()) {
       assert.doesNotMatch(users.body.split(`data-email="admin@${clinic.subdomain}.example"`)[1]!.split("</tr>")[0]!, /Managed by SCIM/);
 
       const tokenId = /data-token-id="([^"]+)"/.exec(after.body)![1]!;
-      const revoked = await client.postForm(t.clinicUrl(clinic.subdomain, `/settings/sso/scim/tokens/${tokenId}/revoke`), { _csrf: csrfFrom(after.body) });
+      const revoked = await client.postForm(t.clinicUrl(clinic.subdomain, `/settings/sso/scim/tokens/${tokenId}/revoke`), {
+        _csrf: csrfFrom(after.body),
+      });
       assert.equal(revoked.status, 303);
       assert.match((await client.get(settings)).body, /The SCIM token is revoked/);
       assert.equal((await scim.get("/Users")).status, 401);
@@ -59,7 +65,10 @@ for (const dialect of testDialects()) {
     test("the admin group set on the page decides who the group push makes admin", async () => {
       const { clinic, client } = await signedInAdmin();
       const page = await client.get(t.clinicUrl(clinic.subdomain, "/settings/sso"));
-      const saved = await client.postForm(t.clinicUrl(clinic.subdomain, "/settings/sso/scim/admin-group"), { _csrf: csrfFrom(page.body), adminGroup: " Clinic Admins " });
+      const saved = await client.postForm(t.clinicUrl(clinic.subdomain, "/settings/sso/scim/admin-group"), {
+        _csrf: csrfFrom(page.body),
+        adminGroup: " Clinic Admins ",
+      });
       assert.equal(saved.status, 303);
       assert.match((await client.get(t.clinicUrl(clinic.subdomain, "/settings/sso"))).body, /value="Clinic Admins"/);
       const row = await t.db.selectFrom("scim_settings").select("admin_group").where("clinic_id", "=", clinic.id).executeTakeFirstOrThrow();

@@ -4,7 +4,16 @@ import type { Clinic } from "../src/clinics/clinic.js";
 import { testDialects } from "./support/databases.js";
 import { givenClinic, givenMember, startTestApp, type TestApp } from "./support/harness.js";
 import { connectTestIdp, postToAcs, startLogin, type SamlClinic } from "./support/saml-flow.js";
-import { assertScimError, auditOf, filterQuery, givenScimToken, membershipOf, scimClient, seatsUsed, type ScimClient } from "./support/scim-flow.js";
+import {
+  assertScimError,
+  auditOf,
+  filterQuery,
+  givenScimToken,
+  membershipOf,
+  scimClient,
+  seatsUsed,
+  type ScimClient,
+} from "./support/scim-flow.js";
 
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -82,7 +91,7 @@ for (const dialect of testDialects()) {
       assert.deepEqual(actions, ["member.scim_provision", "member.identity_change", "member.remove", "member.restore"]);
     });
 
-    test("Entra ID: lookup, create with a userName that is not an address, PATCH with \"False\" strings, delete", async () => {
+    test('Entra ID: lookup, create with a userName that is not an address, PATCH with "False" strings, delete', async () => {
       const { clinic, scim, tokenId } = await scimClinic();
       const mail = `Test_User_fd0ea19b@${clinic.subdomain}.example`;
       const userName = "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1";
@@ -119,7 +128,10 @@ for (const dialect of testDialects()) {
       assert.deepEqual([updated.json().emails[0].value, updated.json().displayName], [newMail, "givenName updatedFamilyName"]);
 
       // Entra ID sends booleans as the strings "False" and "True".
-      const off = await scim.patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: "Replace", path: "active", value: "False" }] });
+      const off = await scim.patch(`/Users/${id}`, {
+        schemas: [PATCH_OP],
+        Operations: [{ op: "Replace", path: "active", value: "False" }],
+      });
       assert.equal(off.json().active, false);
       assert.equal((await membershipOf(t, newMail))?.status, "deactivated");
       const on = await scim.patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: "Replace", path: "active", value: "True" }] });
@@ -135,7 +147,12 @@ for (const dialect of testDialects()) {
       assert.equal(remove?.actor, `scim-token:${tokenId}`);
 
       // Assigned again later: the same account comes back (matched by email), not a second one.
-      const again = await scim.post("/Users", { schemas: [USER_SCHEMA], userName, externalId: "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef", emails: [{ primary: true, value: newMail }] });
+      const again = await scim.post("/Users", {
+        schemas: [USER_SCHEMA],
+        userName,
+        externalId: "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
+        emails: [{ primary: true, value: newMail }],
+      });
       assert.equal(again.status, 201, again.body);
       assert.equal(again.json().id, id);
       assert.equal((await membershipOf(t, newMail))?.status, "active");
@@ -146,7 +163,11 @@ for (const dialect of testDialects()) {
       await t.db.insertInto("scim_settings").values({ clinic_id: clinic.id, admin_group: "Clinic Admins" }).execute();
       const ids: string[] = [];
       for (const name of ["ann", "ben"]) {
-        const res = await scim.post("/Users", { schemas: [USER_SCHEMA], userName: `${name}@${clinic.subdomain}.example`, name: { givenName: name, familyName: "Doe" } });
+        const res = await scim.post("/Users", {
+          schemas: [USER_SCHEMA],
+          userName: `${name}@${clinic.subdomain}.example`,
+          name: { givenName: name, familyName: "Doe" },
+        });
         ids.push(res.json().id);
       }
       const [ann, ben] = ids as [string, string];
@@ -154,7 +175,15 @@ for (const dialect of testDialects()) {
       const group = await scim.post("/Groups", { schemas: [GROUP_SCHEMA], displayName: "Test SCIMv2", members: [] });
       assert.equal(group.status, 201, group.body);
       const gid = group.json().id;
-      assert.equal((await scim.patch(`/Groups/${gid}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", value: { id: gid, displayName: "Clinic Admins" } }] })).status, 204);
+      assert.equal(
+        (
+          await scim.patch(`/Groups/${gid}`, {
+            schemas: [PATCH_OP],
+            Operations: [{ op: "replace", value: { id: gid, displayName: "Clinic Admins" } }],
+          })
+        ).status,
+        204,
+      );
       const add = await scim.patch(`/Groups/${gid}`, {
         schemas: [PATCH_OP],
         Operations: [{ op: "add", path: "members", value: [{ value: ann, display: `ann@${clinic.subdomain}.example` }] }],
@@ -168,9 +197,15 @@ for (const dialect of testDialects()) {
       const found = await scim.get(`/Groups${filterQuery('displayName eq "Clinic Admins"', "&excludedAttributes=members")}`);
       assert.equal(found.json().Resources[0].id, gid);
       assert.equal(found.json().Resources[0].members, undefined);
-      await scim.patch(`/Groups/${gid}`, { schemas: [PATCH_OP], Operations: [{ op: "Add", path: "members", value: [{ $ref: null, value: ben }] }] });
+      await scim.patch(`/Groups/${gid}`, {
+        schemas: [PATCH_OP],
+        Operations: [{ op: "Add", path: "members", value: [{ $ref: null, value: ben }] }],
+      });
       assert.equal((await membershipOf(t, `ben@${clinic.subdomain}.example`))?.role, "admin");
-      assert.deepEqual((await scim.get(`/Groups/${gid}`)).json().members.map((m: { value: string }) => m.value), [ben]);
+      assert.deepEqual(
+        (await scim.get(`/Groups/${gid}`)).json().members.map((m: { value: string }) => m.value),
+        [ben],
+      );
       await scim.patch(`/Groups/${gid}`, { schemas: [PATCH_OP], Operations: [{ op: "Remove", path: "members", value: [{ value: ben }] }] });
       assert.equal((await membershipOf(t, `ben@${clinic.subdomain}.example`))?.role, "provider");
 
@@ -178,7 +213,14 @@ for (const dialect of testDialects()) {
       const other = await scim.post("/Groups", { schemas: [GROUP_SCHEMA], displayName: "Nurses", members: [{ value: ann }] });
       assert.equal(other.status, 201);
       assert.equal((await membershipOf(t, `ann@${clinic.subdomain}.example`))?.role, "provider");
-      assertScimError(await scim.patch(`/Groups/${gid}`, { schemas: [PATCH_OP], Operations: [{ op: "add", path: "members", value: [{ value: ann }, { value: "nobody" }] }] }), 400, "invalidValue");
+      assertScimError(
+        await scim.patch(`/Groups/${gid}`, {
+          schemas: [PATCH_OP],
+          Operations: [{ op: "add", path: "members", value: [{ value: ann }, { value: "nobody" }] }],
+        }),
+        400,
+        "invalidValue",
+      );
       assert.equal((await membershipOf(t, `ann@${clinic.subdomain}.example`))?.role, "provider", "nothing half-applied");
       assertScimError(await scim.post("/Groups", { schemas: [GROUP_SCHEMA], displayName: "Nurses" }), 409, "uniqueness");
       assert.equal((await scim.delete(`/Groups/${other.json().id}`)).status, 204);
@@ -200,14 +242,24 @@ for (const dialect of testDialects()) {
     async function ssoSignIn(s: SamlClinic, email: string) {
       const client = t.client();
       const { requestId } = await startLogin(t, client, s.clinic);
-      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email, inResponseTo: requestId, attributes: { email } });
+      const response = await s.idp.buildResponse({
+        spEntityId: s.sp.entityId,
+        acsUrl: s.sp.acsUrl,
+        email,
+        inResponseTo: requestId,
+        attributes: { email },
+      });
       return { client, res: await postToAcs(t, client, s.clinic.subdomain, response) };
     }
 
     test("a SCIM-created user has no room and is onboarded at first SSO sign-in; deactivation ends that live session at once", async () => {
       const { s, scim } = await samlScimClinic(false);
       const email = `nina@${s.clinic.subdomain}.example`;
-      const created = await scim.post("/Users", { schemas: [USER_SCHEMA], userName: email, name: { givenName: "Nina", familyName: "Nurse" } });
+      const created = await scim.post("/Users", {
+        schemas: [USER_SCHEMA],
+        userName: email,
+        name: { givenName: "Nina", familyName: "Nurse" },
+      });
       assert.equal(created.status, 201);
       const { client, res } = await ssoSignIn(s, email);
       assert.equal(res.status, 303, res.body);
@@ -215,7 +267,10 @@ for (const dialect of testDialects()) {
       assert.deepEqual([session.email, session.roomName, session.onboardingRequired], [email, null, true]);
       assert.equal((await client.get(t.clinicUrl(s.clinic.subdomain, "/dashboard"))).location, "/welcome");
 
-      const off = await scim.patch(`/Users/${created.json().id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "active", value: false }] });
+      const off = await scim.patch(`/Users/${created.json().id}`, {
+        schemas: [PATCH_OP],
+        Operations: [{ op: "replace", path: "active", value: false }],
+      });
       assert.equal(off.status, 200);
       // Ended on the server by the PATCH itself, not when the session would have expired.
       const sessions = await t.db.selectFrom("sessions").select("id").where("user_id", "=", created.json().id).execute();
@@ -232,14 +287,23 @@ for (const dialect of testDialects()) {
       assert.equal(await seatsUsed(t, s.clinic), 2);
       const lookup = await scim.get(`/Users${filterQuery(`userName eq "${email}"`)}`);
       assert.equal(lookup.json().totalResults, 1);
-      const created = await scim.post("/Users", { schemas: [USER_SCHEMA], userName: `JO@${s.clinic.subdomain}.example`, externalId: "okta-jo", emails: [{ value: email, primary: true }] });
+      const created = await scim.post("/Users", {
+        schemas: [USER_SCHEMA],
+        userName: `JO@${s.clinic.subdomain}.example`,
+        externalId: "okta-jo",
+        emails: [{ value: email, primary: true }],
+      });
       assert.equal(created.status, 201, created.body);
       assert.equal(created.json().id, lookup.json().Resources[0].id);
       assert.equal(await seatsUsed(t, s.clinic), 2);
       assert.equal((await t.db.selectFrom("users").select("id").where("email", "=", email).execute()).length, 1);
       // Claimed once: a second create of the same person is a uniqueness conflict, as is the same externalId for someone else.
       assertScimError(await scim.post("/Users", { schemas: [USER_SCHEMA], userName: email }), 409, "uniqueness");
-      assertScimError(await scim.post("/Users", { schemas: [USER_SCHEMA], userName: `other@${s.clinic.subdomain}.example`, externalId: "okta-jo" }), 409, "uniqueness");
+      assertScimError(
+        await scim.post("/Users", { schemas: [USER_SCHEMA], userName: `other@${s.clinic.subdomain}.example`, externalId: "okta-jo" }),
+        409,
+        "uniqueness",
+      );
     });
 
     test("SCIM first, JIT after: the first sign-in finds the SCIM account", async () => {

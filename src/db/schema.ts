@@ -13,7 +13,14 @@ import type { WaitingPatientTable } from "../waiting-room/waiting-patient.table.
 import type { InvitationTable } from "../users/invitation.table.js";
 import type { MembershipTable, UserTable } from "../users/user.table.js";
 import type { NotificationTable } from "../notifications/notification.table.js";
-import type { ScimGroupMemberTable, ScimGroupTable, ScimMemberTable, ScimRequestTable, ScimSettingsTable, ScimTokenTable } from "../provisioning/scim/scim.table.js";
+import type {
+  ScimGroupMemberTable,
+  ScimGroupTable,
+  ScimMemberTable,
+  ScimRequestTable,
+  ScimSettingsTable,
+  ScimTokenTable,
+} from "../provisioning/scim/scim.table.js";
 import type { SamlCertificateWarningTable, SamlMetadataChangeTable, SamlMetadataCheckTable } from "../sso/saml/metadata-change.table.js";
 
 export interface Database {

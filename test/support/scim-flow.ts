@@ -18,14 +18,20 @@ export function scimClient(t: TestApp, clinic: Clinic, token: string, from?: str
   const url = (path: string) => t.clinicUrl(clinic.subdomain, `/scim/v2${path}`);
   const headers = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${token}`, ...extra });
   const send = (method: string, path: string, body?: unknown): Promise<HttpResponse> =>
-    http.send(method, url(path), body === undefined ? undefined : JSON.stringify(body), headers(body === undefined ? {} : { "content-type": SCIM_CONTENT_TYPE }));
+    http.send(
+      method,
+      url(path),
+      body === undefined ? undefined : JSON.stringify(body),
+      headers(body === undefined ? {} : { "content-type": SCIM_CONTENT_TYPE }),
+    );
   return {
     get: (path: string) => send("GET", path),
     post: (path: string, body: unknown) => send("POST", path, body),
     put: (path: string, body: unknown) => send("PUT", path, body),
     patch: (path: string, body: unknown) => send("PATCH", path, body),
     delete: (path: string) => send("DELETE", path),
-    raw: (method: string, path: string, body: string | undefined, extra: Record<string, string>) => http.send(method, url(path), body, extra),
+    raw: (method: string, path: string, body: string | undefined, extra: Record<string, string>) =>
+      http.send(method, url(path), body, extra),
   };
 }
 
@@ -62,6 +68,11 @@ export async function seatsUsed(t: TestApp, clinic: Clinic): Promise<number> {
 }
 
 export async function auditOf(t: TestApp, clinic: Clinic) {
-  const rows = await t.db.selectFrom("audit_events").select(["action", "actor", "target", "detail"]).where("clinic_id", "=", clinic.id).orderBy("at").execute();
+  const rows = await t.db
+    .selectFrom("audit_events")
+    .select(["action", "actor", "target", "detail"])
+    .where("clinic_id", "=", clinic.id)
+    .orderBy("at")
+    .execute();
   return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
 }

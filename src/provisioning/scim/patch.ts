@@ -18,7 +18,8 @@ const PATH = /^(?:urn:[\w.:-]+:)?[A-Za-z$][\w$-]*(?:\[[^\[\]]{1,500}\])?(?:\.[A-
 /** Reads a PatchOp body: `op` in any case (Entra ID sends "Replace"), a path that parses, at most 1000 operations. */
 export function parsePatchOperations(body: unknown): ScimResult<PatchOperation[]> {
   const operations = typeof body === "object" && body !== null ? (body as Record<string, unknown>).Operations : undefined;
-  if (!Array.isArray(operations) || operations.length === 0) return scimErr("scim_invalid_syntax", "A PATCH needs a non-empty Operations list.");
+  if (!Array.isArray(operations) || operations.length === 0)
+    return scimErr("scim_invalid_syntax", "A PATCH needs a non-empty Operations list.");
   if (operations.length > MAX_OPERATIONS) return scimErr("scim_invalid_syntax", `A PATCH may carry at most ${MAX_OPERATIONS} operations.`);
   const parsed: PatchOperation[] = [];
   for (const raw of operations) {
@@ -53,7 +54,8 @@ export function applyUserPatch(state: ScimUserState, operations: PatchOperation[
           ? Object.entries(operation.value)
           : []
         : [[operation.path, operation.value]];
-    if (operation.path === null && pairs.length === 0) return scimErr("scim_invalid_value", "An operation without a path needs an object value.");
+    if (operation.path === null && pairs.length === 0)
+      return scimErr("scim_invalid_value", "An operation without a path needs an object value.");
     for (const [path, value] of pairs) {
       const applied = applyUserAttribute(next, operation.op, withoutSchema(path, "urn:ietf:params:scim:schemas:core:2.0:User"), value);
       if (!applied.ok) return applied;
@@ -96,7 +98,8 @@ function applyUserAttribute(state: ScimUserState, op: PatchOpName, path: string,
   if (key === "name.formatted") return set("formatted", 200, "name.formatted");
   if (key === "name") {
     if (removing) return ok({ ...state, givenName: null, familyName: null, formatted: null });
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return scimErr("scim_invalid_value", "name must be an object.");
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      return scimErr("scim_invalid_value", "name must be an object.");
     let next = state;
     for (const [sub, subValue] of Object.entries(value)) {
       const applied = applyUserAttribute(next, op, `name.${sub}`, subValue);
@@ -129,7 +132,8 @@ function memberIds(value: unknown): ScimResult<string[]> {
   const ids: string[] = [];
   for (const entry of list) {
     const id = typeof entry === "object" && entry !== null ? (entry as Record<string, unknown>).value : undefined;
-    if (typeof id !== "string" || id.length > 64) return scimErr("scim_invalid_value", "Each member must be an object with the user's id as value.");
+    if (typeof id !== "string" || id.length > 64)
+      return scimErr("scim_invalid_value", "Each member must be an object with the user's id as value.");
     ids.push(id);
   }
   return ok(ids);
@@ -148,11 +152,13 @@ export function readGroupPatch(operations: PatchOperation[]): ScimResult<GroupCh
     const filtered = key === null ? null : /^members\[value eq "([^"]{1,64})"\]$/i.exec(path!);
     if (key === null) {
       const value = operation.value as Record<string, unknown>;
-      if (typeof value !== "object" || value === null || Array.isArray(value)) return scimErr("scim_invalid_value", "An operation without a path needs an object value.");
+      if (typeof value !== "object" || value === null || Array.isArray(value))
+        return scimErr("scim_invalid_value", "An operation without a path needs an object value.");
       for (const [name, attribute] of Object.entries(value)) {
         const lower = name.toLowerCase();
         if (lower === "displayname") {
-          if (typeof attribute !== "string" || attribute.trim() === "" || attribute.length > 256) return scimErr("scim_invalid_value", "displayName must be a non-empty string.");
+          if (typeof attribute !== "string" || attribute.trim() === "" || attribute.length > 256)
+            return scimErr("scim_invalid_value", "displayName must be a non-empty string.");
           change.displayName = attribute.trim();
         } else if (lower === "members") {
           const ids = memberIds(attribute);
@@ -160,7 +166,8 @@ export function readGroupPatch(operations: PatchOperation[]): ScimResult<GroupCh
           if (operation.op === "add") change.addMembers = ids.value;
           else change.replaceMembers = ids.value;
         } else if (lower === "externalid") {
-          if (attribute !== null && (typeof attribute !== "string" || attribute.length > 256)) return scimErr("scim_invalid_value", "externalId must be a string.");
+          if (attribute !== null && (typeof attribute !== "string" || attribute.length > 256))
+            return scimErr("scim_invalid_value", "externalId must be a string.");
           change.externalId = attribute === "" ? null : (attribute as string | null);
         }
       }
@@ -189,7 +196,8 @@ export function readGroupPatch(operations: PatchOperation[]): ScimResult<GroupCh
       change.displayName = operation.value.trim();
     } else if (key === "externalid") {
       if (operation.op === "remove") change.externalId = null;
-      else if (typeof operation.value !== "string" || operation.value.length > 256) return scimErr("scim_invalid_value", "externalId must be a string.");
+      else if (typeof operation.value !== "string" || operation.value.length > 256)
+        return scimErr("scim_invalid_value", "externalId must be a string.");
       else change.externalId = operation.value;
     }
     changes.push(change);

@@ -43,14 +43,17 @@ export function parseGroupResource(body: unknown): ScimResult<ScimGroupInput> {
     return scimErr("scim_invalid_value", "displayName is required (at most 256 characters).");
   }
   const externalId = body[key("externalId") ?? ""] ?? null;
-  if (externalId !== null && (typeof externalId !== "string" || externalId.length > 256)) return scimErr("scim_invalid_value", "externalId must be a string.");
+  if (externalId !== null && (typeof externalId !== "string" || externalId.length > 256))
+    return scimErr("scim_invalid_value", "externalId must be a string.");
   const rawMembers = body[key("members") ?? ""];
   let members: string[] | undefined;
   if (rawMembers !== undefined && rawMembers !== null) {
-    if (!Array.isArray(rawMembers) || rawMembers.length > MAX_MEMBERS_PER_REQUEST) return scimErr("scim_invalid_value", "members must be a list.");
+    if (!Array.isArray(rawMembers) || rawMembers.length > MAX_MEMBERS_PER_REQUEST)
+      return scimErr("scim_invalid_value", "members must be a list.");
     members = [];
     for (const m of rawMembers) {
-      if (!isObject(m) || typeof m.value !== "string" || m.value.length > 64) return scimErr("scim_invalid_value", "Each member must be an object with the user's id as value.");
+      if (!isObject(m) || typeof m.value !== "string" || m.value.length > 64)
+        return scimErr("scim_invalid_value", "Each member must be an object with the user's id as value.");
       members.push(m.value);
     }
   }
@@ -92,11 +95,25 @@ export async function listScimGroups(
     .clearSelect()
     .select((eb) => eb.fn.countAll<string | number>().as("n"))
     .executeTakeFirstOrThrow();
-  const rows = await query.orderBy("created_at").orderBy("id").offset(page.startIndex - 1).limit(page.count).execute();
-  const members = await membersOf(db, rows.map((r) => r.id));
+  const rows = await query
+    .orderBy("created_at")
+    .orderBy("id")
+    .offset(page.startIndex - 1)
+    .limit(page.count)
+    .execute();
+  const members = await membersOf(
+    db,
+    rows.map((r) => r.id),
+  );
   return {
     total: Number(counted.n),
-    groups: rows.map((r) => ({ id: r.id, displayName: r.display_name, externalId: r.external_id, createdAt: r.created_at, members: members.get(r.id) ?? [] })),
+    groups: rows.map((r) => ({
+      id: r.id,
+      displayName: r.display_name,
+      externalId: r.external_id,
+      createdAt: r.created_at,
+      members: members.get(r.id) ?? [],
+    })),
   };
 }
 
@@ -149,7 +166,14 @@ async function syncRoles(trx: Db, clinic: Clinic, userIds: Iterable<string>, cal
       .where("scim_groups.display_name", "=", adminGroup)
       .where("scim_group_members.user_id", "=", userId)
       .executeTakeFirst();
-    const changed = await updateMemberWithin(trx, clinic, user.email, { role: inAdminGroup ? "admin" : "provider" }, scimActor(caller), now);
+    const changed = await updateMemberWithin(
+      trx,
+      clinic,
+      user.email,
+      { role: inAdminGroup ? "admin" : "provider" },
+      scimActor(caller),
+      now,
+    );
     if (!changed.ok && changed.error === "last_admin") {
       return scimErr("scim_last_admin", `${user.email} is the clinic's last active admin: make someone else admin first.`);
     }
@@ -160,30 +184,57 @@ async function syncRoles(trx: Db, clinic: Clinic, userIds: Iterable<string>, cal
 async function setMembers(trx: Db, groupId: string, members: string[]): Promise<void> {
   await trx.deleteFrom("scim_group_members").where("group_id", "=", groupId).execute();
   const unique = [...new Set(members)];
-  if (unique.length) await trx.insertInto("scim_group_members").values(unique.map((user_id) => ({ group_id: groupId, user_id }))).execute();
+  if (unique.length)
+    await trx
+      .insertInto("scim_group_members")
+      .values(unique.map((user_id) => ({ group_id: groupId, user_id })))
+      .execute();
 }
 
 async function currentMembers(trx: Db, groupId: string): Promise<string[]> {
   return (await trx.selectFrom("scim_group_members").select("user_id").where("group_id", "=", groupId).execute()).map((r) => r.user_id);
 }
 
-async function auditGroup(trx: Db, clinic: Clinic, caller: ScimCaller, action: string, group: string, detail: Record<string, number | string>, now: Date) {
+async function auditGroup(
+  trx: Db,
+  clinic: Clinic,
+  caller: ScimCaller,
+  action: string,
+  group: string,
+  detail: Record<string, number | string>,
+  now: Date,
+) {
   await recordAuditEvent(trx, { ...scimActor(caller), clinicId: clinic.id, action, target: group, outcome: "success", detail }, now);
 }
 
 async function displayNameTaken(trx: Db, clinicId: string, displayName: string, exceptId: string | null): Promise<boolean> {
-  const row = await trx.selectFrom("scim_groups").select("id").where("clinic_id", "=", clinicId).where("display_name", "=", displayName).executeTakeFirst();
+  const row = await trx
+    .selectFrom("scim_groups")
+    .select("id")
+    .where("clinic_id", "=", clinicId)
+    .where("display_name", "=", displayName)
+    .executeTakeFirst();
   return row !== undefined && row.id !== exceptId;
 }
 
-export async function createScimGroup(db: Db, clinic: Clinic, input: ScimGroupInput, caller: ScimCaller, now: Date): Promise<ScimResult<{ id: string }>> {
+export async function createScimGroup(
+  db: Db,
+  clinic: Clinic,
+  input: ScimGroupInput,
+  caller: ScimCaller,
+  now: Date,
+): Promise<ScimResult<{ id: string }>> {
   return inTransaction(db, async (trx) => {
-    if (await displayNameTaken(trx, clinic.id, input.displayName, null)) return scimErr("scim_uniqueness", "Another group of this clinic already has this displayName.");
+    if (await displayNameTaken(trx, clinic.id, input.displayName, null))
+      return scimErr("scim_uniqueness", "Another group of this clinic already has this displayName.");
     const members = input.members ?? [];
     const checked = await checkMembers(trx, clinic.id, members);
     if (!checked.ok) return checked;
     const id = newId();
-    await trx.insertInto("scim_groups").values({ id, clinic_id: clinic.id, display_name: input.displayName, external_id: input.externalId, created_at: nowIso(now) }).execute();
+    await trx
+      .insertInto("scim_groups")
+      .values({ id, clinic_id: clinic.id, display_name: input.displayName, external_id: input.externalId, created_at: nowIso(now) })
+      .execute();
     await setMembers(trx, id, members);
     await auditGroup(trx, clinic, caller, "scim.group_create", input.displayName, { members: members.length }, now);
     const roles = await syncRoles(trx, clinic, members, caller, now);
@@ -192,11 +243,31 @@ export async function createScimGroup(db: Db, clinic: Clinic, input: ScimGroupIn
 }
 
 /** PUT /Groups/:id: the name and, when sent, the whole member list. */
-export async function replaceScimGroup(db: Db, clinic: Clinic, groupId: string, input: ScimGroupInput, caller: ScimCaller, now: Date): Promise<ScimResult<null>> {
+export async function replaceScimGroup(
+  db: Db,
+  clinic: Clinic,
+  groupId: string,
+  input: ScimGroupInput,
+  caller: ScimCaller,
+  now: Date,
+): Promise<ScimResult<null>> {
   return inTransaction(db, async (trx) => {
-    const group = await trx.selectFrom("scim_groups").selectAll().where("id", "=", groupId).where("clinic_id", "=", clinic.id).executeTakeFirst();
+    const group = await trx
+      .selectFrom("scim_groups")
+      .selectAll()
+      .where("id", "=", groupId)
+      .where("clinic_id", "=", clinic.id)
+      .executeTakeFirst();
     if (!group) return scimErr("scim_not_found", `No group ${groupId} in this clinic.`);
-    return writeGroup(trx, clinic, group.id, await currentMembers(trx, group.id), { ...input, members: input.members ?? (await currentMembers(trx, group.id)) }, caller, now);
+    return writeGroup(
+      trx,
+      clinic,
+      group.id,
+      await currentMembers(trx, group.id),
+      { ...input, members: input.members ?? (await currentMembers(trx, group.id)) },
+      caller,
+      now,
+    );
   });
 }
 
@@ -209,10 +280,15 @@ async function writeGroup(
   caller: ScimCaller,
   now: Date,
 ): Promise<ScimResult<null>> {
-  if (await displayNameTaken(trx, clinic.id, next.displayName, groupId)) return scimErr("scim_uniqueness", "Another group of this clinic already has this displayName.");
+  if (await displayNameTaken(trx, clinic.id, next.displayName, groupId))
+    return scimErr("scim_uniqueness", "Another group of this clinic already has this displayName.");
   const checked = await checkMembers(trx, clinic.id, next.members);
   if (!checked.ok) return checked;
-  await trx.updateTable("scim_groups").set({ display_name: next.displayName, external_id: next.externalId }).where("id", "=", groupId).execute();
+  await trx
+    .updateTable("scim_groups")
+    .set({ display_name: next.displayName, external_id: next.externalId })
+    .where("id", "=", groupId)
+    .execute();
   await setMembers(trx, groupId, next.members);
   const added = next.members.filter((id) => !before.includes(id)).length;
   const removed = before.filter((id) => !next.members.includes(id)).length;
@@ -222,11 +298,23 @@ async function writeGroup(
 }
 
 /** PATCH /Groups/:id: Okta's and Entra ID's member pushes and renames, all or nothing. */
-export async function patchScimGroup(db: Db, clinic: Clinic, groupId: string, operations: PatchOperation[], caller: ScimCaller, now: Date): Promise<ScimResult<null>> {
+export async function patchScimGroup(
+  db: Db,
+  clinic: Clinic,
+  groupId: string,
+  operations: PatchOperation[],
+  caller: ScimCaller,
+  now: Date,
+): Promise<ScimResult<null>> {
   const changes = readGroupPatch(operations);
   if (!changes.ok) return changes;
   return inTransaction(db, async (trx) => {
-    const group = await trx.selectFrom("scim_groups").selectAll().where("id", "=", groupId).where("clinic_id", "=", clinic.id).executeTakeFirst();
+    const group = await trx
+      .selectFrom("scim_groups")
+      .selectAll()
+      .where("id", "=", groupId)
+      .where("clinic_id", "=", clinic.id)
+      .executeTakeFirst();
     if (!group) return scimErr("scim_not_found", `No group ${groupId} in this clinic.`);
     const before = await currentMembers(trx, group.id);
     let members = [...before];
@@ -245,7 +333,12 @@ export async function patchScimGroup(db: Db, clinic: Clinic, groupId: string, op
 
 export async function deleteScimGroup(db: Db, clinic: Clinic, groupId: string, caller: ScimCaller, now: Date): Promise<ScimResult<null>> {
   return inTransaction(db, async (trx) => {
-    const group = await trx.selectFrom("scim_groups").selectAll().where("id", "=", groupId).where("clinic_id", "=", clinic.id).executeTakeFirst();
+    const group = await trx
+      .selectFrom("scim_groups")
+      .selectAll()
+      .where("id", "=", groupId)
+      .where("clinic_id", "=", clinic.id)
+      .executeTakeFirst();
     if (!group) return scimErr("scim_not_found", `No group ${groupId} in this clinic.`);
     const before = await currentMembers(trx, group.id);
     await trx.deleteFrom("scim_group_members").where("group_id", "=", group.id).execute();

@@ -40,7 +40,13 @@ export async function recordScimRequest(db: Db, clinicId: string, request: Omit<
 }
 
 export async function listRecentScimRequests(db: Db, clinicId: string, limit = 20): Promise<ScimRequestRecord[]> {
-  const rows = await db.selectFrom("scim_requests").selectAll().where("clinic_id", "=", clinicId).orderBy("at", "desc").limit(limit).execute();
+  const rows = await db
+    .selectFrom("scim_requests")
+    .selectAll()
+    .where("clinic_id", "=", clinicId)
+    .orderBy("at", "desc")
+    .limit(limit)
+    .execute();
   return rows.map((r) => ({ at: r.at, method: r.method, path: r.path, status: Number(r.status), outcome: r.outcome, tokenId: r.token_id }));
 }
 

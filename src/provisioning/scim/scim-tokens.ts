@@ -26,13 +26,26 @@ export async function generateScimToken(
   now: Date,
 ): Promise<Result<{ id: string; token: string }, "too_many_scim_tokens">> {
   return db.transaction().execute(async (trx) => {
-    const live = await trx.selectFrom("scim_tokens").select("id").where("clinic_id", "=", clinic.id).where("revoked_at", "is", null).execute();
+    const live = await trx
+      .selectFrom("scim_tokens")
+      .select("id")
+      .where("clinic_id", "=", clinic.id)
+      .where("revoked_at", "is", null)
+      .execute();
     if (live.length >= MAX_ACTIVE_SCIM_TOKENS) return err("too_many_scim_tokens");
     const token = newSecret();
     const id = newId();
     await trx
       .insertInto("scim_tokens")
-      .values({ id, clinic_id: clinic.id, token_hash: sha256Hex(token), created_at: nowIso(now), created_by: by.actor, last_used_at: null, revoked_at: null })
+      .values({
+        id,
+        clinic_id: clinic.id,
+        token_hash: sha256Hex(token),
+        created_at: nowIso(now),
+        created_by: by.actor,
+        last_used_at: null,
+        revoked_at: null,
+      })
       .execute();
     await recordAuditEvent(trx, { ...by, clinicId: clinic.id, action: "scim.token_create", target: id, outcome: "success" }, now);
     return ok({ id, token });
@@ -40,7 +53,13 @@ export async function generateScimToken(
 }
 
 /** Revokes one token of this clinic at once; a token of another clinic is not found. */
-export async function revokeScimToken(db: Db, clinic: Clinic, tokenId: string, by: Actor, now: Date): Promise<Result<null, "scim_token_not_found">> {
+export async function revokeScimToken(
+  db: Db,
+  clinic: Clinic,
+  tokenId: string,
+  by: Actor,
+  now: Date,
+): Promise<Result<null, "scim_token_not_found">> {
   return db.transaction().execute(async (trx) => {
     const revoked = await trx
       .updateTable("scim_tokens")
@@ -83,7 +102,11 @@ export async function authenticateScimToken(db: Db, clinicId: string, bearer: st
   if (!row || !timingSafeEqual(Buffer.from(row.token_hash, "hex"), Buffer.from(hash, "hex"))) return null;
   // Written at most once a minute: an IdP's sync burst would otherwise update the row on every request.
   if (row.last_used_at === null || now.getTime() - Date.parse(row.last_used_at) > 60_000) {
-    await db.updateTable("scim_tokens").set({ last_used_at: nowIso(now) }).where("id", "=", row.id).execute();
+    await db
+      .updateTable("scim_tokens")
+      .set({ last_used_at: nowIso(now) })
+      .where("id", "=", row.id)
+      .execute();
   }
   return row.id;
 }

@@ -18,25 +18,27 @@ export interface ScimUser {
 export const USER_FILTER_ATTRIBUTES = ["userName", "externalId", "id", "emails.value", "emails"] as const;
 
 function selectScimUsers(db: Db, clinicId: string) {
-  return db
-    .selectFrom("memberships")
-    .innerJoin("users", "users.id", "memberships.user_id")
-    .leftJoin("scim_members", "scim_members.user_id", "memberships.user_id")
-    .select([
-      "users.id",
-      "users.email",
-      "users.name",
-      "users.created_at",
-      "memberships.role",
-      "memberships.status",
-      "scim_members.user_name",
-      "scim_members.external_id",
-      "scim_members.given_name",
-      "scim_members.family_name",
-    ])
-    .where("memberships.clinic_id", "=", clinicId)
-    // A resource the IdP deleted answers 404 from then on (RFC 7644 §3.6), though the person stays a removed member.
-    .where("scim_members.deleted_at", "is", null);
+  return (
+    db
+      .selectFrom("memberships")
+      .innerJoin("users", "users.id", "memberships.user_id")
+      .leftJoin("scim_members", "scim_members.user_id", "memberships.user_id")
+      .select([
+        "users.id",
+        "users.email",
+        "users.name",
+        "users.created_at",
+        "memberships.role",
+        "memberships.status",
+        "scim_members.user_name",
+        "scim_members.external_id",
+        "scim_members.given_name",
+        "scim_members.family_name",
+      ])
+      .where("memberships.clinic_id", "=", clinicId)
+      // A resource the IdP deleted answers 404 from then on (RFC 7644 §3.6), though the person stays a removed member.
+      .where("scim_members.deleted_at", "is", null)
+  );
 }
 
 type Row = Awaited<ReturnType<ReturnType<typeof selectScimUsers>["executeTakeFirstOrThrow"]>>;
@@ -112,6 +114,11 @@ export function stateOfScimUser(user: ScimUser): ScimUserState {
 
 /** The clinic's members its IdP manages over SCIM (created or claimed, not deleted since). */
 export async function listScimManagedUserIds(db: Db, clinicId: string): Promise<Set<string>> {
-  const rows = await db.selectFrom("scim_members").select("user_id").where("clinic_id", "=", clinicId).where("deleted_at", "is", null).execute();
+  const rows = await db
+    .selectFrom("scim_members")
+    .select("user_id")
+    .where("clinic_id", "=", clinicId)
+    .where("deleted_at", "is", null)
+    .execute();
   return new Set(rows.map((r) => r.user_id));
 }

@@ -58,7 +58,9 @@ async function conflictingClaim(trx: Db, clinic: Clinic, userId: string | null, 
     .selectFrom("scim_members")
     .select(["user_id", "user_name", "external_id"])
     .where("clinic_id", "=", clinic.id)
-    .where((eb) => eb.or([eb("user_name", "=", identity.userNameKey), ...(externalId === null ? [] : [eb("external_id", "=", externalId)])]))
+    .where((eb) =>
+      eb.or([eb("user_name", "=", identity.userNameKey), ...(externalId === null ? [] : [eb("external_id", "=", externalId)])]),
+    )
     .execute();
   const other = taken.find((row) => row.user_id !== userId);
   if (!other) return null;
@@ -89,10 +91,20 @@ async function applyStateTo(
     deleted_at: null,
   };
   if (user.scim === null) {
-    await trx.insertInto("scim_members").values({ user_id: user.id, clinic_id: clinic.id, created_at: nowIso(now), ...claim }).execute();
+    await trx
+      .insertInto("scim_members")
+      .values({ user_id: user.id, clinic_id: clinic.id, created_at: nowIso(now), ...claim })
+      .execute();
     await recordAuditEvent(
       trx,
-      { ...scimActor(caller), clinicId: clinic.id, action: "scim.member_claim", target: user.email, outcome: "success", detail: { externalId: state.externalId } },
+      {
+        ...scimActor(caller),
+        clinicId: clinic.id,
+        action: "scim.member_claim",
+        target: user.email,
+        outcome: "success",
+        detail: { externalId: state.externalId },
+      },
       now,
     );
   } else {
@@ -140,7 +152,8 @@ export async function createScimUser(
       .where("users.email", "=", identity.value.email)
       .executeTakeFirst();
     if (existing) {
-      if (existing.clinic_id !== clinic.id) return scimErr("scim_uniqueness", "This email already belongs to a user of another organisation.");
+      if (existing.clinic_id !== clinic.id)
+        return scimErr("scim_uniqueness", "This email already belongs to a user of another organisation.");
       if (existing.user_name !== null && existing.deleted_at === null) {
         return scimErr("scim_uniqueness", `A user with this email already exists (id ${existing.id}).`);
       }
@@ -150,10 +163,17 @@ export async function createScimUser(
     }
     const conflict = await conflictingClaim(trx, clinic, null, identity.value, state.externalId);
     if (conflict) return conflict;
-    const person = { email: identity.value.email, name: identity.value.name, role: "provider", status: state.active ? "active" : "deactivated", passwordHash: null } as const;
+    const person = {
+      email: identity.value.email,
+      name: identity.value.name,
+      role: "provider",
+      status: state.active ? "active" : "deactivated",
+      passwordHash: null,
+    } as const;
     const added = await addMemberTakingSeat(trx, clinic, person, { action: "member.scim_provision", by: scimActor(caller) }, now);
     if (!added.ok) {
-      if (added.error === "seat_limit_reached") return scimErr("scim_seat_limit_reached", `All ${clinic.seats} seats of the clinic are in use: free a seat or ask for more.`);
+      if (added.error === "seat_limit_reached")
+        return scimErr("scim_seat_limit_reached", `All ${clinic.seats} seats of the clinic are in use: free a seat or ask for more.`);
       return scimErr("scim_uniqueness", "This email already belongs to another user.");
     }
     await trx
@@ -187,7 +207,14 @@ async function findScimUserIncludingDeleted(trx: Db, clinic: Clinic, userId: str
 }
 
 /** PUT /Users/:id (Okta's updates): the whole resource as the IdP now sees it. */
-export async function replaceScimUser(db: Db, clinic: Clinic, userId: string, state: ScimUserState, caller: ScimCaller, now: Date): Promise<ScimResult<null>> {
+export async function replaceScimUser(
+  db: Db,
+  clinic: Clinic,
+  userId: string,
+  state: ScimUserState,
+  caller: ScimCaller,
+  now: Date,
+): Promise<ScimResult<null>> {
   const identity = await checkedIdentity(db, clinic, state);
   if (!identity.ok) return identity;
   return inTransaction(db, async (trx) => {
@@ -233,7 +260,11 @@ export async function deleteScimUser(db: Db, clinic: Clinic, userId: string, cal
       .set({ deleted_at: nowIso(now), external_id: null, user_name: `~deleted:${user.id}` })
       .where("user_id", "=", user.id)
       .execute();
-    await recordAuditEvent(trx, { ...scimActor(caller), clinicId: clinic.id, action: "scim.member_delete", target: user.email, outcome: "success" }, now);
+    await recordAuditEvent(
+      trx,
+      { ...scimActor(caller), clinicId: clinic.id, action: "scim.member_delete", target: user.email, outcome: "success" },
+      now,
+    );
     return ok(null);
   });
 }

@@ -52,7 +52,9 @@ export function primaryEmailOf(value: unknown): Read<string | null> {
   if (value === undefined || value === null) return ok(null);
   if (!Array.isArray(value) || !value.every(isObject)) return invalid("emails must be a list of objects with a value.");
   const chosen =
-    value.find((e) => attr(e, "primary") === true || attr(e, "primary") === "True") ?? value.find((e) => attr(e, "type") === "work") ?? value[0];
+    value.find((e) => attr(e, "primary") === true || attr(e, "primary") === "True") ??
+    value.find((e) => attr(e, "type") === "work") ??
+    value[0];
   return chosen === undefined ? ok(null) : optionalString(attr(chosen, "value"), "emails.value", MAX_USER_NAME);
 }
 

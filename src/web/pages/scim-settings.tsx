@@ -64,7 +64,9 @@ export function ScimSection(p: ScimSectionProps): VNode {
       <h3>Admin group</h3>
       <form method="post" action="/settings/sso/scim/admin-group">
         <input type="hidden" name="_csrf" value={p.csrfToken} />
-        <label for="scim-admin-group">Members of this pushed group are admins, everyone else a provider (empty: groups change no role)</label>
+        <label for="scim-admin-group">
+          Members of this pushed group are admins, everyone else a provider (empty: groups change no role)
+        </label>
         <input id="scim-admin-group" name="adminGroup" maxLength={256} value={p.adminGroup ?? ""} />
         <button type="submit" class="secondary">
           Save admin group
@@ -112,8 +114,8 @@ export function ScimTokenShownPage(p: { clinicName: string; userName: string; cs
       <SettingsCrumbs current="SCIM token" />
       <h1>Your new SCIM token</h1>
       <Alert kind="info">
-        Copy it into your identity provider now: it is shown only this once. Your other tokens keep working until you revoke them, so you can
-        switch your identity provider over first.
+        Copy it into your identity provider now: it is shown only this once. Your other tokens keep working until you revoke them, so you
+        can switch your identity provider over first.
       </Alert>
       <CopyValue id="scim-token" label="SCIM token (Okta: API Token; Entra ID: Secret Token)" value={p.token} />
       <CopyValue id="scim-base-url" label="SCIM base URL" value={p.baseUrl} />

@@ -16,7 +16,10 @@ export const SCIM_TOKEN_PROBLEMS = {
     title: "Too many SCIM tokens",
     message: `A clinic can have at most ${MAX_ACTIVE_SCIM_TOKENS} live SCIM tokens: revoke one first.`,
   }),
-  scim_token_not_found: problem("scim_token_not_found", { title: "No such token", message: "This clinic has no live SCIM token with that id." }),
+  scim_token_not_found: problem("scim_token_not_found", {
+    title: "No such token",
+    message: "This clinic has no live SCIM token with that id.",
+  }),
 } satisfies Record<string, Problem>;
 
 /** The operator's SCIM tokens of a clinic: generate (shown once), list (never the token), revoke. */
@@ -34,7 +37,11 @@ export function registerScimTokensApi(api: FastifyInstance, ctx: WebContext): vo
     if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
     const created = await generateScimToken(ctx.db, clinic, { actor: "operator", ip: clientIp(request) }, ctx.clock());
     if (!created.ok) return sendProblem(request, reply, SCIM_TOKEN_PROBLEMS[created.error]);
-    return sendCreated(reply, { id: created.value.id, token: created.value.token, baseUrl: `${clinicOrigin(ctx.config, clinic.subdomain)}/scim/v2` });
+    return sendCreated(reply, {
+      id: created.value.id,
+      token: created.value.token,
+      baseUrl: `${clinicOrigin(ctx.config, clinic.subdomain)}/scim/v2`,
+    });
   });
 
   api.delete<{ Params: { subdomain: string; id: string } }>("/api/v1/clinics/:subdomain/scim/tokens/:id", async (request, reply) => {

@@ -50,7 +50,12 @@ export function serviceProviderConfigJson(base: string, readmeUrl: string) {
     sort: { supported: false },
     etag: { supported: false },
     authenticationSchemes: [
-      { type: "oauthbearertoken", name: "Bearer token", description: "A SCIM token generated on the clinic's Single sign-on settings page.", primary: true },
+      {
+        type: "oauthbearertoken",
+        name: "Bearer token",
+        description: "A SCIM token generated on the clinic's Single sign-on settings page.",
+        primary: true,
+      },
     ],
     meta: { resourceType: "ServiceProviderConfig", location: `${base}/ServiceProviderConfig` },
   };

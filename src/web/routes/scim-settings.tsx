@@ -30,7 +30,11 @@ export function registerScimSettingsRoutes(app: FastifyInstance, ctx: WebContext
     if (!admin) return reply;
     const created = await generateScimToken(ctx.db, admin.clinic, { actor: admin.auth.user.id, ip: clientIp(request) }, ctx.clock());
     if (!created.ok) {
-      await keepNotice(ctx, request, { page: "sso", said: `You already have ${MAX_ACTIVE_SCIM_TOKENS} SCIM tokens: revoke one first.`, error: true });
+      await keepNotice(ctx, request, {
+        page: "sso",
+        said: `You already have ${MAX_ACTIVE_SCIM_TOKENS} SCIM tokens: revoke one first.`,
+        error: true,
+      });
       return seeOther(reply, "/settings/sso#scim");
     }
     // Shown in this answer only (sendPage answers no-store): only the token's hash is kept.
@@ -46,21 +50,34 @@ export function registerScimSettingsRoutes(app: FastifyInstance, ctx: WebContext
     );
   });
 
-  app.post<{ Params: { id: string } }>("/settings/sso/scim/tokens/:id/revoke", { preHandler: app.csrfProtection }, async (request, reply) => {
-    const admin = await requireClinicAdmin(request, reply);
-    if (!admin) return reply;
-    const revoked = await revokeScimToken(ctx.db, admin.clinic, request.params.id, { actor: admin.auth.user.id, ip: clientIp(request) }, ctx.clock());
-    const said = revoked.ok ? "The SCIM token is revoked: it no longer works." : "That SCIM token was already revoked.";
-    await keepNotice(ctx, request, { page: "sso", said, error: !revoked.ok });
-    return seeOther(reply, "/settings/sso#scim");
-  });
+  app.post<{ Params: { id: string } }>(
+    "/settings/sso/scim/tokens/:id/revoke",
+    { preHandler: app.csrfProtection },
+    async (request, reply) => {
+      const admin = await requireClinicAdmin(request, reply);
+      if (!admin) return reply;
+      const revoked = await revokeScimToken(
+        ctx.db,
+        admin.clinic,
+        request.params.id,
+        { actor: admin.auth.user.id, ip: clientIp(request) },
+        ctx.clock(),
+      );
+      const said = revoked.ok ? "The SCIM token is revoked: it no longer works." : "That SCIM token was already revoked.";
+      await keepNotice(ctx, request, { page: "sso", said, error: !revoked.ok });
+      return seeOther(reply, "/settings/sso#scim");
+    },
+  );
 
   app.post("/settings/sso/scim/admin-group", { preHandler: app.csrfProtection }, async (request, reply) => {
     const admin = await requireClinicAdmin(request, reply);
     if (!admin) return reply;
     const group = (formFields(request).adminGroup ?? "").trim().slice(0, 256);
     await setScimAdminGroup(ctx.db, admin.clinic.id, group === "" ? null : group);
-    const said = group === "" ? "No SCIM group makes admins now." : `Members of the SCIM group “${group}” become admins as your identity provider pushes them.`;
+    const said =
+      group === ""
+        ? "No SCIM group makes admins now."
+        : `Members of the SCIM group “${group}” become admins as your identity provider pushes them.`;
     await keepNotice(ctx, request, { page: "sso", said });
     return seeOther(reply, "/settings/sso#scim");
   });

@@ -65,7 +65,11 @@ export function registerScimRoutes(app: FastifyInstance, ctx: WebContext): void 
     scim.decorateRequest("scimCaller", null);
     scim.decorateRequest("scimOutcome", null);
     // Okta and Entra ID send application/scim+json; plain JSON is accepted too (RFC 7644 §3.1).
-    scim.addContentTypeParser(["application/scim+json"], { parseAs: "string", bodyLimit: SCIM_BODY_LIMIT_BYTES }, scim.getDefaultJsonParser("error", "error"));
+    scim.addContentTypeParser(
+      ["application/scim+json"],
+      { parseAs: "string", bodyLimit: SCIM_BODY_LIMIT_BYTES },
+      scim.getDefaultJsonParser("error", "error"),
+    );
     scim.addHook("preHandler", async (request, reply) => {
       // The clinic comes from the host alone: the main site has no SCIM endpoint.
       if (!request.clinic) return sendProblem(request, reply, notFound);
@@ -82,26 +86,49 @@ export function registerScimRoutes(app: FastifyInstance, ctx: WebContext): void 
       if (request.clinic) {
         const outcome = request.scimOutcome ?? (reply.statusCode < 400 ? "ok" : `refused (${reply.statusCode})`);
         const path = request.url.split("?")[0]!;
-        await recordScimRequest(ctx.db, request.clinic.id, { method: request.method, path, status: reply.statusCode, outcome, tokenId: request.scimCaller?.tokenId ?? null }, ctx.clock());
+        await recordScimRequest(
+          ctx.db,
+          request.clinic.id,
+          { method: request.method, path, status: reply.statusCode, outcome, tokenId: request.scimCaller?.tokenId ?? null },
+          ctx.clock(),
+        );
       }
       return payload;
     });
 
     const options = {
       bodyLimit: SCIM_BODY_LIMIT_BYTES,
-      config: { rateLimit: { max: ctx.config.scimRequestsPerMinute, timeWindow: "1 minute", keyGenerator: (request: FastifyRequest) => `scim:${request.host}` } },
+      config: {
+        rateLimit: {
+          max: ctx.config.scimRequestsPerMinute,
+          timeWindow: "1 minute",
+          keyGenerator: (request: FastifyRequest) => `scim:${request.host}`,
+        },
+      },
     };
     const base = (clinic: Clinic) => `${clinicOrigin(ctx.config, clinic.subdomain)}/scim/v2`;
-    const send = (reply: FastifyReply, status: number, body: unknown) => reply.status(status).type("application/scim+json; charset=utf-8").send(body);
+    const send = (reply: FastifyReply, status: number, body: unknown) =>
+      reply.status(status).type("application/scim+json; charset=utf-8").send(body);
     const refuse = (request: FastifyRequest, reply: FastifyReply, failure: { error: ScimErrorCode; detail: string }) => {
       request.scimOutcome = `refused: ${failure.error.replace(/^scim_/, "").replaceAll("_", " ")}`;
-      return sendProblem(request, reply, { ...problem(failure.error, { title: "Refused", message: failure.detail }), scimType: SCIM_TYPES[failure.error] });
+      return sendProblem(request, reply, {
+        ...problem(failure.error, { title: "Refused", message: failure.detail }),
+        scimType: SCIM_TYPES[failure.error],
+      });
     };
-    const answer = async <T>(request: FastifyRequest, reply: FastifyReply, result: ScimResult<T>, then: (value: T) => Promise<FastifyReply>) =>
-      result.ok ? then(result.value) : refuse(request, reply, result);
+    const answer = async <T>(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      result: ScimResult<T>,
+      then: (value: T) => Promise<FastifyReply>,
+    ) => (result.ok ? then(result.value) : refuse(request, reply, result));
 
     scim.get("/scim/v2/ServiceProviderConfig", options, async (request, reply) =>
-      send(reply, 200, serviceProviderConfigJson(base(request.clinic!), `${clinicOrigin(ctx.config, request.clinic!.subdomain)}/settings/sso`)),
+      send(
+        reply,
+        200,
+        serviceProviderConfigJson(base(request.clinic!), `${clinicOrigin(ctx.config, request.clinic!.subdomain)}/settings/sso`),
+      ),
     );
     scim.get("/scim/v2/ResourceTypes", options, async (request, reply) => {
       const types = resourceTypesJson(base(request.clinic!));
@@ -116,7 +143,15 @@ export function registerScimRoutes(app: FastifyInstance, ctx: WebContext): void 
       const query = readListQuery(request.query, USER_FILTER_ATTRIBUTES);
       if (!query.ok) return refuse(request, reply, query);
       const { total, users } = await listScimUsers(ctx.db, request.clinic!.id, query.value.clauses, query.value);
-      return send(reply, 200, listJson(total, query.value.startIndex, users.map((u) => userJson(base(request.clinic!), u))));
+      return send(
+        reply,
+        200,
+        listJson(
+          total,
+          query.value.startIndex,
+          users.map((u) => userJson(base(request.clinic!), u)),
+        ),
+      );
     });
     scim.get<{ Params: { id: string } }>("/scim/v2/Users/:id", options, async (request, reply) => {
       const user = await findScimUser(ctx.db, request.clinic!.id, request.params.id);
@@ -127,7 +162,9 @@ export function registerScimRoutes(app: FastifyInstance, ctx: WebContext): void 
       const state = parseUserResource(request.body);
       if (!state.ok) return refuse(request, reply, state);
       const created = await createScimUser(ctx.db, request.clinic!, state.value, request.scimCaller!, ctx.notifier, ctx.clock());
-      return answer(request, reply, created, async ({ id }) => send(reply, 201, userJson(base(request.clinic!), (await findScimUser(ctx.db, request.clinic!.id, id))!)));
+      return answer(request, reply, created, async ({ id }) =>
+        send(reply, 201, userJson(base(request.clinic!), (await findScimUser(ctx.db, request.clinic!.id, id))!)),
+      );
     });
     scim.put<{ Params: { id: string } }>("/scim/v2/Users/:id", options, async (request, reply) => {
       const state = parseUserResource(request.body);
@@ -150,7 +187,15 @@ export function registerScimRoutes(app: FastifyInstance, ctx: WebContext): void 
       const query = readListQuery(request.query, GROUP_FILTER_ATTRIBUTES);
       if (!query.ok) return refuse(request, reply, query);
       const { total, groups } = await listScimGroups(ctx.db, request.clinic!.id, query.value.clauses, query.value);
-      return send(reply, 200, listJson(total, query.value.startIndex, groups.map((g) => groupJson(base(request.clinic!), g, query.value.withMembers))));
+      return send(
+        reply,
+        200,
+        listJson(
+          total,
+          query.value.startIndex,
+          groups.map((g) => groupJson(base(request.clinic!), g, query.value.withMembers)),
+        ),
+      );
     });
     scim.get<{ Params: { id: string } }>("/scim/v2/Groups/:id", options, async (request, reply) => {
       const group = await findScimGroup(ctx.db, request.clinic!.id, request.params.id);
@@ -161,7 +206,9 @@ export function registerScimRoutes(app: FastifyInstance, ctx: WebContext): void 
       const input = parseGroupResource(request.body);
       if (!input.ok) return refuse(request, reply, input);
       const created = await createScimGroup(ctx.db, request.clinic!, input.value, request.scimCaller!, ctx.clock());
-      return answer(request, reply, created, async ({ id }) => send(reply, 201, groupJson(base(request.clinic!), (await findScimGroup(ctx.db, request.clinic!.id, id))!)));
+      return answer(request, reply, created, async ({ id }) =>
+        send(reply, 201, groupJson(base(request.clinic!), (await findScimGroup(ctx.db, request.clinic!.id, id))!)),
+      );
     });
     scim.put<{ Params: { id: string } }>("/scim/v2/Groups/:id", options, async (request, reply) => {
       const input = parseGroupResource(request.body);
