@@ -1,135 +1,14 @@
 import { recordAuditEvent } from "../../audit/audit.js";
 import type { Clinic } from "../../clinics/clinic.js";
-import { isUniqueViolation } from "../../db/errors.js";
 import type { Db } from "../../db/open.js";
 import { newId, nowIso } from "../../ids.js";
 import { ok } from "../../result.js";
 import { updateMemberWithin } from "../../users/manage-members.js";
-import type { EqualityClause } from "./filter.js";
+import type { ScimGroupInput } from "./group-resource.js";
 import { readGroupPatch, type PatchOperation } from "./patch.js";
 import { findScimAdminGroup } from "./scim-requests.js";
-import { ScimRefusal, scimErr, type ScimResult } from "./scim-result.js";
+import { runScimWrite, scimErr, type ScimResult } from "./scim-result.js";
 import { scimActor, type ScimCaller } from "./scim-users.js";
-
-export interface ScimGroup {
-  id: string;
-  displayName: string;
-  externalId: string | null;
-  createdAt: string;
-  members: { id: string; email: string }[];
-}
-
-export interface ScimGroupInput {
-  displayName: string;
-  externalId: string | null;
-  /** Undefined: leave the members as they are. */
-  members?: string[] | undefined;
-}
-
-export const GROUP_FILTER_ATTRIBUTES = ["displayName", "externalId", "id"] as const;
-// A bound on one group's size as one request may set it.
-const MAX_MEMBERS_PER_REQUEST = 10_000;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** Reads a Group resource (POST, PUT); attributes we do not keep are ignored. */
-export function parseGroupResource(body: unknown): ScimResult<ScimGroupInput> {
-  if (!isObject(body)) return scimErr("scim_invalid_value", "The body must be a SCIM Group object.");
-  const key = (name: string) => Object.keys(body).find((k) => k.toLowerCase() === name.toLowerCase());
-  const displayName = body[key("displayName") ?? ""];
-  if (typeof displayName !== "string" || displayName.trim() === "" || displayName.length > 256) {
-    return scimErr("scim_invalid_value", "displayName is required (at most 256 characters).");
-  }
-  const externalId = body[key("externalId") ?? ""] ?? null;
-  if (externalId !== null && (typeof externalId !== "string" || externalId.length > 256))
-    return scimErr("scim_invalid_value", "externalId must be a string.");
-  const rawMembers = body[key("members") ?? ""];
-  let members: string[] | undefined;
-  if (rawMembers !== undefined && rawMembers !== null) {
-    if (!Array.isArray(rawMembers) || rawMembers.length > MAX_MEMBERS_PER_REQUEST)
-      return scimErr("scim_invalid_value", "members must be a list.");
-    members = [];
-    for (const m of rawMembers) {
-      if (!isObject(m) || typeof m.value !== "string" || m.value.length > 64)
-        return scimErr("scim_invalid_value", "Each member must be an object with the user's id as value.");
-      members.push(m.value);
-    }
-  }
-  return ok({ displayName: displayName.trim(), externalId: externalId === "" ? null : (externalId as string | null), members });
-}
-
-async function membersOf(db: Db, groupIds: string[]): Promise<Map<string, { id: string; email: string }[]>> {
-  const byGroup = new Map<string, { id: string; email: string }[]>(groupIds.map((id) => [id, []]));
-  if (groupIds.length === 0) return byGroup;
-  const rows = await db
-    .selectFrom("scim_group_members")
-    .innerJoin("users", "users.id", "scim_group_members.user_id")
-    .select(["scim_group_members.group_id", "users.id", "users.email"])
-    .where("scim_group_members.group_id", "in", groupIds)
-    .orderBy("users.email")
-    .execute();
-  for (const r of rows) byGroup.get(r.group_id)?.push({ id: r.id, email: r.email });
-  return byGroup;
-}
-
-export async function findScimGroup(db: Db, clinicId: string, groupId: string): Promise<ScimGroup | null> {
-  const { groups } = await listScimGroups(db, clinicId, [{ attribute: "id", value: groupId }], { startIndex: 1, count: 1 });
-  return groups[0] ?? null;
-}
-
-export async function listScimGroups(
-  db: Db,
-  clinicId: string,
-  clauses: EqualityClause[],
-  page: { startIndex: number; count: number },
-): Promise<{ total: number; groups: ScimGroup[] }> {
-  let query = db.selectFrom("scim_groups").selectAll().where("clinic_id", "=", clinicId);
-  for (const { attribute, value } of clauses) {
-    if (attribute === "displayName") query = query.where("display_name", "=", String(value));
-    else if (attribute === "externalId") query = query.where("external_id", "=", String(value));
-    else query = query.where("id", "=", String(value));
-  }
-  const counted = await query
-    .clearSelect()
-    .select((eb) => eb.fn.countAll<string | number>().as("n"))
-    .executeTakeFirstOrThrow();
-  const rows = await query
-    .orderBy("created_at")
-    .orderBy("id")
-    .offset(page.startIndex - 1)
-    .limit(page.count)
-    .execute();
-  const members = await membersOf(
-    db,
-    rows.map((r) => r.id),
-  );
-  return {
-    total: Number(counted.n),
-    groups: rows.map((r) => ({
-      id: r.id,
-      displayName: r.display_name,
-      externalId: r.external_id,
-      createdAt: r.created_at,
-      members: members.get(r.id) ?? [],
-    })),
-  };
-}
-
-async function inTransaction<T>(db: Db, work: (trx: Db) => Promise<ScimResult<T>>): Promise<ScimResult<T>> {
-  try {
-    return await db.transaction().execute(async (trx) => {
-      const result = await work(trx);
-      if (!result.ok) throw new ScimRefusal(result.error, result.detail);
-      return result;
-    });
-  } catch (error) {
-    if (error instanceof ScimRefusal) return scimErr(error.code, error.detail);
-    if (isUniqueViolation(error)) return scimErr("scim_uniqueness", "Another group of this clinic already has this displayName.");
-    throw error;
-  }
-}
 
 /** Every id must be a member of this clinic the IdP can see: a user of another clinic is never put in a group. */
 async function checkMembers(trx: Db, clinicId: string, ids: string[]): Promise<ScimResult<null>> {
@@ -224,7 +103,7 @@ export async function createScimGroup(
   caller: ScimCaller,
   now: Date,
 ): Promise<ScimResult<{ id: string }>> {
-  return inTransaction(db, async (trx) => {
+  return runScimWrite(db, "Another group of this clinic already has this displayName.", async (trx) => {
     if (await displayNameTaken(trx, clinic.id, input.displayName, null))
       return scimErr("scim_uniqueness", "Another group of this clinic already has this displayName.");
     const members = input.members ?? [];
@@ -251,7 +130,7 @@ export async function replaceScimGroup(
   caller: ScimCaller,
   now: Date,
 ): Promise<ScimResult<null>> {
-  return inTransaction(db, async (trx) => {
+  return runScimWrite(db, "Another group of this clinic already has this displayName.", async (trx) => {
     const group = await trx
       .selectFrom("scim_groups")
       .selectAll()
@@ -308,7 +187,7 @@ export async function patchScimGroup(
 ): Promise<ScimResult<null>> {
   const changes = readGroupPatch(operations);
   if (!changes.ok) return changes;
-  return inTransaction(db, async (trx) => {
+  return runScimWrite(db, "Another group of this clinic already has this displayName.", async (trx) => {
     const group = await trx
       .selectFrom("scim_groups")
       .selectAll()
@@ -332,7 +211,7 @@ export async function patchScimGroup(
 }
 
 export async function deleteScimGroup(db: Db, clinic: Clinic, groupId: string, caller: ScimCaller, now: Date): Promise<ScimResult<null>> {
-  return inTransaction(db, async (trx) => {
+  return runScimWrite(db, "Another group of this clinic already has this displayName.", async (trx) => {
     const group = await trx
       .selectFrom("scim_groups")
       .selectAll()

@@ -1,3 +1,6 @@
+import { isUniqueViolation } from "../../db/errors.js";
+import type { Db } from "../../db/open.js";
+
 /** Every way a SCIM request is refused after it was authenticated; web/ maps each to its status and scimType. */
 export type ScimErrorCode =
   | "scim_invalid_filter"
@@ -31,3 +34,21 @@ export const SCHEMA_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
 export const SCHEMA_LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 export const SCHEMA_PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 export const SCHEMA_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+/**
+ * Runs a SCIM write in one transaction: a refusal returned by the work rolls everything back (nothing half-made)
+ * and comes out as a value; a unique violation (a concurrent request won) comes out as uniqueness.
+ */
+export async function runScimWrite<T>(db: Db, uniquenessDetail: string, work: (trx: Db) => Promise<ScimResult<T>>): Promise<ScimResult<T>> {
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const result = await work(trx);
+      if (!result.ok) throw new ScimRefusal(result.error, result.detail);
+      return result;
+    });
+  } catch (error) {
+    if (error instanceof ScimRefusal) return scimErr(error.code, error.detail);
+    if (isUniqueViolation(error)) return scimErr("scim_uniqueness", uniquenessDetail);
+    throw error;
+  }
+}

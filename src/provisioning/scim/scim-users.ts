@@ -2,7 +2,6 @@ import type { Actor } from "../../audit/audit.js";
 import { recordAuditEvent } from "../../audit/audit.js";
 import type { Clinic } from "../../clinics/clinic.js";
 import { checkEmailDomainAllowed } from "../../clinics/email-domains.js";
-import { isUniqueViolation } from "../../db/errors.js";
 import type { Db } from "../../db/open.js";
 import { nowIso } from "../../ids.js";
 import type { Notifier } from "../../notifications/notifier.js";
@@ -10,7 +9,7 @@ import { ok } from "../../result.js";
 import { addMemberTakingSeat } from "../../users/add-member.js";
 import { changeMemberIdentity } from "../../users/change-identity.js";
 import { updateMemberWithin } from "../../users/manage-members.js";
-import { ScimRefusal, scimErr, type ScimResult } from "./scim-result.js";
+import { runScimWrite, scimErr, type ScimResult } from "./scim-result.js";
 import { findScimUser, stateOfScimUser, type ScimUser } from "./scim-user.queries.js";
 import { applyUserPatch, type PatchOperation } from "./patch.js";
 import { identityOf, type ScimUserState } from "./user-resource.js";
@@ -26,22 +25,6 @@ export function scimActor(caller: ScimCaller): Actor {
 }
 
 type Identity = { email: string; name: string; userNameKey: string };
-
-/** Runs a SCIM write in one transaction: a refusal thrown inside rolls everything back and comes out as a value. */
-async function inTransaction<T>(db: Db, work: (trx: Db) => Promise<ScimResult<T>>): Promise<ScimResult<T>> {
-  try {
-    return await db.transaction().execute(async (trx) => {
-      const result = await work(trx);
-      if (!result.ok) throw new ScimRefusal(result.error, result.detail);
-      return result;
-    });
-  } catch (error) {
-    if (error instanceof ScimRefusal) return scimErr(error.code, error.detail);
-    // A concurrent request took the same email, userName or externalId first: the database decided.
-    if (isUniqueViolation(error)) return scimErr("scim_uniqueness", "Another user already has this userName, externalId or email.");
-    throw error;
-  }
-}
 
 async function checkedIdentity(db: Db, clinic: Clinic, state: ScimUserState): Promise<ScimResult<Identity>> {
   const identity = identityOf(state);
@@ -143,7 +126,7 @@ export async function createScimUser(
 ): Promise<ScimResult<{ id: string; created: boolean }>> {
   const identity = await checkedIdentity(db, clinic, state);
   if (!identity.ok) return identity;
-  const result = await inTransaction(db, async (trx) => {
+  const result = await runScimWrite(db, "Another user already has this userName, externalId or email.", async (trx) => {
     const existing = await trx
       .selectFrom("users")
       .leftJoin("memberships", "memberships.user_id", "users.id")
@@ -217,7 +200,7 @@ export async function replaceScimUser(
 ): Promise<ScimResult<null>> {
   const identity = await checkedIdentity(db, clinic, state);
   if (!identity.ok) return identity;
-  return inTransaction(db, async (trx) => {
+  return runScimWrite(db, "Another user already has this userName, externalId or email.", async (trx) => {
     const user = await findScimUser(trx, clinic.id, userId);
     if (!user) return scimErr("scim_not_found", `No user ${userId} in this clinic.`);
     return applyStateTo(trx, clinic, user, state, identity.value, caller, now);
@@ -233,7 +216,7 @@ export async function patchScimUser(
   caller: ScimCaller,
   now: Date,
 ): Promise<ScimResult<null>> {
-  return inTransaction(db, async (trx) => {
+  return runScimWrite(db, "Another user already has this userName, externalId or email.", async (trx) => {
     const user = await findScimUser(trx, clinic.id, userId);
     if (!user) return scimErr("scim_not_found", `No user ${userId} in this clinic.`);
     const state = applyUserPatch(stateOfScimUser(user), operations);
@@ -246,7 +229,7 @@ export async function patchScimUser(
 
 /** DELETE /Users/:id: removed exactly like Remove in Manage Users; the resource answers 404 from then on. */
 export async function deleteScimUser(db: Db, clinic: Clinic, userId: string, caller: ScimCaller, now: Date): Promise<ScimResult<null>> {
-  return inTransaction(db, async (trx) => {
+  return runScimWrite(db, "Another user already has this userName, externalId or email.", async (trx) => {
     const user = await findScimUser(trx, clinic.id, userId);
     if (!user) return scimErr("scim_not_found", `No user ${userId} in this clinic.`);
     const state = { ...stateOfScimUser(user), active: false };

@@ -1,4 +1,4 @@
-import type { ScimGroup } from "../../provisioning/scim/scim-groups.js";
+import type { ScimGroup } from "../../provisioning/scim/scim-group.queries.js";
 import { SCHEMA_GROUP, SCHEMA_LIST, SCHEMA_USER } from "../../provisioning/scim/scim-result.js";
 import type { ScimUser } from "../../provisioning/scim/scim-user.queries.js";
 

@@ -4,16 +4,9 @@ import type { Clinic } from "../../clinics/clinic.js";
 import { clinicOrigin } from "../../hosts.js";
 import { parseEqualityFilter, type EqualityClause } from "../../provisioning/scim/filter.js";
 import { parsePatchOperations } from "../../provisioning/scim/patch.js";
-import {
-  createScimGroup,
-  deleteScimGroup,
-  findScimGroup,
-  GROUP_FILTER_ATTRIBUTES,
-  listScimGroups,
-  parseGroupResource,
-  patchScimGroup,
-  replaceScimGroup,
-} from "../../provisioning/scim/scim-groups.js";
+import { createScimGroup, deleteScimGroup, patchScimGroup, replaceScimGroup } from "../../provisioning/scim/scim-groups.js";
+import { parseGroupResource } from "../../provisioning/scim/group-resource.js";
+import { findScimGroup, GROUP_FILTER_ATTRIBUTES, listScimGroups } from "../../provisioning/scim/scim-group.queries.js";
 import { recordScimRequest } from "../../provisioning/scim/scim-requests.js";
 import type { ScimErrorCode, ScimResult } from "../../provisioning/scim/scim-result.js";
 import { authenticateScimToken } from "../../provisioning/scim/scim-tokens.js";
