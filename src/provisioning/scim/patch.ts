@@ -149,7 +149,7 @@ export function readGroupPatch(operations: PatchOperation[]): ScimResult<GroupCh
     const change: GroupChange = { addMembers: [], removeMembers: [] };
     const path = operation.path === null ? null : withoutSchema(operation.path, "urn:ietf:params:scim:schemas:core:2.0:Group");
     const key = path?.toLowerCase() ?? null;
-    const filtered = key === null ? null : /^members\[value eq "([^"]{1,64})"\]$/i.exec(path!);
+    const filtered = path === null ? null : /^members\[value eq "([^"]{1,64})"\]$/i.exec(path);
     if (key === null) {
       const value = operation.value as Record<string, unknown>;
       if (typeof value !== "object" || value === null || Array.isArray(value))

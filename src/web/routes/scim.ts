@@ -120,114 +120,126 @@ export function registerScimRoutes(app: FastifyInstance, ctx: WebContext): void 
       send(
         reply,
         200,
-        serviceProviderConfigJson(base(request.clinic!), `${clinicOrigin(ctx.config, request.clinic!.subdomain)}/settings/sso`),
+        serviceProviderConfigJson(base(clinicOf(request)), `${clinicOrigin(ctx.config, clinicOf(request).subdomain)}/settings/sso`),
       ),
     );
     scim.get("/scim/v2/ResourceTypes", options, async (request, reply) => {
-      const types = resourceTypesJson(base(request.clinic!));
+      const types = resourceTypesJson(base(clinicOf(request)));
       return send(reply, 200, listJson(types.length, 1, types));
     });
     scim.get("/scim/v2/Schemas", options, async (request, reply) => {
-      const schemas = schemasJson(base(request.clinic!));
+      const schemas = schemasJson(base(clinicOf(request)));
       return send(reply, 200, listJson(schemas.length, 1, schemas));
     });
 
     scim.get("/scim/v2/Users", options, async (request, reply) => {
       const query = readListQuery(request.query, USER_FILTER_ATTRIBUTES);
       if (!query.ok) return refuse(request, reply, query);
-      const { total, users } = await listScimUsers(ctx.db, request.clinic!.id, query.value.clauses, query.value);
+      const { total, users } = await listScimUsers(ctx.db, clinicOf(request).id, query.value.clauses, query.value);
       return send(
         reply,
         200,
         listJson(
           total,
           query.value.startIndex,
-          users.map((u) => userJson(base(request.clinic!), u)),
+          users.map((u) => userJson(base(clinicOf(request)), u)),
         ),
       );
     });
     scim.get<{ Params: { id: string } }>("/scim/v2/Users/:id", options, async (request, reply) => {
-      const user = await findScimUser(ctx.db, request.clinic!.id, request.params.id);
+      const user = await findScimUser(ctx.db, clinicOf(request).id, request.params.id);
       if (!user) return refuse(request, reply, { error: "scim_not_found", detail: "No such user in this clinic." });
-      return send(reply, 200, userJson(base(request.clinic!), user));
+      return send(reply, 200, userJson(base(clinicOf(request)), user));
     });
     scim.post("/scim/v2/Users", options, async (request, reply) => {
       const state = parseUserResource(request.body);
       if (!state.ok) return refuse(request, reply, state);
-      const created = await createScimUser(ctx.db, request.clinic!, state.value, request.scimCaller!, ctx.notifier, ctx.clock());
-      return answer(request, reply, created, async ({ id }) =>
-        send(reply, 201, userJson(base(request.clinic!), (await findScimUser(ctx.db, request.clinic!.id, id))!)),
-      );
+      const created = await createScimUser(ctx.db, clinicOf(request), state.value, callerOf(request), ctx.notifier, ctx.clock());
+      return answer(request, reply, created, ({ id }) => sendUser(request, reply, id, 201));
     });
     scim.put<{ Params: { id: string } }>("/scim/v2/Users/:id", options, async (request, reply) => {
       const state = parseUserResource(request.body);
       if (!state.ok) return refuse(request, reply, state);
-      const replaced = await replaceScimUser(ctx.db, request.clinic!, request.params.id, state.value, request.scimCaller!, ctx.clock());
-      return answer(request, reply, replaced, () => sendUser(reply, request.clinic!, request.params.id));
+      const replaced = await replaceScimUser(ctx.db, clinicOf(request), request.params.id, state.value, callerOf(request), ctx.clock());
+      return answer(request, reply, replaced, () => sendUser(request, reply, request.params.id, 200));
     });
     scim.patch<{ Params: { id: string } }>("/scim/v2/Users/:id", options, async (request, reply) => {
       const operations = parsePatchOperations(request.body);
       if (!operations.ok) return refuse(request, reply, operations);
-      const patched = await patchScimUser(ctx.db, request.clinic!, request.params.id, operations.value, request.scimCaller!, ctx.clock());
-      return answer(request, reply, patched, () => sendUser(reply, request.clinic!, request.params.id));
+      const patched = await patchScimUser(ctx.db, clinicOf(request), request.params.id, operations.value, callerOf(request), ctx.clock());
+      return answer(request, reply, patched, () => sendUser(request, reply, request.params.id, 200));
     });
     scim.delete<{ Params: { id: string } }>("/scim/v2/Users/:id", options, async (request, reply) => {
-      const deleted = await deleteScimUser(ctx.db, request.clinic!, request.params.id, request.scimCaller!, ctx.clock());
+      const deleted = await deleteScimUser(ctx.db, clinicOf(request), request.params.id, callerOf(request), ctx.clock());
       return answer(request, reply, deleted, async () => reply.status(204).send());
     });
 
     scim.get("/scim/v2/Groups", options, async (request, reply) => {
       const query = readListQuery(request.query, GROUP_FILTER_ATTRIBUTES);
       if (!query.ok) return refuse(request, reply, query);
-      const { total, groups } = await listScimGroups(ctx.db, request.clinic!.id, query.value.clauses, query.value);
+      const { total, groups } = await listScimGroups(ctx.db, clinicOf(request).id, query.value.clauses, query.value);
       return send(
         reply,
         200,
         listJson(
           total,
           query.value.startIndex,
-          groups.map((g) => groupJson(base(request.clinic!), g, query.value.withMembers)),
+          groups.map((g) => groupJson(base(clinicOf(request)), g, query.value.withMembers)),
         ),
       );
     });
     scim.get<{ Params: { id: string } }>("/scim/v2/Groups/:id", options, async (request, reply) => {
-      const group = await findScimGroup(ctx.db, request.clinic!.id, request.params.id);
+      const group = await findScimGroup(ctx.db, clinicOf(request).id, request.params.id);
       if (!group) return refuse(request, reply, { error: "scim_not_found", detail: "No such group in this clinic." });
-      return send(reply, 200, groupJson(base(request.clinic!), group, !excludesMembers(request.query)));
+      return send(reply, 200, groupJson(base(clinicOf(request)), group, !excludesMembers(request.query)));
     });
     scim.post("/scim/v2/Groups", options, async (request, reply) => {
       const input = parseGroupResource(request.body);
       if (!input.ok) return refuse(request, reply, input);
-      const created = await createScimGroup(ctx.db, request.clinic!, input.value, request.scimCaller!, ctx.clock());
-      return answer(request, reply, created, async ({ id }) =>
-        send(reply, 201, groupJson(base(request.clinic!), (await findScimGroup(ctx.db, request.clinic!.id, id))!)),
-      );
+      const created = await createScimGroup(ctx.db, clinicOf(request), input.value, callerOf(request), ctx.clock());
+      return answer(request, reply, created, ({ id }) => sendGroup(request, reply, id, 201));
     });
     scim.put<{ Params: { id: string } }>("/scim/v2/Groups/:id", options, async (request, reply) => {
       const input = parseGroupResource(request.body);
       if (!input.ok) return refuse(request, reply, input);
-      const replaced = await replaceScimGroup(ctx.db, request.clinic!, request.params.id, input.value, request.scimCaller!, ctx.clock());
-      return answer(request, reply, replaced, () => sendGroup(reply, request.clinic!, request.params.id));
+      const replaced = await replaceScimGroup(ctx.db, clinicOf(request), request.params.id, input.value, callerOf(request), ctx.clock());
+      return answer(request, reply, replaced, () => sendGroup(request, reply, request.params.id, 200));
     });
     scim.patch<{ Params: { id: string } }>("/scim/v2/Groups/:id", options, async (request, reply) => {
       const operations = parsePatchOperations(request.body);
       if (!operations.ok) return refuse(request, reply, operations);
-      const patched = await patchScimGroup(ctx.db, request.clinic!, request.params.id, operations.value, request.scimCaller!, ctx.clock());
+      const patched = await patchScimGroup(ctx.db, clinicOf(request), request.params.id, operations.value, callerOf(request), ctx.clock());
       // Entra ID expects 204 after a group PATCH; Okta accepts it as well.
       return answer(request, reply, patched, async () => reply.status(204).send());
     });
     scim.delete<{ Params: { id: string } }>("/scim/v2/Groups/:id", options, async (request, reply) => {
-      const deleted = await deleteScimGroup(ctx.db, request.clinic!, request.params.id, request.scimCaller!, ctx.clock());
+      const deleted = await deleteScimGroup(ctx.db, clinicOf(request), request.params.id, callerOf(request), ctx.clock());
       return answer(request, reply, deleted, async () => reply.status(204).send());
     });
 
-    async function sendUser(reply: FastifyReply, clinic: Clinic, id: string) {
-      return send(reply, 200, userJson(base(clinic), (await findScimUser(ctx.db, clinic.id, id))!));
+    // The resource as it stands after the write; a concurrent DELETE in between makes it a 404.
+    async function sendUser(request: FastifyRequest, reply: FastifyReply, id: string, status: number) {
+      const user = await findScimUser(ctx.db, clinicOf(request).id, id);
+      if (!user) return refuse(request, reply, { error: "scim_not_found", detail: "No such user in this clinic." });
+      return send(reply, status, userJson(base(clinicOf(request)), user));
     }
-    async function sendGroup(reply: FastifyReply, clinic: Clinic, id: string) {
-      return send(reply, 200, groupJson(base(clinic), (await findScimGroup(ctx.db, clinic.id, id))!));
+    async function sendGroup(request: FastifyRequest, reply: FastifyReply, id: string, status: number) {
+      const group = await findScimGroup(ctx.db, clinicOf(request).id, id);
+      if (!group) return refuse(request, reply, { error: "scim_not_found", detail: "No such group in this clinic." });
+      return send(reply, status, groupJson(base(clinicOf(request)), group));
     }
   });
+}
+
+// The SCIM preHandler lets no request through without a clinic and a token: reaching these without one is a bug.
+function clinicOf(request: FastifyRequest): Clinic {
+  if (!request.clinic) throw new Error("SCIM route reached without a clinic");
+  return request.clinic;
+}
+
+function callerOf(request: FastifyRequest): ScimCaller {
+  if (!request.scimCaller) throw new Error("SCIM route reached without a token");
+  return request.scimCaller;
 }
 
 function excludesMembers(query: unknown): boolean {
