@@ -45,8 +45,8 @@ for (const dialect of testDialects()) {
       const after = await client.get(settings);
       assert.ok(!after.body.includes(token), "the token is never shown again");
       const requests = after.body.split('id="scim-requests"')[1]!.split("</table>")[0]!;
-      assert.match(requests, /POST \/scim\/v2\/Users<\/code><\/td><td>201 ok/);
-      assert.match(requests, /POST \/scim\/v2\/Users<\/code><\/td><td>400 refused: invalid value/);
+      assert.match(requests, /POST \/scim\/v2\/Users<\/code><\/td><td data-label="Outcome">201 ok/);
+      assert.match(requests, /POST \/scim\/v2\/Users<\/code><\/td><td data-label="Outcome">400 refused: invalid value/);
 
       const users = await client.get(t.clinicUrl(clinic.subdomain, "/settings/users"));
       const row = users.body.split(`data-email="pia@${clinic.subdomain}.example"`)[1]!.split("</tr>")[0]!;

@@ -32,16 +32,16 @@ export function ScimSection(p: ScimSectionProps): VNode {
             <tr>
               <th>Created</th>
               <th>Last used</th>
-              <th></th>
+              <th>Action</th>
             </tr>
           </thead>
           <tbody>
             {p.tokens.map((token) => (
               <tr data-token-id={token.id}>
-                <td>
+                <td data-label="Created">
                   <LocalTime iso={token.createdAt} />
                 </td>
-                <td>{token.lastUsedAt ? <LocalTime iso={token.lastUsedAt} /> : "never"}</td>
+                <td data-label="Last used">{token.lastUsedAt ? <LocalTime iso={token.lastUsedAt} /> : "never"}</td>
                 <td>
                   <form method="post" action={`/settings/sso/scim/tokens/${token.id}/revoke`}>
                     <input type="hidden" name="_csrf" value={p.csrfToken} />
@@ -67,7 +67,7 @@ export function ScimSection(p: ScimSectionProps): VNode {
         <label for="scim-admin-group">
           Members of this pushed group are admins, everyone else a provider (empty: groups change no role)
         </label>
-        <input id="scim-admin-group" name="adminGroup" maxLength={256} value={p.adminGroup ?? ""} />
+        <input type="text" id="scim-admin-group" name="adminGroup" maxLength={256} value={p.adminGroup ?? ""} />
         <button type="submit" class="secondary">
           Save admin group
         </button>
@@ -87,15 +87,15 @@ export function ScimSection(p: ScimSectionProps): VNode {
           <tbody>
             {p.requests.map((r) => (
               <tr>
-                <td>
+                <td data-label="When">
                   <LocalTime iso={r.at} />
                 </td>
-                <td>
+                <td data-label="Request">
                   <code>
                     {r.method} {r.path}
                   </code>
                 </td>
-                <td>
+                <td data-label="Outcome">
                   {r.status} {r.outcome}
                 </td>
               </tr>
