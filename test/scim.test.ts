@@ -82,13 +82,26 @@ for (const dialect of testDialects()) {
       assert.equal((await membershipOf(t, email))?.status, "deactivated");
       assert.equal(await seatsUsed(t, clinic), 1);
 
+      // A PUT that leaves active out changes the attributes, not the status.
+      const { active: _, ...withoutActive } = user;
+      const kept = await scim.put(`/Users/${user.id}`, withoutActive);
+      assert.equal(kept.status, 200, kept.body);
+      assert.equal(kept.json().active, false);
+      assert.equal(await seatsUsed(t, clinic), 1);
+
       const on = await scim.patch(`/Users/${user.id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", value: { active: true } }] });
       assert.equal(on.json().active, true);
       assert.equal(await seatsUsed(t, clinic), 2);
 
       assertScimError(await scim.get("/Users/010101010101"), 404);
       const actions = (await auditOf(t, clinic)).filter((e) => e.actor === `scim-token:${tokenId}`).map((e) => e.action);
-      assert.deepEqual(actions, ["member.scim_provision", "member.identity_change", "member.remove", "member.restore"]);
+      assert.deepEqual(actions, [
+        "member.scim_provision",
+        "member.identity_change",
+        "member.remove",
+        "member.identity_change",
+        "member.restore",
+      ]);
     });
 
     test('Entra ID: lookup, create with a userName that is not an address, PATCH with "False" strings, delete', async () => {

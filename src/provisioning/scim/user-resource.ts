@@ -58,8 +58,11 @@ export function primaryEmailOf(value: unknown): Read<string | null> {
   return chosen === undefined ? ok(null) : optionalString(attr(chosen, "value"), "emails.value", MAX_USER_NAME);
 }
 
+/** A User resource as sent: `active` is null when the IdP left it out (a new user is active; a PUT keeps the status). */
+export type ScimUserResource = Omit<ScimUserState, "active"> & { active: boolean | null };
+
 /** Reads a full User resource (POST, PUT). Attributes we do not keep are ignored, as RFC 7644 §3.3 allows. */
-export function parseUserResource(body: unknown): ScimResult<ScimUserState> {
+export function parseUserResource(body: unknown): ScimResult<ScimUserResource> {
   if (!isObject(body)) return invalid("The body must be a SCIM User object.");
   const userName = attr(body, "userName");
   if (typeof userName !== "string" || userName.trim() === "") return invalid("userName is required.");
@@ -73,7 +76,7 @@ export function parseUserResource(body: unknown): ScimResult<ScimUserState> {
   const displayName = optionalString(attr(body, "displayName"), "displayName", MAX_NAME_PART);
   const email = primaryEmailOf(attr(body, "emails"));
   const rawActive = attr(body, "active");
-  const active = rawActive === undefined ? ok(true) : readBoolean(rawActive, "active");
+  const active = rawActive === undefined || rawActive === null ? ok(null) : readBoolean(rawActive, "active");
   if (!externalId.ok) return externalId;
   if (!givenName.ok) return givenName;
   if (!familyName.ok) return familyName;
