@@ -1,6 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodError } from "zod";
+import { isDatabaseUnavailable } from "../db/errors.js";
 import { fieldMessages } from "../field-messages.js";
 import { newReference } from "../ids.js";
 import { ErrorPage } from "./pages/error.js";
@@ -17,6 +18,8 @@ export interface Problem {
   /** Field-by-field messages for invalid input. */
   fields?: Record<string, string> | undefined;
   next?: { href: string; label: string } | undefined;
+  /** For a temporary refusal: when to try again, sent as Retry-After. */
+  retryAfterSeconds?: number | undefined;
   /** On the SCIM endpoint: the RFC 7644 scimType (invalidFilter, uniqueness…), when one applies. */
   scimType?: string | undefined;
 }
@@ -42,6 +45,7 @@ function isApiPath(url: string): boolean {
 
 /** The one place error pages and JSON refusals are produced, with the status statuses.ts gives their code. */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem, reference?: string): FastifyReply {
+  if (problem.retryAfterSeconds !== undefined) reply.header("retry-after", String(problem.retryAfterSeconds));
   // An IdP reads SCIM's own error format (RFC 7644 §3.12), whatever refused the request.
   if (isScimPath(request.url)) {
     const scimType = problem.scimType ?? (problem.code === "malformed_body" ? "invalidSyntax" : undefined);
@@ -127,11 +131,27 @@ export function clientErrorResponse(error: { code?: string; rawPacket?: unknown 
   return `${headers.join("\r\n")}\r\n\r\n${body}`;
 }
 
+/** A database restarting is back within seconds; a client that waits this long usually finds it up again. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+const databaseUnavailable: Problem = problem("database_unavailable", {
+  title: "We are having a short outage",
+  message:
+    "We could not reach our database, so this request was not completed. Please wait a few seconds and try again; if you were signing in, start again from the sign-in page.",
+  next: { href: "/sign-in", label: "Back to sign-in" },
+  retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+});
+
 /** Maps framework and unexpected errors; unexpected ones are logged with a reference the person can quote. */
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const known = knownProblem(error);
   if (known) return sendProblem(request, reply, known);
   const reference = newReference();
+  if (isDatabaseUnavailable(error)) {
+    // An outage, not a bug: one warning per refused request, with what the driver said (never the query or its values).
+    request.log.warn({ reference, err: { type: error.name, code: error.code, message: error.message } }, "database unavailable");
+    return sendProblem(request, reply, databaseUnavailable, reference);
+  }
   request.log.error(
     // No stack trace, even in the log: the reference and the error's type and message find the fault.
     { reference, err: { type: error.name, code: error.code, message: error.message } },

@@ -30,6 +30,8 @@ const REQUEST = {
   rate_limited: 429,
   request_too_large: 431,
   internal_error: 500,
+  // PostgreSQL restarting or unreachable, a SQLite write lock held too long: temporary, so "try again" (with Retry-After).
+  database_unavailable: 503,
 } as const;
 
 /** Who is asking: the operator token, a session, an admin's role, a provider's room. */

@@ -56,9 +56,11 @@ export async function startTestApp(
     wrapDb?: (db: Db) => Db;
     /** Fastify logger options; silent unless a test reads the log. */
     logger?: FastifyServerOptions["logger"];
+    /** A database made by the test itself (e.g. on a PostgreSQL cluster of its own); dropped on close as usual. */
+    database?: TestDatabase;
   } = {},
 ): Promise<TestApp> {
-  const database: TestDatabase = await createTestDatabase(dialect);
+  const database: TestDatabase = options.database ?? (await createTestDatabase(dialect));
   const port = await freePort();
   const config = loadConfig({
     NODE_ENV: "test",
