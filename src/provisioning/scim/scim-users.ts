@@ -12,7 +12,7 @@ import { updateMemberWithin } from "../../users/manage-members.js";
 import { runScimWrite, scimErr, type ScimResult } from "./scim-result.js";
 import { findScimUser, stateOfScimUser, type ScimUser } from "./scim-user.queries.js";
 import { applyUserPatch, type PatchOperation } from "./patch.js";
-import { identityOf, type ScimUserState } from "./user-resource.js";
+import { identityOf, type ScimUserResource, type ScimUserState } from "./user-resource.js";
 
 /** Who is calling: the clinic's SCIM token (named in every audit event) and the address it called from. */
 export interface ScimCaller {
@@ -119,11 +119,12 @@ async function applyStateTo(
 export async function createScimUser(
   db: Db,
   clinic: Clinic,
-  state: ScimUserState,
+  resource: ScimUserResource,
   caller: ScimCaller,
   notifier: Notifier,
   now: Date,
 ): Promise<ScimResult<{ id: string; created: boolean }>> {
+  const state: ScimUserState = { ...resource, active: resource.active ?? true };
   const identity = await checkedIdentity(db, clinic, state);
   if (!identity.ok) return identity;
   const result = await runScimWrite(db, "Another user already has this userName, externalId or email.", async (trx) => {
@@ -194,15 +195,17 @@ export async function replaceScimUser(
   db: Db,
   clinic: Clinic,
   userId: string,
-  state: ScimUserState,
+  resource: ScimUserResource,
   caller: ScimCaller,
   now: Date,
 ): Promise<ScimResult<null>> {
-  const identity = await checkedIdentity(db, clinic, state);
+  const identity = await checkedIdentity(db, clinic, { ...resource, active: true });
   if (!identity.ok) return identity;
   return runScimWrite(db, "Another user already has this userName, externalId or email.", async (trx) => {
     const user = await findScimUser(trx, clinic.id, userId);
     if (!user) return scimErr("scim_not_found", `No user ${userId} in this clinic.`);
+    // A PUT without `active` replaces the attributes, not the status: it never restores a removed person by omission.
+    const state = { ...resource, active: resource.active ?? user.status !== "deactivated" };
     return applyStateTo(trx, clinic, user, state, identity.value, caller, now);
   });
 }
