@@ -3,6 +3,7 @@ import { after, before, describe, test } from "node:test";
 import type { Clinic } from "../src/clinics/clinic.js";
 import { testDialects } from "./support/databases.js";
 import { givenClinic, givenMember, startTestApp, type TestApp } from "./support/harness.js";
+import { TransactionBarrier } from "./support/transaction-barrier.js";
 import {
   assertScimError,
   filterQuery,
@@ -246,6 +247,33 @@ for (const dialect of testDialects()) {
         ["User", "Group"],
       );
       assert.equal((await scim.get("/Schemas")).json().totalResults, 2);
+    });
+  });
+
+  describe(`SCIM races (${dialect})`, () => {
+    let t: TestApp;
+    const barrier = new TransactionBarrier();
+    before(async () => (t = await startTestApp(dialect, { wrapDb: (db) => barrier.wrap(db) })));
+    after(() => t.close());
+
+    test("two simultaneous creates of one person make one account: the other answers 409 uniqueness", async () => {
+      const clinic = await givenClinic(t, 5);
+      const scim = scimClient(t, clinic, (await givenScimToken(t, clinic)).token);
+      const person = { schemas: [USER_SCHEMA], userName: `twin@${clinic.subdomain}.example`, externalId: "twin" };
+      // Both wait at the start of their transaction until the other arrives: neither has seen the other's account.
+      barrier.arm(2);
+      const answers = await Promise.all(
+        [scim.post("/Users", person), scim.post("/Users", person)].map((r) => r.finally(() => barrier.release())),
+      );
+      assert.deepEqual(answers.map((r) => r.status).sort(), [201, 409]);
+      assertScimError(
+        answers.find((r) => r.status === 409)!,
+        409,
+        "uniqueness",
+      );
+      const accounts = await t.db.selectFrom("users").select("id").where("email", "=", `twin@${clinic.subdomain}.example`).execute();
+      assert.equal(accounts.length, 1);
+      assert.equal(await seatsUsed(t, clinic), 1);
     });
   });
 
