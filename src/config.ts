@@ -32,6 +32,8 @@ export interface Config {
   readonly sessionAbsoluteHours: number;
   /** SSO events older than this many days are deleted as new ones arrive. */
   readonly ssoEventRetentionDays: number;
+  /** SCIM requests one clinic's IdP may make per minute; more are answered 429. */
+  readonly scimRequestsPerMinute: number;
   /** Where admins' notices are emailed from; null: they are shown on the dashboard and logged only. */
   readonly smtp: { readonly url: string; readonly from: string } | null;
   /** Rate limits are counted here, shared by every instance; null: each process counts its own. */
@@ -85,6 +87,13 @@ const EnvSchema = z.object({
     .min(1, "must be at least 1 day")
     .max(3650, "must be at most 3650 days")
     .default(90),
+  // Okta and Entra ID pace themselves well below this; it stops a runaway or stolen-token loop, per clinic.
+  SCIM_REQUESTS_PER_MINUTE: z.coerce
+    .number({ error: "must be a whole number" })
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(100_000, "must be at most 100000")
+    .default(600),
   SMTP_URL: z
     .string()
     .optional()
@@ -212,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
     sessionAbsoluteHours: e.SESSION_ABSOLUTE_HOURS,
     ssoEventRetentionDays: e.SSO_EVENT_RETENTION_DAYS,
+    scimRequestsPerMinute: e.SCIM_REQUESTS_PER_MINUTE,
     smtp: e.SMTP_URL ? Object.freeze({ url: e.SMTP_URL, from: e.SMTP_FROM ?? `ClinicRooms <no-reply@${e.BASE_DOMAIN}>` }) : null,
     redis: e.REDIS_URL ? Object.freeze({ url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX }) : null,
     acsRateLimit: Object.freeze({ perIpPerMinute: e.ACS_RATE_LIMIT_PER_IP, perClinicPerMinute: e.ACS_RATE_LIMIT_PER_CLINIC }),

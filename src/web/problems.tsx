@@ -20,6 +20,8 @@ export interface Problem {
   next?: { href: string; label: string } | undefined;
   /** For a temporary refusal: when to try again, sent as Retry-After. */
   retryAfterSeconds?: number | undefined;
+  /** On the SCIM endpoint: the RFC 7644 scimType (invalidFilter, uniqueness…), when one applies. */
+  scimType?: string | undefined;
 }
 
 /** A refusal with the status its code has in statuses.ts: problems are built with this, never with a status of their own. */
@@ -31,6 +33,12 @@ function wantsJson(request: FastifyRequest): boolean {
   return isApiPath(request.url);
 }
 
+const SCIM_ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+function isScimPath(url: string): boolean {
+  return url === "/scim" || url.startsWith("/scim/");
+}
+
 function isApiPath(url: string): boolean {
   return url.startsWith("/api/");
 }
@@ -38,6 +46,14 @@ function isApiPath(url: string): boolean {
 /** The one place error pages and JSON refusals are produced, with the status statuses.ts gives their code. */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem, reference?: string): FastifyReply {
   if (problem.retryAfterSeconds !== undefined) reply.header("retry-after", String(problem.retryAfterSeconds));
+  // An IdP reads SCIM's own error format (RFC 7644 §3.12), whatever refused the request.
+  if (isScimPath(request.url)) {
+    const scimType = problem.scimType ?? (problem.code === "malformed_body" ? "invalidSyntax" : undefined);
+    return reply
+      .status(problem.status)
+      .type("application/scim+json; charset=utf-8")
+      .send({ schemas: [SCIM_ERROR_SCHEMA], status: String(problem.status), ...(scimType ? { scimType } : {}), detail: problem.message });
+  }
   if (wantsJson(request)) {
     return reply.status(problem.status).send({
       error: problem.code,

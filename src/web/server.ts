@@ -24,6 +24,8 @@ import { registerMetadataRefreshRoutes } from "./routes/metadata-refresh.js";
 import { registerOperatorApi } from "./routes/operator-api.js";
 import { registerPageRoutes } from "./routes/pages.js";
 import { registerSamlRoutes } from "./routes/saml.js";
+import { registerScimRoutes } from "./routes/scim.js";
+import { registerScimSettingsRoutes } from "./routes/scim-settings.js";
 import { registerSsoSettingsRoutes } from "./routes/sso-settings.js";
 import { registerSsoConnectRoutes } from "./routes/sso-connect.js";
 import { registerSessionApi } from "./routes/session-api.js";
@@ -160,6 +162,8 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerOperatorApi(app, ctx);
   registerSignInRoutes(app, ctx, options.signInRateLimitPerMinute);
   registerSamlRoutes(app, ctx);
+  registerScimRoutes(app, ctx);
+  registerScimSettingsRoutes(app, ctx);
   registerManageUsersRoutes(app, ctx);
   registerInvitationRoutes(app, ctx);
   registerWelcomeRoutes(app, ctx);
