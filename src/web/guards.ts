@@ -17,7 +17,6 @@ export async function allowedBySessionScope(request: FastifyRequest, reply: Fast
   // Dot segments are refused outright: "/settings/../dashboard" must not pass as a settings path.
   if (path !== null && !/(?:^|\/)\.\.?(?:\/|$)/.test(path) && SETTINGS_SCOPE_PATHS.test(path)) return true;
   await sendProblem(request, reply, {
-    status: 403,
     code: "settings_only_session",
     title: "This session opens only the clinic settings",
     message:

@@ -7,11 +7,10 @@ import { ErrorPage } from "./pages/error.js";
 import { renderPage, sendPage } from "./render.js";
 import { statusOf, type StatusCode } from "./statuses.js";
 
-/** A refusal as the API client or the person in front of the page will see it. */
+/** A refusal as the API client or the person in front of the page will see it; its status comes from its code. */
 export interface Problem {
-  status: number;
-  /** Stable machine-readable code. */
-  code: string;
+  /** Stable machine-readable code, and the key of its HTTP status in statuses.ts. */
+  code: StatusCode;
   title: string;
   message: string;
   /** Field-by-field messages for invalid input. */
@@ -19,9 +18,9 @@ export interface Problem {
   next?: { href: string; label: string } | undefined;
 }
 
-/** A refusal with the status its code has in statuses.ts: problems are built with this, never with a status of their own. */
-export function problem(code: StatusCode, text: Omit<Problem, "status" | "code">): Problem {
-  return { status: statusOf(code), code, ...text };
+/** A refusal; it is answered with the status its code has in statuses.ts. */
+export function problem(code: StatusCode, text: Omit<Problem, "code">): Problem {
+  return { ...text, code };
 }
 
 function wantsJson(request: FastifyRequest): boolean {
@@ -34,19 +33,23 @@ function isApiPath(url: string): boolean {
 
 /** The one place error pages and JSON refusals are produced, with the status statuses.ts gives their code. */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem, reference?: string): FastifyReply {
+  return sendRefusal(request, reply, statusOf(problem.code), problem, reference);
+}
+
+function sendRefusal(request: FastifyRequest, reply: FastifyReply, status: number, problem: Problem, reference?: string): FastifyReply {
   if (wantsJson(request)) {
-    return reply.status(problem.status).send({
+    return reply.status(status).send({
       error: problem.code,
       message: problem.message,
       ...(problem.fields ? { fields: problem.fields } : {}),
       ...(reference ? { reference } : {}),
     });
   }
-  const ref = reference ?? (problem.status >= 500 ? newReference() : undefined);
+  const ref = reference ?? (status >= 500 ? newReference() : undefined);
   return sendPage(
     reply,
     <ErrorPage title={problem.title} message={problem.message} reference={ref} next={problem.next} brand={request.clinic?.name} />,
-    problem.status,
+    status,
   );
 }
 
@@ -98,8 +101,9 @@ export function clientErrorResponse(error: { code?: string; rawPacket?: unknown 
   const body = api
     ? JSON.stringify({ error: refused.code, message: refused.message })
     : renderPage(<ErrorPage title={refused.title} message={refused.message} next={refused.next} />);
+  const status = statusOf(refused.code);
   const headers = [
-    `HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status]}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
     `content-type: ${api ? "application/json; charset=utf-8" : "text/html; charset=utf-8"}`,
     `content-length: ${Buffer.byteLength(body)}`,
     "cache-control: no-store",
@@ -115,6 +119,10 @@ export function clientErrorResponse(error: { code?: string; rawPacket?: unknown 
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const known = knownProblem(error);
   if (known) return sendProblem(request, reply, known);
+  // Any other refusal the framework raises keeps the status the framework gave it.
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return sendRefusal(request, reply, error.statusCode, problem("bad_request", { title: "Request refused", message: "The request could not be understood." }));
+  }
   const reference = newReference();
   request.log.error(
     // No stack trace, even in the log: the reference and the error's type and message find the fault.
@@ -168,10 +176,6 @@ function knownProblem(error: FastifyError): Problem | null {
       title: "Too many attempts",
       message: "Too many attempts from your network. Wait a minute and try again.",
     });
-  }
-  // Any other refusal the framework raises keeps the status the framework gave it.
-  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-    return { status: error.statusCode, code: "bad_request", title: "Request refused", message: "The request could not be understood." };
   }
   return null;
 }

@@ -43,7 +43,6 @@ export function registerBreakGlassRoutes(app: FastifyInstance, ctx: WebContext, 
           const issued = await issueSettingsHandoff(ctx.db, { userId: request.auth.user.id, ip: clientIp(request) }, ctx.clock());
           if (!issued.ok) {
             return sendProblem(request, reply, {
-              status: 403,
               code: "admins_only",
               title: "Only clinic admins can open the clinic settings",
               message: "Your clinic's settings are for its admins. Ask one of them if you need something changed.",
@@ -75,7 +74,6 @@ export function registerBreakGlassRoutes(app: FastifyInstance, ctx: WebContext, 
           );
           if (!result.ok) {
             return sendProblem(request, reply, {
-              status: 403,
               code: "handoff_not_valid",
               title: "This link has expired",
               message:

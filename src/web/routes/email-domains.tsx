@@ -5,7 +5,7 @@ import { clientIp, csrfToken, formFields } from "../forms.js";
 import { requireClinicAdmin } from "../guards.js";
 import { EmailDomainsPage, EmailDomainsSection } from "../pages/email-domains.js";
 import { sendPage } from "../render.js";
-import { seeOther } from "../statuses.js";
+import { seeOther, statusOf } from "../statuses.js";
 
 /** The Email domains section of /settings/sso. */
 export async function emailDomainsSection(ctx: WebContext, clinicId: string) {
@@ -58,7 +58,7 @@ export function registerEmailDomainRoutes(app: FastifyInstance, ctx: WebContext)
           error={emailDomainsRefusalSentence(saved.error)}
         />
       );
-      return sendPage(reply, page, saved.error.kind === "domain_locked_elsewhere" ? 409 : 400);
+      return sendPage(reply, page, statusOf(saved.error.kind));
     }
     return seeOther(reply, "/settings/sso");
   });

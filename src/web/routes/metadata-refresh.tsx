@@ -23,21 +23,18 @@ const backToSettings = { href: "/settings/sso#metadata-refresh", label: "Back to
 // Every refusal of a decision, in words, with what to do next.
 const DECISION_PROBLEMS = {
   no_such_change: {
-    status: 409,
     code: "no_such_change",
     title: "That change is no longer waiting",
     message: "Another admin decided it, or a newer check replaced it. The page shows what is waiting now.",
     next: backToSettings,
   },
   connection_changed: {
-    status: 409,
     code: "connection_changed",
     title: "Your connection changed since this was found",
     message: "The difference shown no longer describes your connection, so nothing was applied. Press Check now to compare again.",
     next: backToSettings,
   },
   enforce_before_first_sign_in: {
-    status: 409,
     code: "enforce_before_first_sign_in",
     title: "Single sign-on is required, and this change has not proved itself",
     message:

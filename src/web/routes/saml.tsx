@@ -16,7 +16,7 @@ import { sendPage } from "../render.js";
 import { safeReturnPath } from "../return-to.js";
 import { readSessionToken, setSessionCookie } from "../session-cookie.js";
 import { readSsoBinding, setSsoBinding } from "../sso-binding-cookie.js";
-import { redirectToIdp, seeOther, statusOfSsoRefusal } from "../statuses.js";
+import { redirectToIdp, seeOther } from "../statuses.js";
 
 // A real response is 4–30 KiB; the verifier's own guard stops at 256 KiB decoded. Form-encoding inflates base64.
 const ACS_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -129,8 +129,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
               request,
               reply,
               {
-                status: statusOfSsoRefusal(code),
-                code,
+                code: "sso_sign_in_refused",
                 title: explained.title,
                 message: explained.message,
                 next: admin
