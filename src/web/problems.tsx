@@ -121,7 +121,12 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   if (known) return sendProblem(request, reply, known);
   // Any other refusal the framework raises keeps the status the framework gave it.
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-    return sendRefusal(request, reply, error.statusCode, problem("bad_request", { title: "Request refused", message: "The request could not be understood." }));
+    return sendRefusal(
+      request,
+      reply,
+      error.statusCode,
+      problem("bad_request", { title: "Request refused", message: "The request could not be understood." }),
+    );
   }
   const reference = newReference();
   request.log.error(

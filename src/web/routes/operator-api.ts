@@ -100,7 +100,14 @@ export function registerOperatorApi(app: FastifyInstance, ctx: WebContext): void
       if (!added.ok) return sendProblem(request, reply, ADD_MEMBER_PROBLEMS[added.error]);
       const { user, membership } = added.value;
       const roomName = input.data.roomName ?? null;
-      return sendCreated(reply, { email: user.email, name: user.name, role: membership.role, status: membership.status, clinic: clinic.subdomain, roomName });
+      return sendCreated(reply, {
+        email: user.email,
+        name: user.name,
+        role: membership.role,
+        status: membership.status,
+        clinic: clinic.subdomain,
+        roomName,
+      });
     });
 
     registerSsoApi(api, ctx);

@@ -1,7 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { changeSamlFlags, type ChangeFlagsError } from "../../sso/saml/change-flags.js";
-import { configureSamlConnection, type ConfigureError, type ConfigureSamlInput, type IdpSource } from "../../sso/saml/configure-connection.js";
+import {
+  configureSamlConnection,
+  type ConfigureError,
+  type ConfigureSamlInput,
+  type IdpSource,
+} from "../../sso/saml/configure-connection.js";
 import { describeSamlConnection } from "../../sso/saml/connection-summary.js";
 import { findSamlConnection } from "../../sso/saml/connection.queries.js";
 import { MAX_METADATA_BYTES } from "../../sso/saml/idp-metadata.js";
@@ -59,7 +64,9 @@ const ConnectionInput = PutBody.transform(
   ({ preset, enabled, allowIdpInitiated, jitProvisioning, enforceSso, ...described }): ConfigureSamlInput => ({
     source: idpSourceOf(described),
     preset,
-    flags: Object.fromEntries(Object.entries({ enabled, allowIdpInitiated, jitProvisioning, enforceSso }).filter(([, v]) => v !== undefined)),
+    flags: Object.fromEntries(
+      Object.entries({ enabled, allowIdpInitiated, jitProvisioning, enforceSso }).filter(([, v]) => v !== undefined),
+    ),
   }),
 );
 
@@ -74,7 +81,7 @@ function idpSourceOf(body: Omit<z.infer<typeof PutBody>, keyof typeof flagFields
 const PatchBody = z.strictObject(flagFields).refine((b) => Object.keys(b).length > 0, "give at least one flag to change");
 
 // Out-of-range or unreadable limits are clamped, never refused: 50 by default, 1 to 500.
-const EventsQuery = z.object({ limit: z.unknown() }).transform(({ limit }) => ({
+const EventsQuery = z.object({ limit: z.unknown().optional() }).transform(({ limit }) => ({
   limit: Math.min(Math.max(Number.parseInt(String(limit ?? "50"), 10) || 50, 1), 500),
 }));
 
@@ -85,7 +92,10 @@ const enforceTooEarly: Problem = problem("enforce_before_first_sign_in", {
 });
 
 const CHANGE_FLAGS_PROBLEMS = {
-  not_configured: problem("sso_not_configured", { title: "Not configured", message: "This clinic has no SAML connection yet: PUT one first." }),
+  not_configured: problem("sso_not_configured", {
+    title: "Not configured",
+    message: "This clinic has no SAML connection yet: PUT one first.",
+  }),
   enforce_before_first_sign_in: enforceTooEarly,
 } satisfies Record<ChangeFlagsError, Problem>;
 
@@ -118,7 +128,14 @@ export function registerSsoApi(api: FastifyInstance, ctx: WebContext): void {
     const clinic = operatorTarget(request);
     const input = ConnectionInput.safeParse(request.body);
     if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
-    const result = await configureSamlConnection(ctx.db, clinic, input.data, policy, { actor: "operator", ip: clientIp(request) }, ctx.clock());
+    const result = await configureSamlConnection(
+      ctx.db,
+      clinic,
+      input.data,
+      policy,
+      { actor: "operator", ip: clientIp(request) },
+      ctx.clock(),
+    );
     if (!result.ok) return sendProblem(request, reply, configureProblem(result.error));
     return reply.send(describeSamlConnection(ctx.config, clinic, result.value, ctx.clock()));
   });

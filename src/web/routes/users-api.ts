@@ -60,7 +60,15 @@ export function registerUsersApi(api: FastifyInstance, ctx: WebContext): void {
     const input = PatchBody.safeParse(request.body);
     if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
     const delivery = { origin: clinicOrigin(ctx.config, clinic.subdomain), mailer: ctx.invitationMailer };
-    const updated = await changeMember(ctx.db, clinic, email, input.data, { actor: "operator", ip: clientIp(request) }, delivery, ctx.clock());
+    const updated = await changeMember(
+      ctx.db,
+      clinic,
+      email,
+      input.data,
+      { actor: "operator", ip: clientIp(request) },
+      delivery,
+      ctx.clock(),
+    );
     if (!updated.ok) return sendProblem(request, reply, MANAGE_MEMBER_PROBLEMS[updated.error]);
     // A restored invitee is invited again: their new link is in this answer only (its token is stored hashed).
     const { invitationLink } = updated.value;
