@@ -70,7 +70,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
           // One value per browser, kept across sign-ins started in several tabs; the request stores only its hash.
           const binding = readSsoBinding(request, ctx.config) ?? newBrowserBinding();
           const sp = serviceProviderUrls(ctx.config, clinic.subdomain);
-          const start = await startSamlLogin(ctx.db, connection, sp, returnTo, binding, ctx.clock());
+          const start = await startSamlLogin(ctx.db, connection, { sp, returnTo, browserBinding: binding }, ctx.clock());
           setSsoBinding(reply, ctx.config, binding);
           if (start.binding === "redirect") return redirectToIdp(reply.header("cache-control", "no-store"), start.url);
           return sendPage(

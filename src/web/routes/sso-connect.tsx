@@ -153,7 +153,8 @@ export function registerSsoConnectRoutes(app: FastifyInstance, ctx: WebContext):
       const binding = readSsoBinding(request, ctx.config) ?? newBrowserBinding();
       const sp = serviceProviderUrls(ctx.config, admin.clinic.subdomain);
       // A test runs while the connection is off: proving it is what turning it on waits for.
-      const start = await startSamlLogin(ctx.db, connection, sp, "/settings/sso", binding, ctx.clock(), { test: certificates });
+      const login = { sp, returnTo: "/settings/sso", browserBinding: binding, purpose: { test: certificates } } as const;
+      const start = await startSamlLogin(ctx.db, connection, login, ctx.clock());
       setSsoBinding(reply, ctx.config, binding);
       if (start.binding === "redirect") return reply.header("cache-control", "no-store").redirect(start.url, 303);
       return sendPage(
