@@ -3,6 +3,7 @@ import type { CreateClinicError } from "../clinics/clinic.queries.js";
 import type { EmailDomainsRefusal } from "../clinics/email-domains.js";
 import type { DemoPersonRefusal, DemoSsoRefusal } from "../demo/demo-idp-sign-in.js";
 import type { PasswordSignInError } from "../sign-in/sign-in-with-password.js";
+import type { RecoverySignInRefusal } from "../sign-in/sign-in-with-recovery-code.js";
 import type { ChangeFlagsError } from "../sso/saml/change-flags.js";
 import type { MetadataDecisionError } from "../sso/saml/metadata-refresh.js";
 import type { AddMemberError } from "../users/add-member.js";
@@ -77,6 +78,13 @@ const PASSWORD_SIGN_IN = {
   sso_enforced: 403,
 } as const satisfies Record<PasswordSignInError | "missing_credentials" | "sso_enforced", number>;
 
+/** Signing in to the settings with a recovery code; a missing email or code is "missing_credentials". */
+const RECOVERY_SIGN_IN = {
+  reason_required: 400,
+  invalid_code: 401,
+  too_many_attempts: 429,
+} as const satisfies Record<RecoverySignInRefusal["error"], number>;
+
 /** Choosing a room name at /welcome ("user_has_room" is not a refusal there: the person goes on to the dashboard). */
 const ROOM_NAME = { invalid_room_name: 400, room_name_taken: 409 } as const;
 
@@ -149,6 +157,7 @@ const STATUSES = {
   ...MANAGE_MEMBER,
   ...INVITATION,
   ...PASSWORD_SIGN_IN,
+  ...RECOVERY_SIGN_IN,
   ...ROOM_NAME,
   ...WAITING_ROOM,
   ...SSO_CONNECTION,
