@@ -8,11 +8,10 @@ import { ErrorPage } from "./pages/error.js";
 import { renderPage, sendPage } from "./render.js";
 import { statusOf, type StatusCode } from "./statuses.js";
 
-/** A refusal as the API client or the person in front of the page will see it. */
+/** A refusal as the API client or the person in front of the page will see it; its status comes from its code. */
 export interface Problem {
-  status: number;
-  /** Stable machine-readable code. */
-  code: string;
+  /** Stable machine-readable code, and the key of its HTTP status in statuses.ts. */
+  code: StatusCode;
   title: string;
   message: string;
   /** Field-by-field messages for invalid input. */
@@ -24,9 +23,9 @@ export interface Problem {
   scimType?: string | undefined;
 }
 
-/** A refusal with the status its code has in statuses.ts: problems are built with this, never with a status of their own. */
-export function problem(code: StatusCode, text: Omit<Problem, "status" | "code">): Problem {
-  return { status: statusOf(code), code, ...text };
+/** A refusal; it is answered with the status its code has in statuses.ts. */
+export function problem(code: StatusCode, text: Omit<Problem, "code">): Problem {
+  return { ...text, code };
 }
 
 function wantsJson(request: FastifyRequest): boolean {
@@ -45,28 +44,32 @@ function isApiPath(url: string): boolean {
 
 /** The one place error pages and JSON refusals are produced, with the status statuses.ts gives their code. */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem, reference?: string): FastifyReply {
+  return sendRefusal(request, reply, statusOf(problem.code), problem, reference);
+}
+
+function sendRefusal(request: FastifyRequest, reply: FastifyReply, status: number, problem: Problem, reference?: string): FastifyReply {
   if (problem.retryAfterSeconds !== undefined) reply.header("retry-after", String(problem.retryAfterSeconds));
   // An IdP reads SCIM's own error format (RFC 7644 §3.12), whatever refused the request.
   if (isScimPath(request.url)) {
     const scimType = problem.scimType ?? (problem.code === "malformed_body" ? "invalidSyntax" : undefined);
     return reply
-      .status(problem.status)
+      .status(status)
       .type("application/scim+json; charset=utf-8")
-      .send({ schemas: [SCIM_ERROR_SCHEMA], status: String(problem.status), ...(scimType ? { scimType } : {}), detail: problem.message });
+      .send({ schemas: [SCIM_ERROR_SCHEMA], status: String(status), ...(scimType ? { scimType } : {}), detail: problem.message });
   }
   if (wantsJson(request)) {
-    return reply.status(problem.status).send({
+    return reply.status(status).send({
       error: problem.code,
       message: problem.message,
       ...(problem.fields ? { fields: problem.fields } : {}),
       ...(reference ? { reference } : {}),
     });
   }
-  const ref = reference ?? (problem.status >= 500 ? newReference() : undefined);
+  const ref = reference ?? (status >= 500 ? newReference() : undefined);
   return sendPage(
     reply,
     <ErrorPage title={problem.title} message={problem.message} reference={ref} next={problem.next} brand={request.clinic?.name} />,
-    problem.status,
+    status,
   );
 }
 
@@ -132,8 +135,9 @@ export function clientErrorResponse(error: { code?: string; rawPacket?: unknown 
   const body = api
     ? JSON.stringify({ error: refused.code, message: refused.message })
     : renderPage(<ErrorPage title={refused.title} message={refused.message} next={refused.next} />);
+  const status = statusOf(refused.code);
   const headers = [
-    `HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status]}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
     `content-type: ${api ? "application/json; charset=utf-8" : "text/html; charset=utf-8"}`,
     `content-length: ${Buffer.byteLength(body)}`,
     "cache-control: no-store",
@@ -160,6 +164,15 @@ const databaseUnavailable: Problem = problem("database_unavailable", {
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const known = knownProblem(error);
   if (known) return sendProblem(request, reply, known);
+  // Any other refusal the framework raises keeps the status the framework gave it.
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return sendRefusal(
+      request,
+      reply,
+      error.statusCode,
+      problem("bad_request", { title: "Request refused", message: "The request could not be understood." }),
+    );
+  }
   const reference = newReference();
   if (isDatabaseUnavailable(error)) {
     // An outage, not a bug: one warning per refused request, with what the driver said (never the query or its values).
@@ -243,10 +256,6 @@ function knownProblem(error: FastifyError): Problem | null {
       title: "Too many attempts",
       message: "Too many attempts from your network. Wait a minute and try again.",
     });
-  }
-  // Any other refusal the framework raises keeps the status the framework gave it.
-  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-    return { status: error.statusCode, code: "bad_request", title: "Request refused", message: "The request could not be understood." };
   }
   return null;
 }
