@@ -48,16 +48,18 @@ export interface EndToEndFigures {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** This process's CPU (the app, and the HTTP client beside it) per sign-in over the timed phases. */
+  cpuMsPerSignIn: number;
 }
 
 /** Runs every database × concurrency and prints one line each; PostgreSQL is skipped (and said so) when unreachable. */
-export async function measureEndToEnd(options: { quick: boolean }): Promise<EndToEndFigures[]> {
+export async function measureEndToEnd(options: { quick: boolean; dialects?: readonly Dialect[] }): Promise<EndToEndFigures[]> {
   const sizes: Record<(typeof CONCURRENCIES)[number], number> = options.quick ? { 1: 60, 32: 320 } : { 1: 200, 32: 1600 };
   console.log("end-to-end sign-ins over HTTP on loopback (GET /saml/login → test IdP signs → POST /saml/acs → session):");
   console.log("  phases: all starts timed, then all IdP responses signed untimed (the IdP's work, not ours), then all ACS posts timed;");
   console.log("  rate = N / (starts time + ACS time); latency per sign-in = its start + its ACS post");
   const figures: EndToEndFigures[] = [];
-  for (const dialect of ["sqlite", "postgres"] as const) {
+  for (const dialect of options.dialects ?? (["sqlite", "postgres"] as const)) {
     const database = await createBenchDatabase(dialect).catch((error: unknown) => {
       console.log(`  ${dialect}: skipped (${error instanceof Error ? error.message : String(error)})`);
       return null;
@@ -72,7 +74,7 @@ export async function measureEndToEnd(options: { quick: boolean }): Promise<EndT
         const line = { dialect, concurrency, ...measured };
         figures.push(line);
         console.log(
-          `  ${dialect.padEnd(8)} c=${String(concurrency).padStart(2)}  ${String(measured.signIns).padStart(5)} sign-ins  ${measured.perSecond.toFixed(0).padStart(5)}/s  p50 ${measured.p50Ms.toFixed(1).padStart(6)} ms  p99 ${measured.p99Ms.toFixed(1).padStart(6)} ms  failures ${measured.failures}`,
+          `  ${dialect.padEnd(8)} c=${String(concurrency).padStart(2)}  ${String(measured.signIns).padStart(5)} sign-ins  ${measured.perSecond.toFixed(0).padStart(5)}/s  p50 ${measured.p50Ms.toFixed(1).padStart(6)} ms  p99 ${measured.p99Ms.toFixed(1).padStart(6)} ms  CPU ${measured.cpuMsPerSignIn.toFixed(2)} ms/sign-in  failures ${measured.failures}`,
         );
       }
     } finally {
@@ -263,12 +265,9 @@ interface Started {
 }
 
 /** `count` sign-ins, `concurrency` at a time, in the three phases described at the top. */
-async function runSignIns(
-  site: Site,
-  concurrency: number,
-  count: number,
-): Promise<{ signIns: number; failures: number; perSecond: number; p50Ms: number; p99Ms: number }> {
+async function runSignIns(site: Site, concurrency: number, count: number): Promise<Omit<EndToEndFigures, "dialect" | "concurrency">> {
   const loginUrl = `${site.sp.loginUrl}?returnTo=%2Fdashboard`;
+  const cpuBefore = process.cpuUsage();
   const startsBegan = performance.now();
   const started = await inParallel(count, concurrency, async (i): Promise<Started> => {
     const began = performance.now();
@@ -284,6 +283,7 @@ async function runSignIns(
     return { member: i % MEMBERS, requestId, binding, startMs };
   });
   const startsMs = performance.now() - startsBegan;
+  const startsCpu = process.cpuUsage(cpuBefore);
 
   // Untimed: the IdP's work. Issued now, so every response is well inside its five-minute validity when posted.
   for (const s of started) {
@@ -298,6 +298,7 @@ async function runSignIns(
     });
   }
 
+  const acsCpuBefore = process.cpuUsage();
   const acsBegan = performance.now();
   await inParallel(count, concurrency, async (i) => {
     const s = started[i]!;
@@ -318,6 +319,8 @@ async function runSignIns(
     s.ok = res.status === 303 && res.location === "/dashboard" && res.cookies.has(sessionCookieName(site.config));
   });
   const acsMs = performance.now() - acsBegan;
+  const acsCpu = process.cpuUsage(acsCpuBefore);
+  const cpuMicros = startsCpu.user + startsCpu.system + acsCpu.user + acsCpu.system;
 
   const latencies = started.map((s) => s.startMs + (s.acsMs ?? 0)).sort((a, b) => a - b);
   return {
@@ -326,6 +329,7 @@ async function runSignIns(
     perSecond: (count * 1000) / (startsMs + acsMs),
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
+    cpuMsPerSignIn: cpuMicros / 1000 / count,
   };
 }
 
@@ -349,7 +353,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN;
 }
 
-// Run alone (`npx tsx bench/end-to-end.ts [--quick]`) for profiling the ACS path without the rest of the bench.
+// Run alone (`npx tsx bench/end-to-end.ts [--quick] [--only=postgres]`) for profiling the ACS path without the rest of the bench.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  await measureEndToEnd({ quick: process.argv.includes("--quick") });
+  const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
+  await measureEndToEnd({
+    quick: process.argv.includes("--quick"),
+    ...(only === "sqlite" || only === "postgres" ? { dialects: [only] } : {}),
+  });
 }
