@@ -75,6 +75,8 @@ const SUCCESS_MARK_INTERVAL_MS = 60_000;
 
 export async function recordSamlSuccess(db: Db, connection: SamlConnection, at: string): Promise<void> {
   const staleBefore = nowIso(new Date(new Date(at).getTime() - SUCCESS_MARK_INTERVAL_MS));
+  // Marked less than a minute ago as this sign-in read the connection: not even a statement.
+  if (connection.lastSuccessAt !== null && connection.lastSuccessAt >= staleBefore) return;
   // A reconfiguration saved while this sign-in was being verified must not inherit its success.
   await db
     .updateTable("saml_connections")
