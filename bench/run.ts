@@ -1,7 +1,8 @@
 /**
  * `npm run bench` (`-- --quick` for a shorter run): measures what a POST to the ACS costs for hostile and
  * genuine SAMLResponses, comparing our `verifySamlResponse` with raw node-saml 5.1 on the same base64:
- * validations per second on Okta-like responses of both shapes, and the CPU cost of each hostile input.
+ * validations per second on Okta-like responses of both shapes, and the CPU cost of each hostile input; then
+ * whole sign-ins over HTTP (end-to-end.ts), whose PostgreSQL rate at concurrency 32 is compared with node-saml's.
  * Ends with one `summary:` line so runs can be compared.
  *
  * The claim under test: "a cheap pre-parse guard on size, DOCTYPE and nesting depth keeps hostile input
