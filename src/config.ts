@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 
 /**
@@ -34,7 +35,11 @@ export interface Config {
   readonly ssoEventRetentionDays: number;
   /** Where admins' notices are emailed from; null: they are shown on the dashboard and logged only. */
   readonly smtp: { readonly url: string; readonly from: string } | null;
+  /** Worker threads that verify SAML responses; 0 verifies on the main thread (tests, benchmarks). */
+  readonly samlWorkers: number;
 }
+
+const MAX_SAML_WORKERS = 64;
 
 const boolean = z.enum(["0", "1", "true", "false"]).transform((v) => v === "1" || v === "true");
 
@@ -91,6 +96,13 @@ const EnvSchema = z.object({
   SMTP_FROM: z
     .string()
     .regex(/^[^\r\n]+@[^\r\n]+$/, "must be one line with an email address, such as ClinicRooms <no-reply@clinics.example.com>")
+    .optional(),
+  // More threads than cores only adds switching; 64 is far beyond any machine this runs on.
+  SAML_WORKERS: z.coerce
+    .number({ error: "must be a whole number of worker threads" })
+    .int("must be a whole number of worker threads")
+    .min(0, "must be 0 (verify on the main thread) or more")
+    .max(MAX_SAML_WORKERS, `must be at most ${MAX_SAML_WORKERS}`)
     .optional(),
 });
 
@@ -182,5 +194,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionAbsoluteHours: e.SESSION_ABSOLUTE_HOURS,
     ssoEventRetentionDays: e.SSO_EVENT_RETENTION_DAYS,
     smtp: e.SMTP_URL ? Object.freeze({ url: e.SMTP_URL, from: e.SMTP_FROM ?? `ClinicRooms <no-reply@${e.BASE_DOMAIN}>` }) : null,
+    samlWorkers: e.SAML_WORKERS ?? Math.min(availableParallelism(), MAX_SAML_WORKERS),
   });
 }

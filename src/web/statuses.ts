@@ -29,6 +29,8 @@ const REQUEST = {
   rate_limited: 429,
   request_too_large: 431,
   internal_error: 500,
+  // Every SAML verification worker is busy and the queue is full: temporary, so 503 with Retry-After.
+  saml_verifier_busy: 503,
 } as const;
 
 /** Who is asking: the operator token, a session, an admin's role, a provider's room. */

@@ -213,7 +213,7 @@ export function registerSsoConnectRoutes(app: FastifyInstance, ctx: WebContext):
       }
       if (!(await findSamlConnection(ctx.db, admin.clinic.id))) return page({ error: "Connect your identity provider first." }, 409);
       const sp = serviceProviderUrls(ctx.config, admin.clinic.subdomain);
-      return page({ report: await diagnosePastedResponse(ctx.db, admin.clinic, pasted, sp, ctx.clock()) });
+      return page({ report: await diagnosePastedResponse(ctx.db, admin.clinic, pasted, sp, ctx.samlVerifier, ctx.clock()) });
     },
   );
 
