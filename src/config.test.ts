@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { availableParallelism } from "node:os";
 import { describe, test } from "node:test";
 import { ConfigError, loadConfig } from "./config.js";
 
@@ -118,5 +119,20 @@ describe("SMTP_URL", () => {
 
   test("refuses a sender that spans lines", () => {
     assert.throws(() => loadConfig({ SMTP_URL: "smtp://127.0.0.1:25", SMTP_FROM: "a@b.example\r\nBcc: x@y.example" }), ConfigError);
+  });
+});
+
+describe("SAML_WORKERS", () => {
+  test("is one worker thread per core by default; 0 verifies on the main thread", () => {
+    assert.equal(loadConfig({}).samlWorkers, availableParallelism());
+    assert.equal(loadConfig({ SAML_WORKERS: "" }).samlWorkers, availableParallelism());
+    assert.equal(loadConfig({ SAML_WORKERS: "0" }).samlWorkers, 0);
+    assert.equal(loadConfig({ SAML_WORKERS: "3" }).samlWorkers, 3);
+  });
+
+  test("refuses a negative, fractional, huge or non-numeric count", () => {
+    for (const value of ["-1", "1.5", "65", "many"]) {
+      assert.throws(() => loadConfig({ SAML_WORKERS: value }), (e: unknown) => e instanceof ConfigError && /SAML_WORKERS/.test(e.message), value);
+    }
   });
 });

@@ -98,12 +98,16 @@ const EnvSchema = z.object({
     .regex(/^[^\r\n]+@[^\r\n]+$/, "must be one line with an email address, such as ClinicRooms <no-reply@clinics.example.com>")
     .optional(),
   // More threads than cores only adds switching; 64 is far beyond any machine this runs on.
-  SAML_WORKERS: z.coerce
-    .number({ error: "must be a whole number of worker threads" })
-    .int("must be a whole number of worker threads")
-    .min(0, "must be 0 (verify on the main thread) or more")
-    .max(MAX_SAML_WORKERS, `must be at most ${MAX_SAML_WORKERS}`)
-    .optional(),
+  // Empty is unset (one per core), not 0: turning the workers off is said with a 0.
+  SAML_WORKERS: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.coerce
+      .number({ error: "must be a whole number of worker threads" })
+      .int("must be a whole number of worker threads")
+      .min(0, "must be 0 (verify on the main thread) or more")
+      .max(MAX_SAML_WORKERS, `must be at most ${MAX_SAML_WORKERS}`)
+      .optional(),
+  ),
 });
 
 const MAX_PROXY_HOPS = 10;
