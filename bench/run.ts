@@ -15,6 +15,7 @@ import { MAX_DECODED_RESPONSE_BYTES } from "../src/sso/saml/pre-parse-guard.js";
 import { verifySamlResponse } from "../src/sso/saml/verify-response.js";
 import { samlAttacks, type SamlAttackContext } from "../test/support/saml-attacks.js";
 import { createTestIdp, type TestIdp } from "../test/support/test-idp.js";
+import { benchWorkers } from "./workers.js";
 
 // The machine clock, not a fixed date: raw node-saml judges timestamps by `new Date()`, so the fixtures
 // are issued "now", and our verifier is given this same `now`. The run lasts well under the 5-minute validity.
@@ -119,18 +120,23 @@ function decodedKiB(samlResponse: string): string {
 
 // ------------------------------------------------------------------------------------------- verifiers
 
+/** What the ACS route hands the verifier for a posted response. */
+function ourInput(idp: TestIdp, samlResponse: string) {
+  return {
+    samlResponse,
+    trust: { idpEntityId: idp.entityId, certificates: [idp.certificatePem] },
+    sp: SP,
+    attributeNames: ATTRIBUTE_NAMES,
+    now: NOW,
+    clockSkewMs: CLOCK_SKEW_MS,
+  };
+}
+
 /** Ours: exactly the call the ACS route makes. */
 function ourVerifier(idp: TestIdp): Verifier {
   return async (samlResponse) => {
     try {
-      const result = await verifySamlResponse({
-        samlResponse,
-        trust: { idpEntityId: idp.entityId, certificates: [idp.certificatePem] },
-        sp: SP,
-        attributeNames: ATTRIBUTE_NAMES,
-        now: NOW,
-        clockSkewMs: CLOCK_SKEW_MS,
-      });
+      const result = await verifySamlResponse(ourInput(idp, samlResponse));
       return result.ok ? "accepted" : `refused: ${result.error.code}`;
     } catch (error) {
       return `threw: ${shorten(messageOf(error))}`;
@@ -380,9 +386,16 @@ async function main(): Promise<void> {
     console.log(row(measurementCells("", "node-saml 5.1", theirs, referenceTarget(input, mine, theirs))));
   }
   console.log("");
+  const workers = await benchWorkers({
+    quick: QUICK,
+    legit: await oktaLikeResponse(idp, "both"),
+    hostile: inputs.filter((input) => input.hostile).map((input) => input.samlResponse),
+    invalidSignature: await oktaLikeResponse(attackerIdp, "both"),
+    inputFor: (samlResponse) => ourInput(idp, samlResponse),
+  });
   console.log(`measured in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   console.log(
-    `summary: acs_ratio_both=${ratios.both.toFixed(2)} acs_ratio_assertion=${ratios.assertion.toFixed(2)} worker_scaling=n/a hostile_max_cpu_ms=${hostileMaxCpuMs.toFixed(2)} max_event_loop_delay_ms=n/a rss_growth_mb=n/a e2e_pg_c32_vs_node_saml=n/a e2e_pg_c32_p99_ms=n/a`,
+    `summary: acs_ratio_both=${ratios.both.toFixed(2)} acs_ratio_assertion=${ratios.assertion.toFixed(2)} worker_scaling=${workers.workerScaling.toFixed(2)} hostile_max_cpu_ms=${hostileMaxCpuMs.toFixed(2)} max_event_loop_delay_ms=${workers.maxEventLoopDelayMs.toFixed(1)} rss_growth_mb=${workers.rssGrowthMb.toFixed(1)} e2e_pg_c32_vs_node_saml=n/a e2e_pg_c32_p99_ms=n/a`,
   );
 }
 

@@ -20,6 +20,8 @@ export interface VerificationPoolOptions {
 const RETRY_AFTER_SECONDS = 1;
 // A verification needs a few MB; a runaway thread dies alone, well before the process would.
 const WORKER_HEAP_LIMIT_MB = 128;
+// Linux thread priority (piscina applies it through @napi-rs/nice, where available): 5 weighs ~1/3 of the main thread.
+const WORKER_NICE_INCREMENT = 5;
 
 /** A pool of worker threads verifying SAMLResponses, with a bounded queue in front of it. */
 export interface VerificationPool extends ResponseVerifier {
@@ -46,6 +48,8 @@ export function startVerificationPool(options: VerificationPoolOptions): Verific
     maxQueue: Infinity,
     concurrentTasksPerWorker: 1,
     resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_LIMIT_MB },
+    // Under a flood the main thread (HTTP, the database, every other page) is scheduled ahead of the verifiers.
+    niceIncrement: WORKER_NICE_INCREMENT,
     workerData: options.workerData,
   });
   // A crashed worker rejects its own task; the pool replaces it. The error must not become an unhandled 'error' event.
