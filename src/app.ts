@@ -31,9 +31,15 @@ export interface AppOptions {
 const QUEUED_VERIFICATIONS_PER_WORKER = 64;
 
 /** SAML_WORKERS threads with a bounded queue, or the main thread when it is 0. */
-function buildResponseVerifier(config: Config, overrides: AppOptions["samlVerification"]): ResponseVerifier {
+function buildResponseVerifier(config: Config, overrides: AppOptions["samlVerification"], log: () => NotificationLog | null): ResponseVerifier {
   if (config.samlWorkers === 0) return verifyOnThisThread();
-  return startVerificationPool({ workers: config.samlWorkers, queueLimit: config.samlWorkers * QUEUED_VERIFICATIONS_PER_WORKER, ...overrides });
+  return startVerificationPool({
+    workers: config.samlWorkers,
+    queueLimit: config.samlWorkers * QUEUED_VERIFICATIONS_PER_WORKER,
+    // The error's type and message only: never a stack, never the response being verified.
+    onWorkerError: (error) => log()?.warn(`SAML verification worker failed and was replaced: ${error.name}: ${error.message}`),
+    ...overrides,
+  });
 }
 
 /** Dashboard and log always; email as well once SMTP_URL is set. */
@@ -55,7 +61,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The default mailer writes to the app's own log, which exists once the server is built.
   let appLog: NotificationLog | null = null;
   const notifications = buildNotifier(config, { info: (message) => appLog?.info(message), warn: (message) => appLog?.warn(message) });
-  const samlVerifier = buildResponseVerifier(config, options.samlVerification);
+  const samlVerifier = buildResponseVerifier(config, options.samlVerification, () => appLog);
   const ctx = {
     samlVerifier,
     notifier: notifications.notifier,

@@ -14,6 +14,8 @@ export interface VerificationPoolOptions {
   workerFile?: URL;
   /** Handed to each worker thread as workerData. */
   workerData?: unknown;
+  /** A worker failed outside any verification (the pool replaces it): for the log. */
+  onWorkerError?: (error: Error) => void;
 }
 
 // A refused burst comes back after a verification's worth of queue has drained; one second is hundreds of them.
@@ -52,8 +54,9 @@ export function startVerificationPool(options: VerificationPoolOptions): Verific
     niceIncrement: WORKER_NICE_INCREMENT,
     workerData: options.workerData,
   });
-  // A crashed worker rejects its own task; the pool replaces it. The error must not become an unhandled 'error' event.
-  pool.on("error", () => {});
+  // A worker failing mid-task rejects that task; failing between tasks, it is reported here and replaced. Unhandled,
+  // this 'error' event would end the whole process.
+  pool.on("error", (error: Error) => options.onWorkerError?.(error));
   const capacity = options.workers + options.queueLimit;
   let inFlight = 0;
   const run = async (task: VerifySamlResponseInput | string, name: "default" | "readInResponseTo") => {
