@@ -31,7 +31,11 @@ export interface AppOptions {
 const QUEUED_VERIFICATIONS_PER_WORKER = 64;
 
 /** SAML_WORKERS threads with a bounded queue, or the main thread when it is 0. */
-function buildResponseVerifier(config: Config, overrides: AppOptions["samlVerification"], log: () => NotificationLog | null): ResponseVerifier {
+function buildResponseVerifier(
+  config: Config,
+  overrides: AppOptions["samlVerification"],
+  log: () => NotificationLog | null,
+): ResponseVerifier {
   if (config.samlWorkers === 0) return verifyOnThisThread();
   return startVerificationPool({
     workers: config.samlWorkers,

@@ -132,7 +132,11 @@ describe("SAML_WORKERS", () => {
 
   test("refuses a negative, fractional, huge or non-numeric count", () => {
     for (const value of ["-1", "1.5", "65", "many"]) {
-      assert.throws(() => loadConfig({ SAML_WORKERS: value }), (e: unknown) => e instanceof ConfigError && /SAML_WORKERS/.test(e.message), value);
+      assert.throws(
+        () => loadConfig({ SAML_WORKERS: value }),
+        (e: unknown) => e instanceof ConfigError && /SAML_WORKERS/.test(e.message),
+        value,
+      );
     }
   });
 });

@@ -13,10 +13,14 @@ const ROOT = join(import.meta.dirname, "..");
 test("the compiled verification pool runs its compiled worker under plain node", async () => {
   const outDir = join(ROOT, "test-output", `compiled-${process.pid}`);
   try {
-    const build = spawnSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", outDir], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
+    const build = spawnSync(
+      process.execPath,
+      [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", outDir],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+      },
+    );
     assert.equal(build.status, 0, build.stdout + build.stderr);
 
     const idp = await createTestIdp();

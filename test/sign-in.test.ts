@@ -229,7 +229,13 @@ for (const dialect of testDialects()) {
       assert.equal(forged.ok, false);
       const used = await signedResponse(s, client, s.member);
       assert.equal((await postToAcs(t, client, s.clinic.subdomain, used)).status, 303);
-      const replay = await testSamlSignIn(t.db, s.clinic, { samlResponse: used, sp, browserBinding: bindingOf(client, s) }, verifier, new Date());
+      const replay = await testSamlSignIn(
+        t.db,
+        s.clinic,
+        { samlResponse: used, sp, browserBinding: bindingOf(client, s) },
+        verifier,
+        new Date(),
+      );
       assert.deepEqual([replay.ok, !replay.ok && replay.code], [false, "request_already_used"]);
     });
   });

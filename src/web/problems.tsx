@@ -161,7 +161,8 @@ function knownProblem(error: FastifyError): Problem | null {
     case "SAML_VERIFIER_BUSY":
       return problem("saml_verifier_busy", {
         title: "Sign-in is busy right now",
-        message: "Too many people are signing in at this moment. Nothing was recorded. Go back to your sign-in page and try again in a few seconds.",
+        message:
+          "Too many people are signing in at this moment. Nothing was recorded. Go back to your sign-in page and try again in a few seconds.",
         next: { href: "/sign-in", label: "Back to sign-in" },
       });
     case "FST_CSRF_INVALID_TOKEN":
