@@ -17,6 +17,7 @@ import { verifySamlResponse } from "../src/sso/saml/verify-response.js";
 import { measureEndToEnd } from "./end-to-end.js";
 import { samlAttacks, type SamlAttackContext } from "../test/support/saml-attacks.js";
 import { createTestIdp, type TestIdp } from "../test/support/test-idp.js";
+import { benchWorkers } from "./workers.js";
 
 // The machine clock, not a fixed date: raw node-saml judges timestamps by `new Date()`, so the fixtures
 // are issued "now", and our verifier is given this same `now`. The run lasts well under the 5-minute validity.
@@ -121,18 +122,23 @@ function decodedKiB(samlResponse: string): string {
 
 // ------------------------------------------------------------------------------------------- verifiers
 
+/** What the ACS route hands the verifier for a posted response. */
+function ourInput(idp: TestIdp, samlResponse: string) {
+  return {
+    samlResponse,
+    trust: { idpEntityId: idp.entityId, certificates: [idp.certificatePem] },
+    sp: SP,
+    attributeNames: ATTRIBUTE_NAMES,
+    now: NOW,
+    clockSkewMs: CLOCK_SKEW_MS,
+  };
+}
+
 /** Ours: exactly the call the ACS route makes. */
 function ourVerifier(idp: TestIdp): Verifier {
   return async (samlResponse) => {
     try {
-      const result = await verifySamlResponse({
-        samlResponse,
-        trust: { idpEntityId: idp.entityId, certificates: [idp.certificatePem] },
-        sp: SP,
-        attributeNames: ATTRIBUTE_NAMES,
-        now: NOW,
-        clockSkewMs: CLOCK_SKEW_MS,
-      });
+      const result = await verifySamlResponse(ourInput(idp, samlResponse));
       return result.ok ? "accepted" : `refused: ${result.error.code}`;
     } catch (error) {
       return `threw: ${shorten(messageOf(error))}`;
@@ -383,6 +389,13 @@ async function main(): Promise<void> {
     console.log(row(measurementCells("", "node-saml 5.1", theirs, referenceTarget(input, mine, theirs))));
   }
   console.log("");
+  const workers = await benchWorkers({
+    quick: QUICK,
+    legit: await oktaLikeResponse(idp, "both"),
+    hostile: inputs.filter((input) => input.hostile).map((input) => input.samlResponse),
+    invalidSignature: await oktaLikeResponse(attackerIdp, "both"),
+    inputFor: (samlResponse) => ourInput(idp, samlResponse),
+  });
   console.log(`measured in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   console.log("");
   const e2e = (await measureEndToEnd({ quick: QUICK })).find((f) => f.dialect === "postgres" && f.concurrency === 32);
@@ -393,7 +406,7 @@ async function main(): Promise<void> {
       `end-to-end PostgreSQL c=32: ${e2e.perSecond.toFixed(0)} sign-ins/s ÷ node-saml ${ratios.nodeSamlBothPerSecond.toFixed(0)} both-signed validations/s = ${e2eRatio}x (target ≥ 3x), p99 ${e2eP99} ms (target ≤ 150 ms)`,
     );
   console.log(
-    `summary: acs_ratio_both=${ratios.both.toFixed(2)} acs_ratio_assertion=${ratios.assertion.toFixed(2)} worker_scaling=n/a hostile_max_cpu_ms=${hostileMaxCpuMs.toFixed(2)} max_event_loop_delay_ms=n/a rss_growth_mb=n/a e2e_pg_c32_vs_node_saml=${e2eRatio} e2e_pg_c32_p99_ms=${e2eP99}`,
+    `summary: acs_ratio_both=${ratios.both.toFixed(2)} acs_ratio_assertion=${ratios.assertion.toFixed(2)} worker_scaling=${workers.workerScaling.toFixed(2)} hostile_max_cpu_ms=${hostileMaxCpuMs.toFixed(2)} max_event_loop_delay_ms=${workers.maxEventLoopDelayMs.toFixed(1)} rss_growth_mb=${workers.rssGrowthMb.toFixed(1)} e2e_pg_c32_vs_node_saml=${e2eRatio} e2e_pg_c32_p99_ms=${e2eP99}`,
   );
 }
 

@@ -11,6 +11,8 @@ import { registerDemoIdpRoutes } from "./web/routes/demo-idp.js";
 import { createRateLimitRedis } from "./web/rate-limit-store.js";
 import { buildServer } from "./web/server.js";
 import { runSsoUpkeep } from "./web/sso-upkeep.js";
+import { verifyOnThisThread, type ResponseVerifier } from "./sso/saml/response-verifier.js";
+import { startVerificationPool, type VerificationPoolOptions } from "./sso/saml/verification-pool.js";
 
 export interface AppOptions {
   config: Config;
@@ -22,6 +24,27 @@ export interface AppOptions {
   invitationMailer?: InvitationMailer;
   /** The built-in demo identity provider; development only, never in production. */
   demoIdp?: DemoIdp | null;
+  /** The verification pool's queue, worker module and worker data, when a test needs other than the defaults. */
+  samlVerification?: Partial<Omit<VerificationPoolOptions, "workers">>;
+}
+
+// Waiting verifications per worker before the ACS answers 503: at ~1 ms each, a wait of well under 100 ms.
+const QUEUED_VERIFICATIONS_PER_WORKER = 64;
+
+/** SAML_WORKERS threads with a bounded queue, or the main thread when it is 0. */
+function buildResponseVerifier(
+  config: Config,
+  overrides: AppOptions["samlVerification"],
+  log: () => NotificationLog | null,
+): ResponseVerifier {
+  if (config.samlWorkers === 0) return verifyOnThisThread();
+  return startVerificationPool({
+    workers: config.samlWorkers,
+    queueLimit: config.samlWorkers * QUEUED_VERIFICATIONS_PER_WORKER,
+    // The error's type and message only: never a stack, never the response being verified.
+    onWorkerError: (error) => log()?.warn(`SAML verification worker failed and was replaced: ${error.name}: ${error.message}`),
+    ...overrides,
+  });
 }
 
 /** Dashboard and log always; email as well once SMTP_URL is set. */
@@ -43,7 +66,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The default mailer writes to the app's own log, which exists once the server is built.
   let appLog: NotificationLog | null = null;
   const notifications = buildNotifier(config, { info: (message) => appLog?.info(message), warn: (message) => appLog?.warn(message) });
+  const samlVerifier = buildResponseVerifier(config, options.samlVerification, () => appLog);
   const ctx = {
+    samlVerifier,
     notifier: notifications.notifier,
     invitationMailer: options.invitationMailer ?? new LogInvitationMailer({ info: (message) => appLog?.info(message) }),
     config,
@@ -74,6 +99,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook("onClose", async () => rateLimitRedis?.disconnect());
   // Emails already started are sent (or fail and are logged) before the app stops.
   app.addHook("onClose", () => notifications.settled());
+  // In-flight verifications finish, then the worker threads end with the app.
+  app.addHook("onClose", () => samlVerifier.close());
   app.decorate("runSsoUpkeep", () => runSsoUpkeep(ctx, app.log));
   if (options.demoIdp && !config.production) registerDemoIdpRoutes(app, ctx, options.demoIdp);
   return app;

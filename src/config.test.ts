@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { availableParallelism } from "node:os";
 import { describe, test } from "node:test";
 import { ConfigError, loadConfig } from "./config.js";
 
@@ -157,6 +158,25 @@ describe("REDIS_URL and the ACS's rate limits", () => {
       assert.throws(
         () => loadConfig({ ACS_RATE_LIMIT_PER_IP: value }),
         (e: unknown) => e instanceof ConfigError && /ACS_RATE_LIMIT_PER_IP must be/.test(e.message),
+        value,
+      );
+    }
+  });
+});
+
+describe("SAML_WORKERS", () => {
+  test("is one worker thread per core by default; 0 verifies on the main thread", () => {
+    assert.equal(loadConfig({}).samlWorkers, availableParallelism());
+    assert.equal(loadConfig({ SAML_WORKERS: "" }).samlWorkers, availableParallelism());
+    assert.equal(loadConfig({ SAML_WORKERS: "0" }).samlWorkers, 0);
+    assert.equal(loadConfig({ SAML_WORKERS: "3" }).samlWorkers, 3);
+  });
+
+  test("refuses a negative, fractional, huge or non-numeric count", () => {
+    for (const value of ["-1", "1.5", "65", "many"]) {
+      assert.throws(
+        () => loadConfig({ SAML_WORKERS: value }),
+        (e: unknown) => e instanceof ConfigError && /SAML_WORKERS/.test(e.message),
         value,
       );
     }

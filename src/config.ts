@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 
 /**
@@ -40,7 +41,11 @@ export interface Config {
   readonly redis: { readonly url: string; readonly keyPrefix: string } | null;
   /** Posts to a clinic's ACS allowed per minute, from one client address and to one clinic. */
   readonly acsRateLimit: { readonly perIpPerMinute: number; readonly perClinicPerMinute: number };
+  /** Worker threads that verify SAML responses; 0 verifies on the main thread (tests, benchmarks). */
+  readonly samlWorkers: number;
 }
+
+const MAX_SAML_WORKERS = 64;
 
 const boolean = z.enum(["0", "1", "true", "false"]).transform((v) => v === "1" || v === "true");
 
@@ -132,6 +137,17 @@ const EnvSchema = z.object({
   ACS_RATE_LIMIT_PER_IP: perMinute.default(120),
   // Every post costs a full signature check: one clinic's flood must not take the platform's CPU from the others.
   ACS_RATE_LIMIT_PER_CLINIC: perMinute.default(600),
+  // More threads than cores only adds switching; 64 is far beyond any machine this runs on.
+  // Empty is unset (one per core), not 0: turning the workers off is said with a 0.
+  SAML_WORKERS: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.coerce
+      .number({ error: "must be a whole number of worker threads" })
+      .int("must be a whole number of worker threads")
+      .min(0, "must be 0 (verify on the main thread) or more")
+      .max(MAX_SAML_WORKERS, `must be at most ${MAX_SAML_WORKERS}`)
+      .optional(),
+  ),
 });
 
 const MAX_PROXY_HOPS = 10;
@@ -225,5 +241,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtp: e.SMTP_URL ? Object.freeze({ url: e.SMTP_URL, from: e.SMTP_FROM ?? `ClinicRooms <no-reply@${e.BASE_DOMAIN}>` }) : null,
     redis: e.REDIS_URL ? Object.freeze({ url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX }) : null,
     acsRateLimit: Object.freeze({ perIpPerMinute: e.ACS_RATE_LIMIT_PER_IP, perClinicPerMinute: e.ACS_RATE_LIMIT_PER_CLINIC }),
+    samlWorkers: e.SAML_WORKERS ?? Math.min(availableParallelism(), MAX_SAML_WORKERS),
   });
 }

@@ -17,6 +17,7 @@ import type { ServiceProviderUrls } from "../sso/saml/service-provider.js";
 import { quoteValue, type SamlFailureDetails } from "../sso/saml/failure.js";
 import { diagnoseFailure } from "./diagnose-failure.js";
 import { recordSsoEvent, type SsoEventPolicy } from "../sso/saml/sso-events.js";
+import type { ResponseVerifier } from "../sso/saml/response-verifier.js";
 import { verifyResponseForConnection } from "../sso/saml/verify-for-connection.js";
 import type { VerifiedAssertion } from "../sso/saml/verify-response.js";
 
@@ -50,8 +51,12 @@ export interface PostedSamlResponse {
   previousSessionToken: string | null;
 }
 
-/** How long sessions last, how long the clinic's SSO event log is kept, and who tells the admins of a full clinic. */
+/**
+ * Who verifies responses, how long sessions last, how long the clinic's SSO event log is kept, and who tells the
+ * admins of a full clinic.
+ */
 export interface SamlSignInPolicy {
+  verifier: ResponseVerifier;
   session: SessionPolicy;
   events: SsoEventPolicy;
   notifier: Notifier;
@@ -120,7 +125,8 @@ async function signIn(
   now: Date,
   reference: string,
 ): Promise<Outcome> {
-  const verified = await verifyResponseForConnection(clinic, await findSamlConnection(db, clinic.id), posted.sp, posted.samlResponse, now);
+  const saved = await findSamlConnection(db, clinic.id);
+  const verified = await verifyResponseForConnection(policy.verifier, clinic, saved, posted.sp, posted.samlResponse, now);
   // Refused before a trusted signature vouched for the message: nothing in it may be shown as the IdP's words.
   if (!verified.ok) return { ok: false, ...verified.error, email: null, signatureVerified: false };
   const { connection, assertion } = verified.value;
@@ -217,9 +223,11 @@ export async function testSamlSignIn(
   db: Db,
   clinic: Clinic,
   posted: Pick<PostedSamlResponse, "samlResponse" | "sp" | "browserBinding">,
+  verifier: ResponseVerifier,
   now: Date,
 ): Promise<SamlSignInTest> {
-  const verified = await verifyResponseForConnection(clinic, await findSamlConnection(db, clinic.id), posted.sp, posted.samlResponse, now);
+  const saved = await findSamlConnection(db, clinic.id);
+  const verified = await verifyResponseForConnection(verifier, clinic, saved, posted.sp, posted.samlResponse, now);
   if (!verified.ok) return { ok: false, ...verified.error, email: null, signatureVerified: false };
   const { connection, assertion } = verified.value;
   const fail = refusedAfterVerification(assertion);

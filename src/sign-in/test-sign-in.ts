@@ -6,9 +6,10 @@ import type { SamlConnection } from "../sso/saml/connection.js";
 import { findSamlConnection, recordPassingTest } from "../sso/saml/connection.queries.js";
 import { checkAssertionUnseen } from "../sso/saml/replay-cache.js";
 import { answerSamlRequest, findTestRequestCertificates } from "../sso/saml/request-store.js";
-import { readPostedInResponseTo, readResponseFacts, type ResponseFacts } from "../sso/saml/response-facts.js";
+import { readResponseFacts, type ResponseFacts } from "../sso/saml/response-facts.js";
 import type { ServiceProviderUrls } from "../sso/saml/service-provider.js";
 import { recordSsoEvent, type SsoEventPolicy } from "../sso/saml/sso-events.js";
+import type { ResponseVerifier } from "../sso/saml/response-verifier.js";
 import { verifyResponseForConnection } from "../sso/saml/verify-for-connection.js";
 import type { SamlFailureDetails } from "../sso/saml/failure.js";
 import { diagnoseFailure, type Diagnosis } from "./diagnose-failure.js";
@@ -52,8 +53,14 @@ type Checked =
     };
 
 /** Whether this posted response answers a test sign-in of this clinic, and which certificates that test trusts. */
-export async function testRequestAnsweredBy(db: Db, clinic: Clinic, samlResponse: string): Promise<TestCertificates | null> {
-  const requestId = readPostedInResponseTo(samlResponse);
+export async function testRequestAnsweredBy(
+  db: Db,
+  clinic: Clinic,
+  samlResponse: string,
+  verifier: ResponseVerifier,
+): Promise<TestCertificates | null> {
+  // Read in the verifier's thread: the posted XML is anyone's, and the main thread only does HTTP and the database.
+  const requestId = await verifier.readPostedInResponseTo(samlResponse);
   return requestId ? findTestRequestCertificates(db, clinic.id, requestId) : null;
 }
 
@@ -68,10 +75,11 @@ export async function finishTestSignIn(
   posted: { samlResponse: string; sp: ServiceProviderUrls; browserBinding: string | null; ip: string },
   certificates: TestCertificates,
   events: SsoEventPolicy,
+  verifier: ResponseVerifier,
   now: Date,
 ): Promise<SamlTestReport> {
   const reference = newReference();
-  const checked = await runChecks(db, clinic, posted, certificates, "test", now);
+  const checked = await runChecks(db, clinic, posted, certificates, "test", verifier, now);
   const connection = await findSamlConnection(db, clinic.id);
   if (checked.ok && certificates === "current") await recordPassingTest(db, checked.connection);
   const report = toReport(checked, connection, posted.samlResponse, certificates, reference, false);
@@ -116,9 +124,10 @@ export async function diagnosePastedResponse(
   clinic: Clinic,
   samlResponse: string,
   sp: ServiceProviderUrls,
+  verifier: ResponseVerifier,
   now: Date,
 ): Promise<SamlTestReport> {
-  const checked = await runChecks(db, clinic, { samlResponse, sp, browserBinding: null }, "current", "pasted", now);
+  const checked = await runChecks(db, clinic, { samlResponse, sp, browserBinding: null }, "current", "pasted", verifier, now);
   return toReport(checked, await findSamlConnection(db, clinic.id), samlResponse, "current", newReference(), true);
 }
 
@@ -128,6 +137,7 @@ async function runChecks(
   posted: { samlResponse: string; sp: ServiceProviderUrls; browserBinding: string | null },
   certificates: TestCertificates,
   mode: "test" | "pasted",
+  verifier: ResponseVerifier,
   now: Date,
 ): Promise<Checked> {
   const saved = await findSamlConnection(db, clinic.id);
@@ -137,7 +147,7 @@ async function runChecks(
   if (trusted.length === 0) return refused("invalid_signature", "No next certificate is staged, so the rehearsal trusts nothing");
   // The test is how a connection proves itself before it is turned on: it is judged as if it were on.
   const connection = { ...saved, enabled: true, certificates: trusted };
-  const verified = await verifyResponseForConnection(clinic, connection, posted.sp, posted.samlResponse, now);
+  const verified = await verifyResponseForConnection(verifier, clinic, connection, posted.sp, posted.samlResponse, now);
   if (!verified.ok) return { ok: false, ...verified.error, signatureVerified: verified.error.signatureVerified === true, email: null };
   const { assertion } = verified.value;
   const fail = (code: SsoFailureCode, reason: string): Checked => ({

@@ -2,6 +2,7 @@ import type { Clinic } from "../clinics/clinic.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/open.js";
 import type { Notifier } from "../notifications/notifier.js";
+import type { ResponseVerifier } from "../sso/saml/response-verifier.js";
 import type { SessionPolicy, ValidSession } from "../sessions/session.js";
 import type { InvitationMailer } from "../users/invitation-mailer.js";
 
@@ -15,6 +16,8 @@ export interface WebContext {
   invitationMailer: InvitationMailer;
   /** Tells a clinic's admins (dashboard and log; email too when SMTP is configured). */
   notifier: Notifier;
+  /** Verifies posted SAMLResponses in worker threads (or on the main thread with SAML_WORKERS=0). */
+  samlVerifier: ResponseVerifier;
 }
 
 declare module "fastify" {

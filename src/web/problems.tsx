@@ -3,6 +3,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodError } from "zod";
 import { isDatabaseUnavailable } from "../db/errors.js";
 import { fieldMessages } from "../field-messages.js";
+import { VerifierBusyError } from "../sso/saml/response-verifier.js";
 import { newReference } from "../ids.js";
 import { ErrorPage } from "./pages/error.js";
 import { renderPage, sendPage } from "./render.js";
@@ -162,6 +163,8 @@ const databaseUnavailable: Problem = problem("database_unavailable", {
 
 /** Maps framework and unexpected errors; unexpected ones are logged with a reference the person can quote. */
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // Thrown before the attempt was read or recorded: the IdP's browser may post the same response again shortly.
+  if (error instanceof VerifierBusyError) reply.header("retry-after", String(error.retryAfterSeconds));
   const known = knownProblem(error);
   if (known) return sendProblem(request, reply, known);
   // Any other refusal the framework raises keeps the status the framework gave it.
@@ -242,6 +245,13 @@ function knownProblem(error: FastifyError): Problem | null {
         title: "This address is too long",
         message: "The address is longer than this site accepts. Check the link, or start again from the sign-in page.",
         next: { href: "/sign-in", label: "Go to sign-in" },
+      });
+    case "SAML_VERIFIER_BUSY":
+      return problem("saml_verifier_busy", {
+        title: "Sign-in is busy right now",
+        message:
+          "Too many people are signing in at this moment. Nothing was recorded. Go back to your sign-in page and try again in a few seconds.",
+        next: { href: "/sign-in", label: "Back to sign-in" },
       });
     case "FST_CSRF_INVALID_TOKEN":
     case "FST_CSRF_MISSING_SECRET":

@@ -41,6 +41,8 @@ const REQUEST = {
   internal_error: 500,
   // PostgreSQL restarting or unreachable, a SQLite write lock held too long: temporary, so "try again" (with Retry-After).
   database_unavailable: 503,
+  // Every SAML verification worker is busy and the queue is full: temporary, so 503 with Retry-After.
+  saml_verifier_busy: 503,
 } as const;
 
 /** Who is asking: the operator token, a session, an admin's role, a provider's room. */

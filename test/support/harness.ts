@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
-import { buildApp } from "../../src/app.js";
+import { buildApp, type AppOptions } from "../../src/app.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import type { Clinic } from "../../src/clinics/clinic.js";
 import { createClinic } from "../../src/clinics/clinic.queries.js";
@@ -58,6 +58,8 @@ export async function startTestApp(
     logger?: FastifyServerOptions["logger"];
     /** A database made by the test itself (e.g. on a PostgreSQL cluster of its own); dropped on close as usual. */
     database?: TestDatabase;
+    /** The SAML verification pool's queue limit, worker module and worker data (SAML_WORKERS sets its size). */
+    samlVerification?: AppOptions["samlVerification"];
   } = {},
 ): Promise<TestApp> {
   const database: TestDatabase = options.database ?? (await createTestDatabase(dialect));
@@ -88,6 +90,7 @@ export async function startTestApp(
     logger: options.logger ?? false,
     clock: () => new Date(Date.now() + offsetMs),
     signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 1000,
+    ...(options.samlVerification ? { samlVerification: options.samlVerification } : {}),
   });
   await app.listen({ host: "127.0.0.1", port });
   return {

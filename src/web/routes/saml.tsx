@@ -96,10 +96,10 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
           const sp = serviceProviderUrls(ctx.config, clinic.subdomain);
           const events = { retentionDays: ctx.config.ssoEventRetentionDays };
           // The answer to a "Test sign-in" request is diagnosed and shown, never signed in (the request store holds the line).
-          const test = await testRequestAnsweredBy(ctx.db, clinic, samlResponse);
+          const test = await testRequestAnsweredBy(ctx.db, clinic, samlResponse, ctx.samlVerifier);
           if (test) {
             const posted = { samlResponse, sp, browserBinding: readSsoBinding(request, ctx.config), ip: clientIp(request) };
-            const report = await finishTestSignIn(ctx.db, clinic, posted, test, events, ctx.clock());
+            const report = await finishTestSignIn(ctx.db, clinic, posted, test, events, ctx.samlVerifier, ctx.clock());
             return sendPage(reply.header("cache-control", "no-store"), <TestResultPage clinicName={clinic.name} report={report} />);
           }
           const previousSessionToken = readSessionToken(request, ctx.config);
@@ -113,7 +113,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
               ip: clientIp(request),
               previousSessionToken,
             },
-            { session: ctx.sessionPolicy, events, notifier: ctx.notifier },
+            { verifier: ctx.samlVerifier, session: ctx.sessionPolicy, events, notifier: ctx.notifier },
             ctx.clock(),
           );
           if (!result.ok) {

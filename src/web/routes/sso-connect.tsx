@@ -114,7 +114,7 @@ export function registerSsoConnectRoutes(app: FastifyInstance, ctx: WebContext):
       if (!pasted.ok) return renderPaste(reply, admin, { refused: pasted.error });
       if (!(await findSamlConnection(ctx.db, admin.clinic.id))) return renderPaste(reply, admin, { refused: NOT_CONNECTED });
       const sp = serviceProviderUrls(ctx.config, admin.clinic.subdomain);
-      return renderPaste(reply, admin, { report: await diagnosePastedResponse(ctx.db, admin.clinic, pasted.value, sp, ctx.clock()) });
+      return renderPaste(reply, admin, { report: await diagnosePastedResponse(ctx.db, admin.clinic, pasted.value, sp, ctx.samlVerifier, ctx.clock()) });
     }),
   );
 
