@@ -8,6 +8,9 @@ import { createSmtpTransport, EmailNotifier } from "./notifications/email-notifi
 import { DashboardAndEmailNotifier, DashboardNotifier, type NotificationLog, type Notifier } from "./notifications/notifier.js";
 import { LogInvitationMailer, type InvitationMailer } from "./users/invitation-mailer.js";
 import { registerDemoIdpRoutes } from "./web/routes/demo-idp.js";
+import { pingDatabase } from "./db/health.js";
+import { createMetrics } from "./web/metrics.js";
+import type { ReadinessCheck } from "./web/routes/operations.js";
 import { buildServer } from "./web/server.js";
 import { runSsoUpkeep } from "./web/sso-upkeep.js";
 
@@ -21,7 +24,16 @@ export interface AppOptions {
   invitationMailer?: InvitationMailer;
   /** The built-in demo identity provider; development only, never in production. */
   demoIdp?: DemoIdp | null;
+  /** Readiness checks beyond the database's (e.g. the SAML verification pool's), for /readyz. */
+  readinessChecks?: readonly ReadinessCheck[];
+  /** How long /readyz waits for each check; 2 seconds by default. */
+  readinessTimeoutMs?: number;
+  /** Fed to the worker queue depth gauge at each scrape, once the verification pool exists. */
+  workerQueueDepth?: () => number;
 }
+
+// Short enough for a load balancer's probe interval; long enough for a busy database to answer "select 1".
+const READINESS_TIMEOUT_MS = 2000;
 
 /** Dashboard and log always; email as well once SMTP_URL is set. */
 function buildNotifier(config: Config, log: NotificationLog): { notifier: Notifier; settled(): Promise<void> } {
@@ -42,7 +54,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The default mailer writes to the app's own log, which exists once the server is built.
   let appLog: NotificationLog | null = null;
   const notifications = buildNotifier(config, { info: (message) => appLog?.info(message), warn: (message) => appLog?.warn(message) });
+  // Process metrics (event-loop delay among them) are gathered only when someone may read them.
+  const metrics = createMetrics({ processMetrics: config.metricsToken !== null });
+  if (options.workerQueueDepth) metrics.watchWorkerQueueDepth(options.workerQueueDepth);
   const ctx = {
+    metrics,
     notifier: notifications.notifier,
     invitationMailer: options.invitationMailer ?? new LogInvitationMailer({ info: (message) => appLog?.info(message) }),
     config,
@@ -60,10 +76,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   };
-  const app = await buildServer(ctx, { logger, signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 20 });
+  const readinessChecks: ReadinessCheck[] = [{ name: "database", check: () => pingDatabase(db) }, ...(options.readinessChecks ?? [])];
+  const app = await buildServer(ctx, {
+    logger,
+    signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 20,
+    readinessChecks,
+    readinessTimeoutMs: options.readinessTimeoutMs ?? READINESS_TIMEOUT_MS,
+  });
   appLog = app.log;
   // Emails already started are sent (or fail and are logged) before the app stops.
   app.addHook("onClose", () => notifications.settled());
+  app.addHook("onClose", async () => metrics.registry.clear());
   app.decorate("runSsoUpkeep", () => runSsoUpkeep(ctx, app.log));
   if (options.demoIdp && !config.production) registerDemoIdpRoutes(app, ctx, options.demoIdp);
   return app;

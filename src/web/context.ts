@@ -4,6 +4,7 @@ import type { Db } from "../db/open.js";
 import type { Notifier } from "../notifications/notifier.js";
 import type { SessionPolicy, ValidSession } from "../sessions/session.js";
 import type { InvitationMailer } from "../users/invitation-mailer.js";
+import type { Metrics } from "./metrics.js";
 
 /** What every route needs, built once in app.ts and handed down. */
 export interface WebContext {
@@ -15,6 +16,8 @@ export interface WebContext {
   invitationMailer: InvitationMailer;
   /** Tells a clinic's admins (dashboard and log; email too when SMTP is configured). */
   notifier: Notifier;
+  /** This app's Prometheus metrics (sign-in outcomes are counted by the routes, from the use cases' results). */
+  metrics: Metrics;
 }
 
 declare module "fastify" {

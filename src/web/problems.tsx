@@ -2,9 +2,9 @@ import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodError } from "zod";
 import { fieldMessages } from "../field-messages.js";
-import { newReference } from "../ids.js";
 import { ErrorPage } from "./pages/error.js";
 import { renderPage, sendPage } from "./render.js";
+import { REQUEST_ID_HEADER } from "./request-id.js";
 import { statusOf, type StatusCode } from "./statuses.js";
 
 /** A refusal as the API client or the person in front of the page will see it. */
@@ -32,20 +32,32 @@ function isApiPath(url: string): boolean {
   return url.startsWith("/api/");
 }
 
-/** The one place error pages and JSON refusals are produced, with the status statuses.ts gives their code. */
+/**
+ * The one place error pages and JSON refusals are produced, with the status statuses.ts gives their code. Every
+ * page shows a reference: the request's id (in every log line of the request), or the SSO event's with the id beside it.
+ */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem, reference?: string): FastifyReply {
+  // Refusals raised before any hook (a bad URL) carry the id too.
+  reply.header(REQUEST_ID_HEADER, request.id);
   if (wantsJson(request)) {
     return reply.status(problem.status).send({
       error: problem.code,
       message: problem.message,
       ...(problem.fields ? { fields: problem.fields } : {}),
-      ...(reference ? { reference } : {}),
+      // API clients read the id from the header; a fault's answer also names it in the body, as it always has.
+      ...(reference || problem.status >= 500 ? { reference: reference ?? request.id } : {}),
     });
   }
-  const ref = reference ?? (problem.status >= 500 ? newReference() : undefined);
   return sendPage(
     reply,
-    <ErrorPage title={problem.title} message={problem.message} reference={ref} next={problem.next} brand={request.clinic?.name} />,
+    <ErrorPage
+      title={problem.title}
+      message={problem.message}
+      reference={reference ?? request.id}
+      requestId={reference && reference !== request.id ? request.id : undefined}
+      next={problem.next}
+      brand={request.clinic?.name}
+    />,
     problem.status,
   );
 }
@@ -111,14 +123,13 @@ export function clientErrorResponse(error: { code?: string; rawPacket?: unknown 
   return `${headers.join("\r\n")}\r\n\r\n${body}`;
 }
 
-/** Maps framework and unexpected errors; unexpected ones are logged with a reference the person can quote. */
+/** Maps framework and unexpected errors; unexpected ones are logged under the request id the page shows. */
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const known = knownProblem(error);
   if (known) return sendProblem(request, reply, known);
-  const reference = newReference();
   request.log.error(
-    // No stack trace, even in the log: the reference and the error's type and message find the fault.
-    { reference, err: { type: error.name, code: error.code, message: error.message } },
+    // No stack trace, even in the log: the request id (the page's reference) and the error's type and message find the fault.
+    { err: { type: error.name, code: error.code, message: error.message } },
     "unexpected error",
   );
   return sendProblem(
@@ -128,7 +139,6 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
       title: "Something went wrong",
       message: "We could not finish this request. Nothing was changed. Please try again in a moment.",
     }),
-    reference,
   );
 }
 

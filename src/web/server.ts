@@ -30,11 +30,17 @@ import { registerWaitingRoomRoutes } from "./routes/waiting-room.js";
 import { registerWelcomeRoutes } from "./routes/welcome.js";
 import { allowedBySessionScope } from "./guards.js";
 import { readSessionToken } from "./session-cookie.js";
+import { isOperationsRequest, registerOperationsRoutes, type ReadinessCheck } from "./routes/operations.js";
+import { REQUEST_ID_HEADER, requestIdGenerator } from "./request-id.js";
 
 export interface ServerOptions {
   logger: FastifyServerOptions["logger"];
   /** Password sign-in attempts allowed per IP per minute. */
   signInRateLimitPerMinute: number;
+  /** What /readyz checks (the database, and whatever else the composition root adds). */
+  readinessChecks: readonly ReadinessCheck[];
+  /** How long /readyz waits for a check before counting it as failed. */
+  readinessTimeoutMs: number;
 }
 
 // Forms and API bodies are small; the ACS route raises this for itself.
@@ -62,7 +68,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
     logger: options.logger,
     trustProxy: fastifyTrustProxy(ctx.config.trustProxy),
     bodyLimit: BODY_LIMIT_BYTES,
-    genReqId: () => crypto.randomUUID(),
+    genReqId: requestIdGenerator(ctx.config.trustProxy),
     // Every refusal goes through the one error mapper: Fastify's own answers are JSON that echoes the path.
     frameworkErrors: handleFrameworkError,
     clientErrorHandler: (error, socket) => {
@@ -106,6 +112,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   });
 
   app.addHook("onRequest", async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
     const site = siteForHost(request.host, ctx.config.baseDomain);
     if (site.kind === "unknown") {
       return sendProblem(request, reply, {
@@ -116,6 +123,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
       });
     }
     if (request.url.startsWith("/assets/")) return;
+    if (site.kind === "main" && isOperationsRequest(request.url)) return;
     if (site.kind === "clinic") {
       request.clinic = await findClinicBySubdomain(ctx.db, site.subdomain);
       if (!request.clinic) {
@@ -132,8 +140,21 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
     if (!(await allowedBySessionScope(request, reply))) return reply;
   });
 
+  // Once the app is stopping, answers in flight close their connection: a kept-alive client would hold the stop open.
+  let stopping = false;
+  app.addHook("preClose", async () => {
+    stopping = true;
+  });
+  app.addHook("onSend", async (_request, reply) => {
+    if (stopping) reply.header("connection", "close");
+  });
+
   // One record per request: method, host, path (never the query: it can carry tokens and SAML messages), status, time.
   app.addHook("onResponse", async (request, reply) => {
+    // The route's pattern, never the path: a scanner's made-up paths must not each become a series.
+    const route = request.routeOptions.url ?? "unmatched";
+    ctx.metrics.countRequest(request.method, route, reply.statusCode);
+    if (route === "/saml/acs" && request.method === "POST") ctx.metrics.observeAcsSeconds(reply.elapsedTime / 1000);
     request.log.info(
       {
         method: request.method,
@@ -161,5 +182,6 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerSsoConnectRoutes(app, ctx);
   registerPageRoutes(app, ctx);
   registerWaitingRoomRoutes(app, ctx);
+  registerOperationsRoutes(app, ctx, { readinessChecks: options.readinessChecks, readinessTimeoutMs: options.readinessTimeoutMs });
   return app;
 }
