@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
-import { buildApp } from "../../src/app.js";
+import { buildApp, type AppOptions } from "../../src/app.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import type { Clinic } from "../../src/clinics/clinic.js";
 import { createClinic } from "../../src/clinics/clinic.queries.js";
@@ -56,6 +56,8 @@ export async function startTestApp(
     wrapDb?: (db: Db) => Db;
     /** Fastify logger options; silent unless a test reads the log. */
     logger?: FastifyServerOptions["logger"];
+    /** Readiness checks, their time limit and the worker queue depth source, as the composition root would pass them. */
+    operations?: Pick<AppOptions, "readinessChecks" | "readinessTimeoutMs" | "workerQueueDepth">;
   } = {},
 ): Promise<TestApp> {
   const database: TestDatabase = await createTestDatabase(dialect);
@@ -86,6 +88,7 @@ export async function startTestApp(
     logger: options.logger ?? false,
     clock: () => new Date(Date.now() + offsetMs),
     signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 1000,
+    ...options.operations,
   });
   await app.listen({ host: "127.0.0.1", port });
   return {
