@@ -77,11 +77,12 @@ for (const dialect of testDialects()) {
       }
     });
 
-    test("the probes are the main site's: a clinic's host and an unknown host answer 404", async () => {
+    test("the probes answer on the main site and on the instance's address, never on a clinic's or an unknown name", async () => {
       const t = await startTestApp(dialect);
       try {
         const clinic = await givenClinic(t);
         for (const path of ["/healthz", "/readyz"]) {
+          assert.equal((await probe(t, path, "127.0.0.1")).status, 200, `${path} by the instance's address`);
           assert.equal((await probe(t, path, `${clinic.subdomain}.localhost`)).status, 404, path);
           assert.equal((await probe(t, path, "elsewhere.example")).status, 404, path);
         }

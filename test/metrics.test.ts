@@ -56,13 +56,15 @@ for (const dialect of testDialects()) {
     test("a missing or wrong token gets a bare 401; the scraper's token gets the text format with the event-loop delay", async () => {
       const t = await startTestApp(dialect, withMetrics);
       try {
-        for (const headers of [{}, { authorization: "Bearer wrong-token-0123456789abcdefghijklmnop" }, { authorization: METRICS_TOKEN }]) {
+        const attempts: Record<string, string>[] = [{}, { authorization: "Bearer wrong-token-0123456789abcdefghijklmnop" }, { authorization: METRICS_TOKEN }];
+        for (const headers of attempts) {
           const res = await t.client().get(t.main("/metrics"), headers);
           assert.equal(res.status, 401);
           assert.equal(res.body, "", "no detail for a refused scrape");
         }
         const clinic = await givenClinic(t);
-        assert.equal((await t.client().get(t.clinicUrl(clinic.subdomain, "/metrics"), SCRAPER)).status, 404, "main site only");
+        assert.equal((await t.client().get(t.clinicUrl(clinic.subdomain, "/metrics"), SCRAPER)).status, 404, "never on a clinic's host");
+        assert.equal((await t.client().get(`http://127.0.0.1:${t.port}/metrics`, SCRAPER)).status, 200, "by the instance's address");
         const res = await t.client().get(t.main("/metrics"), SCRAPER);
         assert.equal(res.status, 200);
         assert.match(String(res.headers["content-type"]), /^text\/plain; version=0\.0\.4/);

@@ -8,7 +8,7 @@ import fastifyStatic from "@fastify/static";
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { findClinicBySubdomain } from "../clinics/clinic.queries.js";
 import type { TrustedProxies } from "../config.js";
-import { siteForHost } from "../hosts.js";
+import { isAddressHost, siteForHost } from "../hosts.js";
 import { validateSession } from "../sessions/session.js";
 import type { WebContext } from "./context.js";
 import { clientErrorResponse, handleError, handleFrameworkError, notFound, sendProblem } from "./problems.js";
@@ -114,6 +114,9 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   app.addHook("onRequest", async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     const site = siteForHost(request.host, ctx.config.baseDomain);
+    // Probes and scrapes need neither a clinic nor a session (they answer while the database does not), and may
+    // address one instance by its IP rather than by the site's name.
+    if (isOperationsRequest(request.url) && (site.kind === "main" || isAddressHost(request.host))) return;
     if (site.kind === "unknown") {
       return sendProblem(request, reply, {
         ...notFound,
@@ -123,7 +126,6 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
       });
     }
     if (request.url.startsWith("/assets/")) return;
-    if (site.kind === "main" && isOperationsRequest(request.url)) return;
     if (site.kind === "clinic") {
       request.clinic = await findClinicBySubdomain(ctx.db, site.subdomain);
       if (!request.clinic) {

@@ -14,7 +14,7 @@ type CheckOutcome = "ok" | "failed" | "timed_out";
 
 const OPERATIONS_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 
-/** Probes and scrapes on the main site: they need neither a clinic nor a session, so they answer while the database does not. */
+/** Probes and scrapes: served on the main site's host and on an instance's IP address, never on a clinic's host. */
 export function isOperationsRequest(url: string): boolean {
   return OPERATIONS_PATHS.has(url.split("?")[0] ?? "");
 }
