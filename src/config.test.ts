@@ -120,3 +120,19 @@ describe("SMTP_URL", () => {
     assert.throws(() => loadConfig({ SMTP_URL: "smtp://127.0.0.1:25", SMTP_FROM: "a@b.example\r\nBcc: x@y.example" }), ConfigError);
   });
 });
+
+describe("METRICS_TOKEN", () => {
+  test("unset or empty: no metrics token, so /metrics is not served", () => {
+    assert.equal(loadConfig({}).metricsToken, null);
+    assert.equal(loadConfig({ METRICS_TOKEN: "" }).metricsToken, null);
+  });
+
+  test("a token of at least 32 characters is kept; a shorter one is refused without being repeated", () => {
+    assert.equal(loadConfig({ METRICS_TOKEN: TOKEN }).metricsToken, TOKEN);
+    assert.throws(
+      () => loadConfig({ METRICS_TOKEN: "short-secret" }),
+      (e: unknown) =>
+        e instanceof ConfigError && /METRICS_TOKEN must be at least 32 characters/.test(e.message) && !e.message.includes("short-secret"),
+    );
+  });
+});

@@ -5,7 +5,16 @@ import { formatLogLine } from "./log-lines.js";
 const time = Date.UTC(2026, 11, 5, 22, 3, 1);
 
 test("a request's line shows its id after the level, so support finds it from the reference on the page", () => {
-  const record = { level: 30, time, reqId: "K3QX7M2BZA", method: "GET", host: "demo.localhost", path: "/dashboard", statusCode: 200, ms: 12 };
+  const record = {
+    level: 30,
+    time,
+    reqId: "K3QX7M2BZA",
+    method: "GET",
+    host: "demo.localhost",
+    path: "/dashboard",
+    statusCode: 200,
+    ms: 12,
+  };
   assert.equal(formatLogLine(JSON.stringify(record)), "22:03:01 INFO  [K3QX7M2BZA] GET demo.localhost/dashboard 200 12ms");
 });
 

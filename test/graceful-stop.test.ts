@@ -41,7 +41,14 @@ test("SIGTERM: the request in flight finishes and its write lands, new connectio
   const dbPath = join(dir, "app.db");
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { PATH: process.env.PATH ?? "", DATABASE_URL: `sqlite:${dbPath}`, PORT: String(port), OPERATOR_TOKEN, DEMO: "0", LOG_LEVEL: "info" },
+    env: {
+      PATH: process.env.PATH ?? "",
+      DATABASE_URL: `sqlite:${dbPath}`,
+      PORT: String(port),
+      OPERATOR_TOKEN,
+      DEMO: "0",
+      LOG_LEVEL: "info",
+    },
   });
   let stdout = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Writable } from "node:stream";
 import { describe, test } from "node:test";
 import { testDialects } from "./support/databases.js";
 import { givenClinic, startTestApp, type TestApp } from "./support/harness.js";
@@ -45,7 +46,15 @@ for (const dialect of testDialects()) {
 
     test("checks passed in by the composition root are run and named; one that hangs is not ready after the time limit", async () => {
       let workersUp = true;
+      const logged: string[] = [];
+      const stream = new Writable({
+        write(chunk: Buffer | string, _encoding, done) {
+          logged.push(chunk.toString());
+          done();
+        },
+      });
       const t = await startTestApp(dialect, {
+        logger: { level: "info", stream },
         operations: {
           readinessTimeoutMs: 200,
           readinessChecks: [
@@ -61,6 +70,17 @@ for (const dialect of testDialects()) {
         assert.deepEqual(first.json(), { status: "unavailable", checks: { database: "ok", workers: "ok", hangs: "timed_out" } });
         workersUp = false;
         assert.deepEqual((await probe(t, "/readyz")).json().checks, { database: "ok", workers: "failed", hangs: "timed_out" });
+        // The failure is logged by the check's name and the error's type, never the error's text (it can name hosts).
+        const warnings = logged
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+          .filter((r) => r.msg === "readiness check failed");
+        assert.deepEqual(
+          warnings.map((r) => [r.check, r.error, typeof r.reqId]),
+          [["workers", "Error", "string"]],
+        );
+        assert.ok(!logged.some((line) => line.includes("no worker")));
+        // A probe's own request line stays out of the log.
+        assert.ok(!logged.some((line) => line.includes('"msg":"request"')), logged.join(""));
       } finally {
         await t.close();
       }

@@ -56,7 +56,11 @@ for (const dialect of testDialects()) {
     test("a missing or wrong token gets a bare 401; the scraper's token gets the text format with the event-loop delay", async () => {
       const t = await startTestApp(dialect, withMetrics);
       try {
-        const attempts: Record<string, string>[] = [{}, { authorization: "Bearer wrong-token-0123456789abcdefghijklmnop" }, { authorization: METRICS_TOKEN }];
+        const attempts: Record<string, string>[] = [
+          {},
+          { authorization: "Bearer wrong-token-0123456789abcdefghijklmnop" },
+          { authorization: METRICS_TOKEN },
+        ];
         for (const headers of attempts) {
           const res = await t.client().get(t.main("/metrics"), headers);
           assert.equal(res.status, 401);
@@ -69,7 +73,10 @@ for (const dialect of testDialects()) {
         assert.equal(res.status, 200);
         assert.match(String(res.headers["content-type"]), /^text\/plain; version=0\.0\.4/);
         const samples = parseExposition(res.body);
-        assert.ok(samples.some((s) => s.name === "nodejs_eventloop_lag_p99_seconds"), "event-loop delay is exported");
+        assert.ok(
+          samples.some((s) => s.name === "nodejs_eventloop_lag_p99_seconds"),
+          "event-loop delay is exported",
+        );
       } finally {
         await t.close();
       }

@@ -67,7 +67,10 @@ for (const dialect of testDialects()) {
         assert.equal(pageReference(res), idOf(res));
         await logFlushed();
         const lines = log.lines.filter((line) => line.includes(`[${idOf(res)}]`));
-        assert.ok(lines.some((line) => /ERROR \[\w+\] unexpected error/.test(line)), log.lines.join("\n"));
+        assert.ok(
+          lines.some((line) => /ERROR \[\w+\] unexpected error/.test(line)),
+          log.lines.join("\n"),
+        );
         assert.ok(lines.some((line) => / 500 \d+ms$/.test(line)));
       } finally {
         await t.close();
