@@ -10,6 +10,7 @@ import { LogInvitationMailer, type InvitationMailer } from "./users/invitation-m
 import { registerDemoIdpRoutes } from "./web/routes/demo-idp.js";
 import { pingDatabase } from "./db/health.js";
 import { createMetrics } from "./web/metrics.js";
+import { createRateLimitRedis } from "./web/rate-limit-store.js";
 import type { ReadinessCheck } from "./web/routes/operations.js";
 import { buildServer } from "./web/server.js";
 import { runSsoUpkeep } from "./web/sso-upkeep.js";
@@ -77,13 +78,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   };
   const readinessChecks: ReadinessCheck[] = [{ name: "database", check: () => pingDatabase(db) }, ...(options.readinessChecks ?? [])];
+  const rateLimitRedis = config.redis ? createRateLimitRedis(config.redis.url) : null;
   const app = await buildServer(ctx, {
     logger,
     signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 20,
+    rateLimitRedis,
     readinessChecks,
     readinessTimeoutMs: options.readinessTimeoutMs ?? READINESS_TIMEOUT_MS,
+  }).catch((error: unknown) => {
+    rateLimitRedis?.disconnect();
+    throw error;
   });
   appLog = app.log;
+  // Redis down at start is not an outage: limits are counted per process (logged once) until it answers.
+  await rateLimitRedis?.connect().catch(() => {});
+  app.addHook("onClose", async () => rateLimitRedis?.disconnect());
   // Emails already started are sent (or fail and are logged) before the app stops.
   app.addHook("onClose", () => notifications.settled());
   app.addHook("onClose", async () => metrics.registry.clear());

@@ -136,3 +136,45 @@ describe("METRICS_TOKEN", () => {
     );
   });
 });
+
+describe("REDIS_URL and the ACS's rate limits", () => {
+  test("unset, rate limits are counted per process", () => {
+    assert.equal(loadConfig({}).redis, null);
+    assert.equal(loadConfig({ REDIS_URL: "" }).redis, null);
+  });
+
+  test("a redis or rediss URL shares them, under the default key prefix unless REDIS_KEY_PREFIX says otherwise", () => {
+    assert.deepEqual(loadConfig({ REDIS_URL: "redis://:pw@redis.internal:6379/0" }).redis, {
+      url: "redis://:pw@redis.internal:6379/0",
+      keyPrefix: "clinicrooms:rate-limit:",
+    });
+    assert.equal(loadConfig({ REDIS_URL: "rediss://redis.internal", REDIS_KEY_PREFIX: "staging:rl:" }).redis?.keyPrefix, "staging:rl:");
+  });
+
+  test("refuses anything else without repeating it (it may hold Redis's password)", () => {
+    for (const value of ["http://:s3cret@redis.internal:6379", "not a url", "redis://"]) {
+      assert.throws(
+        () => loadConfig({ REDIS_URL: value }),
+        (e: unknown) =>
+          e instanceof ConfigError && /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/.test(e.message) && !e.message.includes("s3cret"),
+        value,
+      );
+    }
+    assert.throws(() => loadConfig({ REDIS_URL: "redis://127.0.0.1", REDIS_KEY_PREFIX: "has space" }), ConfigError);
+  });
+
+  test("the ACS allows 120 posts a minute per address and 600 per clinic unless told otherwise", () => {
+    assert.deepEqual(loadConfig({}).acsRateLimit, { perIpPerMinute: 120, perClinicPerMinute: 600 });
+    assert.deepEqual(loadConfig({ ACS_RATE_LIMIT_PER_IP: "30", ACS_RATE_LIMIT_PER_CLINIC: "3000" }).acsRateLimit, {
+      perIpPerMinute: 30,
+      perClinicPerMinute: 3000,
+    });
+    for (const value of ["0", "-1", "1.5", "many"]) {
+      assert.throws(
+        () => loadConfig({ ACS_RATE_LIMIT_PER_IP: value }),
+        (e: unknown) => e instanceof ConfigError && /ACS_RATE_LIMIT_PER_IP must be/.test(e.message),
+        value,
+      );
+    }
+  });
+});

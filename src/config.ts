@@ -32,13 +32,25 @@ export interface Config {
   readonly sessionAbsoluteHours: number;
   /** SSO events older than this many days are deleted as new ones arrive. */
   readonly ssoEventRetentionDays: number;
+  /** SCIM requests one clinic's IdP may make per minute; more are answered 429. */
+  readonly scimRequestsPerMinute: number;
   /** Where admins' notices are emailed from; null: they are shown on the dashboard and logged only. */
   readonly smtp: { readonly url: string; readonly from: string } | null;
   /** Bearer token a Prometheus scraper sends for /metrics; null: /metrics is not served (404). */
   readonly metricsToken: string | null;
+  /** Rate limits are counted here, shared by every instance; null: each process counts its own. */
+  readonly redis: { readonly url: string; readonly keyPrefix: string } | null;
+  /** Posts to a clinic's ACS allowed per minute, from one client address and to one clinic. */
+  readonly acsRateLimit: { readonly perIpPerMinute: number; readonly perClinicPerMinute: number };
 }
 
 const boolean = z.enum(["0", "1", "true", "false"]).transform((v) => v === "1" || v === "true");
+
+const perMinute = z.coerce
+  .number({ error: "must be a whole number of requests per minute" })
+  .int("must be a whole number of requests per minute")
+  .min(1, "must be at least 1 per minute")
+  .max(1_000_000, "must be at most 1000000 per minute");
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -77,6 +89,13 @@ const EnvSchema = z.object({
     .min(1, "must be at least 1 day")
     .max(3650, "must be at most 3650 days")
     .default(90),
+  // Okta and Entra ID pace themselves well below this; it stops a runaway or stolen-token loop, per clinic.
+  SCIM_REQUESTS_PER_MINUTE: z.coerce
+    .number({ error: "must be a whole number" })
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(100_000, "must be at most 100000")
+    .default(600),
   SMTP_URL: z
     .string()
     .optional()
@@ -96,6 +115,27 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[^\r\n]+@[^\r\n]+$/, "must be one line with an email address, such as ClinicRooms <no-reply@clinics.example.com>")
     .optional(),
+  REDIS_URL: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return null;
+      const url = URL.canParse(value) ? new URL(value) : null;
+      if (!url || (url.protocol !== "redis:" && url.protocol !== "rediss:") || !url.hostname) {
+        // The message never repeats the value: it may hold Redis's password.
+        ctx.addIssue({ code: "custom", message: "must be a redis:// or rediss:// URL such as redis://:password@redis.internal:6379/0" });
+        return z.NEVER;
+      }
+      return value;
+    }),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,64}$/, "must be 1 to 64 letters, digits and : . _ -")
+    .default("clinicrooms:rate-limit:"),
+  // A clinic's staff often share one NAT address: at 8 am hundreds may sign in from it within minutes.
+  ACS_RATE_LIMIT_PER_IP: perMinute.default(120),
+  // Every post costs a full signature check: one clinic's flood must not take the platform's CPU from the others.
+  ACS_RATE_LIMIT_PER_CLINIC: perMinute.default(600),
 });
 
 const MAX_PROXY_HOPS = 10;
@@ -186,6 +226,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionAbsoluteHours: e.SESSION_ABSOLUTE_HOURS,
     ssoEventRetentionDays: e.SSO_EVENT_RETENTION_DAYS,
     metricsToken: e.METRICS_TOKEN ?? null,
+    scimRequestsPerMinute: e.SCIM_REQUESTS_PER_MINUTE,
     smtp: e.SMTP_URL ? Object.freeze({ url: e.SMTP_URL, from: e.SMTP_FROM ?? `ClinicRooms <no-reply@${e.BASE_DOMAIN}>` }) : null,
+    redis: e.REDIS_URL ? Object.freeze({ url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX }) : null,
+    acsRateLimit: Object.freeze({ perIpPerMinute: e.ACS_RATE_LIMIT_PER_IP, perClinicPerMinute: e.ACS_RATE_LIMIT_PER_CLINIC }),
   });
 }

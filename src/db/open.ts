@@ -28,7 +28,8 @@ export async function openDatabase(url: string): Promise<OpenDatabase> {
 function openSqlite(path: string): OpenDatabase {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const database = new SqliteDatabase(path);
-  // WAL lets readers proceed during a write; busy_timeout waits for a lock instead of failing at once.
+  // WAL lets readers proceed during a write; busy_timeout waits for a lock instead of failing at once. The wait
+  // blocks this process (better-sqlite3 is synchronous), so it stays short: past it, the request gets the 503 page.
   database.pragma("journal_mode = WAL");
   database.pragma("busy_timeout = 5000");
   database.pragma("foreign_keys = ON");

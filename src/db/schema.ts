@@ -13,6 +13,14 @@ import type { WaitingPatientTable } from "../waiting-room/waiting-patient.table.
 import type { InvitationTable } from "../users/invitation.table.js";
 import type { MembershipTable, UserTable } from "../users/user.table.js";
 import type { NotificationTable } from "../notifications/notification.table.js";
+import type {
+  ScimGroupMemberTable,
+  ScimGroupTable,
+  ScimMemberTable,
+  ScimRequestTable,
+  ScimSettingsTable,
+  ScimTokenTable,
+} from "../provisioning/scim/scim.table.js";
 import type { SamlCertificateWarningTable, SamlMetadataChangeTable, SamlMetadataCheckTable } from "../sso/saml/metadata-change.table.js";
 
 export interface Database {
@@ -39,4 +47,10 @@ export interface Database {
   clinic_email_domains: ClinicEmailDomainTable;
   recovery_codes: RecoveryCodeTable;
   settings_handoffs: SettingsHandoffTable;
+  scim_tokens: ScimTokenTable;
+  scim_members: ScimMemberTable;
+  scim_groups: ScimGroupTable;
+  scim_group_members: ScimGroupMemberTable;
+  scim_settings: ScimSettingsTable;
+  scim_requests: ScimRequestTable;
 }

@@ -32,6 +32,8 @@ export type ClinicNotification =
       seats: number;
       /** Who could not be given an account for lack of a seat. */
       email: string;
+      /** How they came: their first single sign-on (the default), or the identity provider's SCIM provisioning. */
+      source?: "sso" | "scim";
     };
 
 export type NotificationKind = ClinicNotification["kind"];
@@ -72,7 +74,7 @@ export function describeNotification(n: ClinicNotification): NotificationText {
     case "seats_exhausted":
       return {
         title: `All ${n.seats} seats are in use`,
-        message: `${n.email} signed in with single sign-on but could not be given an account: every seat is taken. Remove someone who has left, or ask us for more seats.`,
+        message: `${n.email} ${n.source === "scim" ? "was sent by your identity provider (SCIM)" : "signed in with single sign-on"} but could not be given an account: every seat is taken. Remove someone who has left, or ask us for more seats.`,
         action: { href: "/settings/users", label: "Open Manage Users" },
       };
   }

@@ -28,9 +28,9 @@ export interface PersonTakingSeat {
   roomName?: string | undefined;
 }
 
-/** How the person arrived, as the audit log records it: added by someone, or provisioned just in time. */
+/** How the person arrived, as the audit log records it: added by someone, provisioned just in time or over SCIM. */
 export interface MemberSource {
-  action: "member.add" | "member.jit_provision";
+  action: "member.add" | "member.jit_provision" | "member.scim_provision";
   by: Actor;
 }
 

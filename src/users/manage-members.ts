@@ -45,51 +45,68 @@ export async function updateMember(
 ): Promise<Result<ChangedMember, ManageMemberError>> {
   try {
     return await db.transaction().execute(async (trx) => {
-      // Every member-changing write of a clinic takes this one lock, so two admins demoting each other at once
-      // cannot both see "another admin is left", and two restores cannot both take the last seat.
-      const seats = await lockClinicSeats(trx, clinic.id);
-      const member = await findClinicMemberByEmail(trx, clinic.id, email);
-      if (!member) throw new Refusal("member_not_found");
-      const before = member.membership;
-      // An invitee becomes active by accepting their invitation (and choosing how to sign in), not by an admin.
-      if (changes.status === "active" && before.status === "invited") throw new Refusal("invitation_pending");
-      // Restoring gives back what the person was: someone removed before accepting their invitation is invited again.
-      const restoresInvitee = before.status === "deactivated" && changes.status === "active" && (await wasInvitee(trx, before.id));
-      const status = restoresInvitee ? "invited" : (changes.status ?? before.status);
-      const role = changes.role ?? before.role;
-      if (status === before.status && role === before.role) return ok({ member, changed: false, reinvited: false });
-
-      const wasActiveAdmin = before.status === "active" && before.role === "admin";
-      const staysActiveAdmin = status === "active" && role === "admin";
-      if (wasActiveAdmin && !staysActiveAdmin && (await countActiveAdmins(trx, clinic.id)) <= 1) throw new Refusal("last_admin");
-      if (before.status === "deactivated" && status !== "deactivated" && (await countSeatsUsed(trx, clinic.id)) >= seats) {
-        throw new Refusal("seat_limit_reached");
-      }
-
-      const statusBeforeRemoval = status !== "deactivated" ? null : before.status === "deactivated" ? undefined : before.status;
-      await trx
-        .updateTable("memberships")
-        .set({ status, role, ...(statusBeforeRemoval !== undefined ? { status_before_removal: statusBeforeRemoval } : {}) })
-        .where("id", "=", before.id)
-        .execute();
-      // The link handed out before the removal must not work again now that they are invited once more.
-      if (restoresInvitee) await trx.deleteFrom("invitations").where("user_id", "=", member.user.id).execute();
-      // Removal takes effect now, not when the person's sessions would have expired: every host, every device.
-      if (status === "deactivated") await deleteSessionsOfUser(trx, member.user.id, "removed", now);
-      const audit = { ...by, clinicId: clinic.id, target: member.user.email, outcome: "success" as const };
-      if (status !== before.status) {
-        const action = status === "deactivated" ? "member.remove" : "member.restore";
-        await recordAuditEvent(trx, { ...audit, action, detail: { from: before.status, to: status } }, now);
-      }
-      if (role !== before.role) {
-        await recordAuditEvent(trx, { ...audit, action: "member.role_change", detail: { from: before.role, to: role } }, now);
-      }
-      return ok({ member: { ...member, membership: { ...before, status, role } }, changed: true, reinvited: restoresInvitee });
+      const changed = await updateMemberWithin(trx, clinic, email, changes, by, now);
+      if (!changed.ok) throw new Refusal(changed.error);
+      return changed;
     });
   } catch (error) {
     if (error instanceof Refusal) return err(error.code);
     throw error;
   }
+}
+
+/**
+ * updateMember inside the caller's transaction (SCIM applies a person's new name and status together):
+ * a refusal returned here has written nothing.
+ */
+export async function updateMemberWithin(
+  trx: Db,
+  clinic: Clinic,
+  email: string,
+  changes: MemberChanges,
+  by: Actor,
+  now: Date,
+): Promise<Result<ChangedMember, ManageMemberError>> {
+  // Every member-changing write of a clinic takes this one lock, so two admins demoting each other at once
+  // cannot both see "another admin is left", and two restores cannot both take the last seat.
+  const seats = await lockClinicSeats(trx, clinic.id);
+  const member = await findClinicMemberByEmail(trx, clinic.id, email);
+  if (!member) return err("member_not_found");
+  const before = member.membership;
+  // An invitee becomes active by accepting their invitation (and choosing how to sign in), not by an admin.
+  if (changes.status === "active" && before.status === "invited") return err("invitation_pending");
+  // Restoring gives back what the person was: someone removed before accepting their invitation is invited again.
+  const restoresInvitee = before.status === "deactivated" && changes.status === "active" && (await wasInvitee(trx, before.id));
+  const status = restoresInvitee ? "invited" : (changes.status ?? before.status);
+  const role = changes.role ?? before.role;
+  if (status === before.status && role === before.role) return ok({ member, changed: false, reinvited: false });
+
+  const wasActiveAdmin = before.status === "active" && before.role === "admin";
+  const staysActiveAdmin = status === "active" && role === "admin";
+  if (wasActiveAdmin && !staysActiveAdmin && (await countActiveAdmins(trx, clinic.id)) <= 1) return err("last_admin");
+  if (before.status === "deactivated" && status !== "deactivated" && (await countSeatsUsed(trx, clinic.id)) >= seats) {
+    return err("seat_limit_reached");
+  }
+
+  const statusBeforeRemoval = status !== "deactivated" ? null : before.status === "deactivated" ? undefined : before.status;
+  await trx
+    .updateTable("memberships")
+    .set({ status, role, ...(statusBeforeRemoval !== undefined ? { status_before_removal: statusBeforeRemoval } : {}) })
+    .where("id", "=", before.id)
+    .execute();
+  // The link handed out before the removal must not work again now that they are invited once more.
+  if (restoresInvitee) await trx.deleteFrom("invitations").where("user_id", "=", member.user.id).execute();
+  // Removal takes effect now, not when the person's sessions would have expired: every host, every device.
+  if (status === "deactivated") await deleteSessionsOfUser(trx, member.user.id, "removed", now);
+  const audit = { ...by, clinicId: clinic.id, target: member.user.email, outcome: "success" as const };
+  if (status !== before.status) {
+    const action = status === "deactivated" ? "member.remove" : "member.restore";
+    await recordAuditEvent(trx, { ...audit, action, detail: { from: before.status, to: status } }, now);
+  }
+  if (role !== before.role) {
+    await recordAuditEvent(trx, { ...audit, action: "member.role_change", detail: { from: before.role, to: role } }, now);
+  }
+  return ok({ member: { ...member, membership: { ...before, status, role } }, changed: true, reinvited: restoresInvitee });
 }
 
 /** Removes a person from the clinic: status deactivated, seat freed, signed out everywhere at once. Repeating it is a no-op. */

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodError } from "zod";
+import { isDatabaseUnavailable } from "../db/errors.js";
 import { fieldMessages } from "../field-messages.js";
 import { ErrorPage } from "./pages/error.js";
 import { renderPage, sendPage } from "./render.js";
@@ -17,6 +18,10 @@ export interface Problem {
   /** Field-by-field messages for invalid input. */
   fields?: Record<string, string> | undefined;
   next?: { href: string; label: string } | undefined;
+  /** For a temporary refusal: when to try again, sent as Retry-After. */
+  retryAfterSeconds?: number | undefined;
+  /** On the SCIM endpoint: the RFC 7644 scimType (invalidFilter, uniqueness…), when one applies. */
+  scimType?: string | undefined;
 }
 
 /** A refusal with the status its code has in statuses.ts: problems are built with this, never with a status of their own. */
@@ -26,6 +31,12 @@ export function problem(code: StatusCode, text: Omit<Problem, "status" | "code">
 
 function wantsJson(request: FastifyRequest): boolean {
   return isApiPath(request.url);
+}
+
+const SCIM_ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+function isScimPath(url: string): boolean {
+  return url === "/scim" || url.startsWith("/scim/");
 }
 
 function isApiPath(url: string): boolean {
@@ -39,6 +50,15 @@ function isApiPath(url: string): boolean {
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem, reference?: string): FastifyReply {
   // Refusals raised before any hook (a bad URL) carry the id too.
   reply.header(REQUEST_ID_HEADER, request.id);
+  if (problem.retryAfterSeconds !== undefined) reply.header("retry-after", String(problem.retryAfterSeconds));
+  // An IdP reads SCIM's own error format (RFC 7644 §3.12), whatever refused the request.
+  if (isScimPath(request.url)) {
+    const scimType = problem.scimType ?? (problem.code === "malformed_body" ? "invalidSyntax" : undefined);
+    return reply
+      .status(problem.status)
+      .type("application/scim+json; charset=utf-8")
+      .send({ schemas: [SCIM_ERROR_SCHEMA], status: String(problem.status), ...(scimType ? { scimType } : {}), detail: problem.message });
+  }
   if (wantsJson(request)) {
     return reply.status(problem.status).send({
       error: problem.code,
@@ -74,6 +94,20 @@ export const notFound: Problem = problem("not_found", {
   title: "Page not found",
   message: "There is nothing at this address. Check the link, or start again from the sign-in page.",
   next: { href: "/sign-in", label: "Go to sign-in" },
+});
+
+/** The ACS refused a post before reading it: too many from one network address this minute. */
+export const tooManySignInsFromAddress: Problem = problem("too_many_sign_ins_from_address", {
+  title: "Too many sign-ins",
+  message: "Too many sign-ins have come from your network in the last minute. Wait a minute and sign in again.",
+  next: { href: "/sign-in", label: "Back to sign-in" },
+});
+
+/** The ACS refused a post before reading it: the clinic as a whole has had too many this minute. */
+export const tooManySignInsToClinic: Problem = problem("too_many_sign_ins_to_clinic", {
+  title: "Sign-in is busy",
+  message: "Your clinic has had more sign-ins in the last minute than we can take at once. Wait a minute and sign in again.",
+  next: { href: "/sign-in", label: "Back to sign-in" },
 });
 
 /**
@@ -123,13 +157,32 @@ export function clientErrorResponse(error: { code?: string; rawPacket?: unknown 
   return `${headers.join("\r\n")}\r\n\r\n${body}`;
 }
 
+/** A database restarting is back within seconds; a client that waits this long usually finds it up again. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+const databaseUnavailable: Problem = problem("database_unavailable", {
+  title: "We are having a short outage",
+  message:
+    "We could not reach our database, so this request was not completed. Please wait a few seconds and try again; if you were signing in, start again from the sign-in page.",
+  next: { href: "/sign-in", label: "Back to sign-in" },
+  retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+});
+
 /** Maps framework and unexpected errors; unexpected ones are logged under the request id the page shows. */
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const known = knownProblem(error);
   if (known) return sendProblem(request, reply, known);
+  if (isDatabaseUnavailable(error)) {
+    // An outage, not a bug: one warning per refused request, with what the driver said (never the query or its values).
+    request.log.warn(
+      { reference: request.id, err: { type: error.name, code: error.code, message: error.message } },
+      "database unavailable",
+    );
+    return sendProblem(request, reply, databaseUnavailable);
+  }
   request.log.error(
     // No stack trace, even in the log: the request id (the page's reference) and the error's type and message find the fault.
-    { err: { type: error.name, code: error.code, message: error.message } },
+    { reference: request.id, err: { type: error.name, code: error.code, message: error.message } },
     "unexpected error",
   );
   return sendProblem(
@@ -146,6 +199,31 @@ function knownProblem(error: FastifyError): Problem | null {
   switch (error.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return problem("body_too_large", { title: "Too much data", message: "The request body is larger than this endpoint accepts." });
+    // Upload forms (uploads.ts): a browser using the form never meets these; nothing was saved.
+    case "FST_FILES_LIMIT":
+      return problem("upload_too_many_parts", {
+        title: "One file at a time",
+        message: "This form takes one file. Choose one file, then try again. Nothing was saved.",
+      });
+    case "FST_PARTS_LIMIT":
+    case "FST_FIELDS_LIMIT":
+      return problem("upload_too_many_parts", {
+        title: "Too much in one form",
+        message: "The form sent more fields than it has. Reload the page and try again. Nothing was saved.",
+      });
+    case "upload_refused":
+      return problem("upload_refused", {
+        title: "Too much data",
+        message: "A field of the form is longer than it accepts, or was sent twice. Reload the page and try again. Nothing was saved.",
+      });
+    case "upload_malformed":
+    case "FST_PROTO_VIOLATION":
+    case "FST_MP_PREMATURE_CLOSE":
+    case "FST_INVALID_MULTIPART_CONTENT_TYPE":
+      return problem("upload_malformed", {
+        title: "The upload could not be read",
+        message: "The form arrived incomplete or garbled. Reload the page and try again. Nothing was saved.",
+      });
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return problem("unsupported_media_type", { title: "Unsupported format", message: "Send application/json (API) or a form (pages)." });
     case "FST_ERR_CTP_INVALID_JSON_BODY":

@@ -5,12 +5,14 @@ import fastifyFormbody from "@fastify/formbody";
 import fastifyHelmet from "@fastify/helmet";
 import fastifyRateLimit from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
+import type { Redis } from "ioredis";
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { findClinicBySubdomain } from "../clinics/clinic.queries.js";
 import type { TrustedProxies } from "../config.js";
 import { isAddressHost, siteForHost } from "../hosts.js";
 import { validateSession } from "../sessions/session.js";
 import type { WebContext } from "./context.js";
+import { sharedRateLimitStore } from "./rate-limit-store.js";
 import { clientErrorResponse, handleError, handleFrameworkError, notFound, sendProblem } from "./problems.js";
 import { registerBreakGlassRoutes } from "./routes/break-glass.js";
 import { registerClinicOnlyFallback } from "./routes/clinic-only.js";
@@ -22,6 +24,8 @@ import { registerMetadataRefreshRoutes } from "./routes/metadata-refresh.js";
 import { registerOperatorApi } from "./routes/operator-api.js";
 import { registerPageRoutes } from "./routes/pages.js";
 import { registerSamlRoutes } from "./routes/saml.js";
+import { registerScimRoutes } from "./routes/scim.js";
+import { registerScimSettingsRoutes } from "./routes/scim-settings.js";
 import { registerSsoSettingsRoutes } from "./routes/sso-settings.js";
 import { registerSsoConnectRoutes } from "./routes/sso-connect.js";
 import { registerSessionApi } from "./routes/session-api.js";
@@ -41,6 +45,8 @@ export interface ServerOptions {
   readinessChecks: readonly ReadinessCheck[];
   /** How long /readyz waits for a check before counting it as failed. */
   readinessTimeoutMs: number;
+  /** Where rate limits are counted for every instance; null: in this process only. */
+  rateLimitRedis: Redis | null;
 }
 
 // Forms and API bodies are small; the ACS route raises this for itself.
@@ -104,7 +110,13 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
     cookieKey: ctx.config.scheme === "https" ? "__Host-csrf" : "csrf",
     cookieOpts: { path: "/", httpOnly: true, sameSite: "lax", secure: ctx.config.scheme === "https" },
   });
-  await app.register(fastifyRateLimit, { global: false });
+  const redis = options.rateLimitRedis;
+  await app.register(fastifyRateLimit, {
+    global: false,
+    ...(redis && ctx.config.redis
+      ? { store: sharedRateLimitStore(redis, ctx.config.redis.keyPrefix, app.log, () => ctx.clock().getTime()) }
+      : {}),
+  });
   await app.register(fastifyStatic, {
     root: fileURLToPath(new URL("../../public/", import.meta.url)),
     prefix: "/assets/",
@@ -173,6 +185,8 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerOperatorApi(app, ctx);
   registerSignInRoutes(app, ctx, options.signInRateLimitPerMinute);
   registerSamlRoutes(app, ctx);
+  registerScimRoutes(app, ctx);
+  registerScimSettingsRoutes(app, ctx);
   registerManageUsersRoutes(app, ctx);
   registerInvitationRoutes(app, ctx);
   registerWelcomeRoutes(app, ctx);

@@ -7,6 +7,7 @@ import type { ChangeFlagsError } from "../sso/saml/change-flags.js";
 import type { AddMemberError } from "../users/add-member.js";
 import type { InvitationError } from "../users/invitations.js";
 import type { ManageMemberError } from "../users/manage-members.js";
+import type { ScimErrorCode } from "../provisioning/scim/scim-result.js";
 import type { JoinRefusal } from "../waiting-room/waiting-room.js";
 
 // The one place a result becomes an HTTP status. Each family maps every code of a use case's result: a new
@@ -24,11 +25,18 @@ const REQUEST = {
   clinic_not_found: 404,
   request_timeout: 408,
   body_too_large: 413,
+  upload_refused: 413,
+  upload_too_many_parts: 413,
+  upload_malformed: 400,
   url_too_long: 414,
   unsupported_media_type: 415,
   rate_limited: 429,
+  too_many_sign_ins_from_address: 429,
+  too_many_sign_ins_to_clinic: 429,
   request_too_large: 431,
   internal_error: 500,
+  // PostgreSQL restarting or unreachable, a SQLite write lock held too long: temporary, so "try again" (with Retry-After).
+  database_unavailable: 503,
 } as const;
 
 /** Who is asking: the operator token, a session, an admin's role, a provider's room. */
@@ -98,6 +106,21 @@ const SSO_SETTINGS_PAGE = {
   enforce_before_first_sign_in: 409,
 } as const satisfies Record<ChangeFlagsError | "unknown_setting", number>;
 
+/** The SCIM endpoint's refusals (RFC 7644 §3.12); a seat the clinic does not have is not the IdP's to take (403). */
+const SCIM = {
+  scim_invalid_filter: 400,
+  scim_invalid_value: 400,
+  scim_invalid_path: 400,
+  scim_invalid_syntax: 400,
+  scim_uniqueness: 409,
+  scim_not_found: 404,
+  scim_seat_limit_reached: 403,
+  scim_last_admin: 409,
+} as const satisfies Record<ScimErrorCode, number>;
+
+/** SCIM tokens, from the settings page and the operator API. */
+const SCIM_TOKENS = { too_many_scim_tokens: 409, scim_token_not_found: 404 } as const;
+
 const DEMO_IDP = {
   demo_idp_request_too_large: 413,
   demo_idp_relay_state_too_long: 400,
@@ -129,6 +152,8 @@ const STATUSES = {
   ...WAITING_ROOM,
   ...SSO_CONNECTION,
   ...SSO_SETTINGS_PAGE,
+  ...SCIM,
+  ...SCIM_TOKENS,
   ...DEMO_IDP,
 } as const;
 

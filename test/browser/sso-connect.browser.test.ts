@@ -77,7 +77,7 @@ describe("a clinic admin connects and tests the IdP in Chromium", { skip: browse
       await page.getByLabel(/^Identity Provider Single Sign-On URL and/).check();
       await page.getByLabel("Identity Provider Single Sign-On URL", { exact: true }).fill(t.demoIdp!.ssoUrl);
       await page.getByLabel("Identity Provider Issuer", { exact: true }).fill(t.demoIdp!.entityId);
-      await page.getByLabel("X.509 Certificate (the .cert download)", { exact: true }).fill(strangerCertificate);
+      await page.getByLabel("Or paste the X.509 Certificate (the .cert download)", { exact: true }).fill(strangerCertificate);
       await page.getByRole("button", { name: "Save the identity provider" }).click();
       await page.waitForURL(t.clinicUrl(s, "/settings/sso"));
       await testSignIn(page, s, email);

@@ -58,9 +58,11 @@ export async function startTestApp(
     logger?: FastifyServerOptions["logger"];
     /** Readiness checks, their time limit and the worker queue depth source, as the composition root would pass them. */
     operations?: Pick<AppOptions, "readinessChecks" | "readinessTimeoutMs" | "workerQueueDepth">;
+    /** A database made by the test itself (e.g. on a PostgreSQL cluster of its own); dropped on close as usual. */
+    database?: TestDatabase;
   } = {},
 ): Promise<TestApp> {
-  const database: TestDatabase = await createTestDatabase(dialect);
+  const database: TestDatabase = options.database ?? (await createTestDatabase(dialect));
   const port = await freePort();
   const config = loadConfig({
     NODE_ENV: "test",

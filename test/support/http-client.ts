@@ -1,5 +1,11 @@
 import { request as httpRequest } from "node:http";
 
+export interface UploadPart {
+  filename: string;
+  content: Buffer | string;
+  type?: string;
+}
+
 export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -29,6 +35,23 @@ export class HttpClient {
   postForm(url: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<HttpResponse> {
     const body = new URLSearchParams(fields).toString();
     return this.send("POST", url, body, { "content-type": "application/x-www-form-urlencoded", ...headers });
+  }
+
+  /** A multipart form as Chromium sends it: each file input is a part, an unchosen one with filename="" and no bytes. */
+  postMultipart(url: string, parts: Array<[string, string | UploadPart]>, headers: Record<string, string> = {}): Promise<HttpResponse> {
+    const boundary = `----TestFormBoundary${Math.random().toString(36).slice(2)}`;
+    const chunks: Buffer[] = [];
+    for (const [name, value] of parts) {
+      const head =
+        typeof value === "string"
+          ? `Content-Disposition: form-data; name="${name}"`
+          : `Content-Disposition: form-data; name="${name}"; filename="${value.filename}"\r\nContent-Type: ${value.type ?? "application/octet-stream"}`;
+      chunks.push(Buffer.from(`--${boundary}\r\n${head}\r\n\r\n`));
+      chunks.push(Buffer.from(typeof value === "string" ? value : value.content));
+      chunks.push(Buffer.from("\r\n"));
+    }
+    chunks.push(Buffer.from(`--${boundary}--\r\n`));
+    return this.send("POST", url, Buffer.concat(chunks), { "content-type": `multipart/form-data; boundary=${boundary}`, ...headers });
   }
 
   postJson(url: string, value: unknown, headers: Record<string, string> = {}, method = "POST"): Promise<HttpResponse> {

@@ -19,7 +19,7 @@ export function parseCertificate(input: string): Result<TrustedCertificate, stri
   const text = input.trim();
   if (text.length === 0) return err("the certificate is empty");
   if (text.length > 20_000) return err("the certificate is longer than any signing certificate (20,000 characters)");
-  if (/-----BEGIN (RSA |ENCRYPTED )?PRIVATE KEY-----/.test(text)) {
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
     return err("this is a private key, not a certificate: send only the IdP's public X.509 certificate, and replace the key you exposed");
   }
   const pemBody =

@@ -61,7 +61,7 @@ export function isPrivateAddress(address: string): boolean {
   return PRIVATE.check(address, family === 6 ? "ipv6" : "ipv4");
 }
 
-/** Fetches an IdP's metadata document: https only (outside development), 5 s, 1 MB, public addresses only. */
+/** Fetches an IdP's metadata document: https only (outside development), 5 s in all, 1 MB, public addresses only. */
 export async function fetchIdpMetadata(url: string, policy: FetchPolicy): Promise<Result<string, string>> {
   let target: URL;
   try {
@@ -69,10 +69,12 @@ export async function fetchIdpMetadata(url: string, policy: FetchPolicy): Promis
   } catch {
     return err("the metadata URL is not a valid URL");
   }
+  // One time limit for the whole fetch, redirects included: a chain of slow hops cannot stretch it.
+  const deadline = Date.now() + METADATA_TIMEOUT_MS;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const allowed = checkUrl(target, policy);
     if (!allowed.ok) return allowed;
-    const response = await get(target, policy);
+    const response = await get(target, policy, Math.max(0, deadline - Date.now()));
     if (!response.ok) return response;
     const { status, location, body } = response.value;
     if (status >= 300 && status < 400 && location) {
@@ -98,7 +100,11 @@ function checkUrl(url: URL, policy: FetchPolicy): Result<null, string> {
   return ok(null);
 }
 
-function get(url: URL, policy: FetchPolicy): Promise<Result<{ status: number; location: string | null; body: string }, string>> {
+function get(
+  url: URL,
+  policy: FetchPolicy,
+  timeoutMs: number,
+): Promise<Result<{ status: number; location: string | null; body: string }, string>> {
   return new Promise((resolve) => {
     const lookup = (
       hostname: string,
@@ -138,7 +144,7 @@ function get(url: URL, policy: FetchPolicy): Promise<Result<{ status: number; lo
     const timer = setTimeout(() => {
       request.destroy();
       resolve(err(`the metadata URL did not answer within ${METADATA_TIMEOUT_MS / 1000} seconds`));
-    }, METADATA_TIMEOUT_MS);
+    }, timeoutMs);
     request.on("close", () => clearTimeout(timer));
     request.on("error", (error: NodeJS.ErrnoException) => {
       const why =

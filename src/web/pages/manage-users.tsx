@@ -11,6 +11,8 @@ export interface ManagedMember {
   roomName: string | null;
   lastSignInAt: string | null;
   lastSignInMethod: string | null;
+  /** Created or claimed by the clinic's IdP over SCIM: the IdP adds and removes them. */
+  managedByScim?: boolean | undefined;
 }
 
 export interface InviteForm {
@@ -228,6 +230,14 @@ export function ManageUsersPage(p: ManageUsersPageProps): VNode {
               <td class="person">
                 <strong>{m.name}</strong>
                 {m.email === p.userEmail && " (you)"}
+                {m.managedByScim && (
+                  <>
+                    {" "}
+                    <span class="badge badge-scim" title="Your identity provider adds, updates and removes this person">
+                      Managed by SCIM
+                    </span>
+                  </>
+                )}
                 <br />
                 <span class="muted">{m.email}</span>
               </td>

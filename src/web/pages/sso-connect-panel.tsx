@@ -9,7 +9,38 @@ export interface SsoConnectPanelProps {
   presetLabel: string | null;
   /** Whether a next certificate is staged (the second slot). */
   nextStaged: boolean;
+  /** The trusted certificates: the current one first, then the staged next one. */
+  certificates: Array<{ subject: string; fingerprintSha256: string; notAfter: string }>;
   stageError?: string | undefined;
+}
+
+/** After the IdP switched: remove the old certificate (the next becomes current), or a next one staged by mistake. */
+function RemoveCertificateForms(p: Pick<SsoConnectPanelProps, "csrfToken" | "certificates">): VNode {
+  const [current, next] = p.certificates;
+  if (!current || !next) return <></>;
+  return (
+    <div class="card">
+      <h4>After your identity provider has switched</h4>
+      <p class="small muted">
+        Once your identity provider signs with the next certificate (a rehearsal passes and people sign in), remove the old one so it is no
+        longer trusted. If it still signs with the old certificate, removing it stops every sign-in.
+      </p>
+      <div class="actions">
+        <form method="post" action="/settings/sso/remove-certificate">
+          <input type="hidden" name="_csrf" value={p.csrfToken} />
+          <input type="hidden" name="fingerprint" value={current.fingerprintSha256} />
+          <button type="submit">Remove the old certificate, make the next one current</button>
+        </form>
+        <form method="post" action="/settings/sso/remove-certificate">
+          <input type="hidden" name="_csrf" value={p.csrfToken} />
+          <input type="hidden" name="fingerprint" value={next.fingerprintSha256} />
+          <button type="submit" class="secondary">
+            Remove the next certificate
+          </button>
+        </form>
+      </div>
+    </div>
+  );
 }
 
 /** On the single sign-on page: connect or change the IdP, test it, turn it on, and the rollover's next certificate. */
@@ -67,9 +98,22 @@ export function SsoConnectPanel(p: SsoConnectPanelProps): VNode {
         When your IdP announces a new signing certificate, stage it here as the next certificate: both are trusted, so sign-in keeps working
         when the IdP switches. Then rehearse: a test sign-in that accepts only the next certificate.
       </p>
-      <form method="post" action="/settings/sso/next-certificate" class="card">
+      <RemoveCertificateForms csrfToken={p.csrfToken} certificates={p.certificates} />
+      <form method="post" action="/settings/sso/next-certificate" class="card" enctype="multipart/form-data">
         <input type="hidden" name="_csrf" value={p.csrfToken} />
-        <label for="next-certificate">{p.nextStaged ? "Replace the next certificate" : "Next certificate"}</label>
+        <label for="next-certificate-file">{p.nextStaged ? "Replace the next certificate: its file" : "Next certificate file"}</label>
+        <p class="small muted" id="next-certificate-file-hint">
+          The .cer, .cert or .pem file your identity provider offers (PEM or binary DER), up to 20 KB. Never a .pfx or .p12: those hold the
+          private key.
+        </p>
+        <input
+          type="file"
+          id="next-certificate-file"
+          name="certificateFile"
+          accept=".cer,.cert,.crt,.pem,.der,.txt"
+          aria-describedby="next-certificate-file-hint"
+        />
+        <label for="next-certificate">Or paste it</label>
         <p class="small muted" id="next-certificate-hint">
           PEM, the contents of a .cer/.cert file, or bare base64.
         </p>
@@ -77,7 +121,6 @@ export function SsoConnectPanel(p: SsoConnectPanelProps): VNode {
           id="next-certificate"
           name="certificate"
           rows={4}
-          required
           aria-describedby={p.stageError ? "next-certificate-error" : "next-certificate-hint"}
           aria-invalid={p.stageError ? "true" : undefined}
         ></textarea>

@@ -91,6 +91,8 @@ export function ConnectIdpPage(p: ConnectIdpPageProps): VNode {
   const errorOn = (field: string) =>
     p.error && (p.error.field === field || p.error.field.startsWith(`${field}.`)) ? p.error.message : undefined;
   const certificateError = errorOn("idpCertificates") ?? errorOn("certificate");
+  const metadataFileError = errorOn("metadataFile");
+  const certificateFileError = errorOn("certificateFile");
   return (
     <Layout title="Connect your identity provider" brand={p.clinicName} signedInAs={{ name: p.userName, csrfToken: p.csrfToken }}>
       <SettingsCrumbs current="Single sign-on" />
@@ -109,7 +111,7 @@ export function ConnectIdpPage(p: ConnectIdpPageProps): VNode {
           Use its field names
         </button>
       </form>
-      <form method="post" action="/settings/sso/connect" class="card">
+      <form method="post" action="/settings/sso/connect" class="card" enctype="multipart/form-data">
         <input type="hidden" name="_csrf" value={p.csrfToken} />
         <input type="hidden" name="preset" value={v.preset} />
         <p>
@@ -120,7 +122,7 @@ export function ConnectIdpPage(p: ConnectIdpPageProps): VNode {
           {(
             [
               ["metadataUrl", `${names.metadataUrl} (recommended: it follows certificate changes)`],
-              ["metadataXml", "Metadata XML, pasted"],
+              ["metadataXml", "Metadata XML: upload the file, or paste it"],
               ["manual", `${names.ssoUrl} and ${names.certificate}`],
             ] as const
           ).map(([method, label]) => (
@@ -140,10 +142,24 @@ export function ConnectIdpPage(p: ConnectIdpPageProps): VNode {
           />
         </Field>
         <Field
+          id="metadata-file"
+          label="Metadata file (.xml)"
+          error={metadataFileError}
+          hint="The metadata file your identity provider offers for download, up to 1 MB."
+        >
+          <input
+            type="file"
+            id="metadata-file"
+            name="metadataFile"
+            accept=".xml,text/xml,application/xml,application/samlmetadata+xml"
+            {...describedBy("metadata-file", metadataFileError)}
+          />
+        </Field>
+        <Field
           id="metadata-xml"
-          label="Metadata XML"
+          label="Or paste the metadata XML"
           error={errorOn("metadataXml")}
-          hint="Open the downloaded metadata file and paste all of it."
+          hint="All of the file, from <?xml to the end."
         >
           <textarea id="metadata-xml" name="metadataXml" rows={6} {...describedBy("metadata-xml", errorOn("metadataXml"))}>
             {v.metadataXml}
@@ -162,8 +178,22 @@ export function ConnectIdpPage(p: ConnectIdpPageProps): VNode {
           />
         </Field>
         <Field
+          id="certificate-file"
+          label={`${names.certificate}: its file`}
+          error={certificateFileError}
+          hint="The .cer, .cert or .pem file (PEM or binary DER), up to 20 KB. Never a .pfx or .p12: those hold the private key."
+        >
+          <input
+            type="file"
+            id="certificate-file"
+            name="certificateFile"
+            accept=".cer,.cert,.crt,.pem,.der,.txt"
+            {...describedBy("certificate-file", certificateFileError)}
+          />
+        </Field>
+        <Field
           id="certificate"
-          label={names.certificate}
+          label={`Or paste the ${names.certificate}`}
           error={certificateError}
           hint="Paste the PEM text (-----BEGIN CERTIFICATE-----), the contents of a .cer/.cert file, or the bare base64."
         >

@@ -7,6 +7,7 @@ import type { Actor } from "../../audit/audit.js";
 import { checkInvitation, inviteMember, resendInvitation } from "../../users/invitations.js";
 import { changeMemberRole, removeMember, restoreMember, type ChangedMember, type ManageMemberError } from "../../users/manage-members.js";
 import { listMembersWithRooms } from "../../users/member-list.queries.js";
+import { listScimManagedUserIds } from "../../provisioning/scim/scim-user.queries.js";
 import { emailSchema, normalizeEmail, personNameSchema, roleSchema } from "../../users/user.js";
 import type { WebContext } from "../context.js";
 import { clientIp, csrfToken, formFields } from "../forms.js";
@@ -67,9 +68,10 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     } = {},
     status?: number,
   ) {
-    const [members, seatsUsed] = await Promise.all([
+    const [members, seatsUsed, scimManaged] = await Promise.all([
       listMembersWithRooms(ctx.db, admin.clinic.id),
       countSeatsUsed(ctx.db, admin.clinic.id),
+      listScimManagedUserIds(ctx.db, admin.clinic.id),
     ]);
     return sendPage(
       reply,
@@ -88,6 +90,7 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
           roomName,
           lastSignInAt: m.lastSignInAt,
           lastSignInMethod: m.lastSignInMethod,
+          managedByScim: scimManaged.has(user.id),
         }))}
         {...extra}
       />,

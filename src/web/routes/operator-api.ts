@@ -13,6 +13,7 @@ import { registerEmailDomainsApi } from "./email-domains-api.js";
 import { registerSsoApi } from "./sso-api.js";
 import { registerMetadataRefreshApi } from "./metadata-refresh.js";
 import { registerUsersApi } from "./users-api.js";
+import { registerScimTokensApi } from "./scim-api.js";
 import { problem, invalidInput, notFound, sendProblem, type Problem } from "../problems.js";
 import { sendCreated } from "../statuses.js";
 
@@ -59,7 +60,8 @@ export function registerOperatorApi(app: FastifyInstance, ctx: WebContext): void
     api.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
       if (request.clinic) return sendProblem(request, reply, notFound);
       if (!isBearerToken(request.headers.authorization, ctx.config.operatorToken)) return sendProblem(request, reply, unauthorized);
-      if (request.method !== "GET" && !/^application\/json\b/i.test(request.headers["content-type"] ?? "")) {
+      // A DELETE carries no body, so it has no format to check.
+      if (request.method !== "GET" && request.method !== "DELETE" && !/^application\/json\b/i.test(request.headers["content-type"] ?? "")) {
         return sendProblem(request, reply, notJson);
       }
     });
@@ -106,5 +108,6 @@ export function registerOperatorApi(app: FastifyInstance, ctx: WebContext): void
     registerMetadataRefreshApi(api, ctx);
     registerEmailDomainsApi(api, ctx);
     registerUsersApi(api, ctx);
+    registerScimTokensApi(api, ctx);
   });
 }

@@ -8,6 +8,7 @@ import { explainSsoFailure } from "../../sign-in/failure-messages.js";
 import { serviceProviderMetadata, serviceProviderUrls } from "../../sso/saml/service-provider.js";
 import { newBrowserBinding } from "../../sso/saml/browser-binding.js";
 import { startSamlLogin } from "../../sso/saml/start-login.js";
+import { limitAcsPosts } from "../acs-rate-limits.js";
 import type { WebContext } from "../context.js";
 import { bySite, clientIp } from "../forms.js";
 import { AutoPostPage } from "../pages/auto-post.js";
@@ -85,7 +86,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
 
   app.post(
     "/saml/acs",
-    { bodyLimit: ACS_BODY_LIMIT_BYTES },
+    { bodyLimit: ACS_BODY_LIMIT_BYTES, onRequest: limitAcsPosts(app, ctx.config.acsRateLimit) },
     bySite(
       {
         clinic: async (request, reply) => {

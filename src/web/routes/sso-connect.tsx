@@ -1,18 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { z } from "zod";
 import { diagnoseFailure } from "../../sign-in/diagnose-failure.js";
 import { explainRecordedFailure } from "../../sign-in/failure-messages.js";
 import { diagnosePastedResponse, MAX_PASTED_RESPONSE_CHARS } from "../../sign-in/test-sign-in.js";
 import { newBrowserBinding } from "../../sso/saml/browser-binding.js";
-import { configureSamlConnection, type IdpSource } from "../../sso/saml/configure-connection.js";
 import { settingsFingerprint, type SamlConnection } from "../../sso/saml/connection.js";
 import { findSamlConnection } from "../../sso/saml/connection.queries.js";
-import { MAX_METADATA_BYTES } from "../../sso/saml/idp-metadata.js";
-import { IDP_PRESETS, PRESETS, type IdpPreset } from "../../sso/saml/presets.js";
-import { entraMetadataUrlMessage, isEntraFederationMetadataUrl, reviewIdpSettings } from "../../sso/saml/review-idp-settings.js";
+import { IDP_PRESETS, PRESETS } from "../../sso/saml/presets.js";
 import { serviceProviderUrls } from "../../sso/saml/service-provider.js";
 import { listSsoEventPage, listSsoFailureCodes } from "../../sso/saml/sso-event-log.js";
-import { stageNextCertificate } from "../../sso/saml/stage-next-certificate.js";
 import { startSamlLogin } from "../../sso/saml/start-login.js";
 import { switchSamlConnection } from "../../sso/saml/switch-connection.js";
 import type { WebContext } from "../context.js";
@@ -21,26 +16,18 @@ import { requireClinicAdmin } from "../guards.js";
 import { keepNotice } from "../notices.js";
 import { AutoPostPage } from "../pages/auto-post.js";
 import type { SsoConnectPanelProps } from "../pages/sso-connect-panel.js";
-import { ConnectIdpPage, IDP_FIELD_NAMES, PasteResponsePage, type ConnectFormValues, type ConnectMethod } from "../pages/sso-connect.js";
+import { ConnectIdpPage, PasteResponsePage, type ConnectFormValues } from "../pages/sso-connect.js";
 import { SsoEventLogPage } from "../pages/sso-event-log.js";
+import { registerIdpSideRoutes } from "./sso-idp-side.js";
 import { sendPage } from "../render.js";
 import { readSsoBinding, setSsoBinding } from "../sso-binding-cookie.js";
 import { seeOther } from "../statuses.js";
 
-const text = (max: number) =>
-  z
-    .string()
-    .max(max, `is longer than ${max.toLocaleString("en")} characters`)
-    .default("");
-const ConnectForm = z.object({
-  preset: z.enum(IDP_PRESETS as [IdpPreset, ...IdpPreset[]]).catch("generic"),
-  method: z.enum(["metadataUrl", "metadataXml", "manual"]).catch("metadataUrl"),
-  metadataUrl: text(2048),
-  metadataXml: text(MAX_METADATA_BYTES),
-  idpEntityId: text(1024),
-  idpSsoUrl: text(2048),
-  certificate: text(20_000),
-});
+// Successes other than a sign-in that the log records, in its words.
+const SUCCESS_WORDS: Record<string, string> = {
+  test_sign_in_passed: "Test sign-in passed",
+  certificate_removed: "Certificate removed",
+};
 
 const EVENTS_PER_PAGE = 25;
 const WEEK_MS = 7 * 24 * 3_600_000;
@@ -54,13 +41,17 @@ export function ssoConnectPanelProps(connection: SamlConnection | null, csrf: st
     tested: connection !== null && connection.testedSettings === settingsFingerprint(connection),
     presetLabel: connection ? PRESETS[connection.preset].label : null,
     nextStaged: (connection?.certificates.length ?? 0) > 1,
+    certificates: (connection?.certificates ?? []).map((c) => ({
+      subject: c.subject,
+      fingerprintSha256: c.fingerprintSha256,
+      notAfter: c.notAfter,
+    })),
   };
 }
 
 /** The clinic admin's self-service for the IdP side: connect, test, paste a response, turn on, rollover, the log. */
 export function registerSsoConnectRoutes(app: FastifyInstance, ctx: WebContext): void {
-  // http metadata and SSO URLs only for a local development start (http://localhost), never in production.
-  const allowInsecure = !ctx.config.production;
+  registerIdpSideRoutes(app, ctx);
   const done = async (request: FastifyRequest, reply: FastifyReply, said: string, error = false) => {
     await keepNotice(ctx, request, { page: "sso", said, error });
     return seeOther(reply, "/settings/sso");
@@ -86,65 +77,6 @@ export function registerSsoConnectRoutes(app: FastifyInstance, ctx: WebContext):
       reply,
       <ConnectIdpPage clinicName={admin.clinic.name} userName={admin.auth.user.name} csrfToken={csrfToken(reply)} values={values} />,
     );
-  });
-
-  app.post("/settings/sso/connect", { preHandler: app.csrfProtection, bodyLimit: 2 * MAX_METADATA_BYTES }, async (request, reply) => {
-    const admin = await requireClinicAdmin(request, reply);
-    if (!admin) return reply;
-    const parsed = ConnectForm.safeParse(formFields(request));
-    const values = parsed.success ? parsed.data : ConnectForm.parse({});
-    const refuse = (field: string, message: string) =>
-      sendPage(
-        reply,
-        <ConnectIdpPage
-          clinicName={admin.clinic.name}
-          userName={admin.auth.user.name}
-          csrfToken={csrfToken(reply)}
-          values={values}
-          error={{ field, message: sentence(message, fieldLabel(values.preset, field)) }}
-        />,
-        400,
-      );
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      return refuse(String(issue.path[0]), `${String(issue.path[0])} ${issue.message}`);
-    }
-    const source = sourceOf(values);
-    if (!source.ok) return refuse(source.field, source.message);
-    const sp = serviceProviderUrls(ctx.config, admin.clinic.subdomain);
-    const primary = values.method === "manual" ? null : values.method;
-    const result = await configureSamlConnection(
-      ctx.db,
-      admin.clinic,
-      {
-        source: source.value,
-        preset: values.preset,
-        flags: {},
-        keepEnabledOnlyIfTested: true,
-        review: (settings, metadataXml) =>
-          reviewIdpSettings(settings, metadataXml, {
-            spEntityId: sp.entityId,
-            now: ctx.clock(),
-            fields: {
-              entityId: primary ?? "idpEntityId",
-              ssoUrl: primary ?? "idpSsoUrl",
-              certificates: primary ?? "idpCertificates",
-            },
-          }),
-      },
-      { allowInsecure },
-      { actor: admin.auth.user.id, ip: clientIp(request) },
-      ctx.clock(),
-    );
-    if (!result.ok && result.error === "enforce_before_first_sign_in") {
-      return refuse(
-        primary ?? "idpSsoUrl",
-        "Single sign-on is required for your clinic, and this is a different identity provider that has never signed anyone in: turn off Require single sign-on first, then connect, test and require it again.",
-      );
-    }
-    if (!result.ok) return refuse(result.error.field, result.error.message);
-    const on = result.value.enabled ? "" : " Run a test sign-in, then turn single sign-on on.";
-    return done(request, reply, `Saved ${result.value.idpEntityId} as your identity provider.${on}`);
   });
 
   app.post("/settings/sso/test", { preHandler: app.csrfProtection }, async (request, reply) => {
@@ -217,21 +149,6 @@ export function registerSsoConnectRoutes(app: FastifyInstance, ctx: WebContext):
     },
   );
 
-  app.post("/settings/sso/next-certificate", { preHandler: app.csrfProtection }, async (request, reply) => {
-    const admin = await requireClinicAdmin(request, reply);
-    if (!admin) return reply;
-    const staged = await stageNextCertificate(
-      ctx.db,
-      admin.clinic,
-      formFields(request).certificate ?? "",
-      { actor: admin.auth.user.id, ip: clientIp(request) },
-      ctx.clock(),
-    );
-    if (!staged.ok) return done(request, reply, `The next certificate was not staged: ${staged.error}.`, true);
-    const next = staged.value.certificates[1]!;
-    return done(request, reply, `Staged the next certificate (${next.subject}); both are trusted. Rehearse the rollover with it now.`);
-  });
-
   app.post("/settings/sso/enabled", { preHandler: app.csrfProtection }, async (request, reply) => {
     const admin = await requireClinicAdmin(request, reply);
     if (!admin) return reply;
@@ -280,9 +197,7 @@ export function registerSsoConnectRoutes(app: FastifyInstance, ctx: WebContext):
       ...e,
       explanation:
         e.outcome === "success"
-          ? e.code === "test_sign_in_passed"
-            ? "Test sign-in passed"
-            : "Signed in"
+          ? (SUCCESS_WORDS[e.code] ?? "Signed in")
           : e.signatureVerified
             ? explainRecordedFailure(e.code).title
             : `${e.count === 1 ? "A message" : `${e.count} messages`} whose signature did not verify`,
@@ -305,46 +220,4 @@ export function registerSsoConnectRoutes(app: FastifyInstance, ctx: WebContext):
       />,
     );
   });
-}
-
-function sourceOf(v: ConnectFormValues): { ok: true; value: IdpSource } | { ok: false; field: string; message: string } {
-  const method: ConnectMethod = v.method;
-  if (method === "metadataUrl") {
-    return v.metadataUrl.trim()
-      ? { ok: true, value: { metadataUrl: v.metadataUrl.trim() } }
-      : { ok: false, field: "metadataUrl", message: "Give the metadata URL." };
-  }
-  if (method === "metadataXml") {
-    return v.metadataXml.trim()
-      ? { ok: true, value: { metadataXml: v.metadataXml } }
-      : { ok: false, field: "metadataXml", message: "Paste the metadata XML." };
-  }
-  if (!v.idpSsoUrl.trim()) return { ok: false, field: "idpSsoUrl", message: "Give the SSO URL." };
-  // Said at once, before anything else is asked for: the most common paste into the wrong field.
-  if (isEntraFederationMetadataUrl(v.idpSsoUrl)) return { ok: false, field: "idpSsoUrl", message: entraMetadataUrlMessage() };
-  if (!v.idpEntityId.trim()) return { ok: false, field: "idpEntityId", message: "Give the IdP entity ID (Issuer)." };
-  if (!v.certificate.trim()) return { ok: false, field: "idpCertificates", message: "Paste the certificate." };
-  return {
-    ok: true,
-    value: { idpEntityId: v.idpEntityId, idpSsoUrl: v.idpSsoUrl, idpSsoBinding: "redirect", idpCertificates: [v.certificate] },
-  };
-}
-
-function fieldLabel(preset: IdpPreset, field: string): string {
-  const names = IDP_FIELD_NAMES[preset];
-  const key = field.split(".")[0];
-  return key === "idpSsoUrl"
-    ? names.ssoUrl
-    : key === "idpEntityId"
-      ? names.entityId
-      : key === "metadataUrl"
-        ? names.metadataUrl
-        : names.certificate;
-}
-
-// "must start with https://" from the shared rules becomes "Login URL must start with https://." in the IdP's words.
-function sentence(message: string, label: string): string {
-  const subject = /^(must|is) /.test(message) ? `${label} ${message}` : message;
-  const text = subject.charAt(0).toUpperCase() + subject.slice(1);
-  return /[.!?]$/.test(text) ? text : `${text}.`;
 }

@@ -16,6 +16,7 @@ import { sendPage } from "../render.js";
 import { seeOther, statusOf } from "../statuses.js";
 import { recoveryCodesSection } from "./break-glass.js";
 import { emailDomainsSection } from "./email-domains.js";
+import { scimSection } from "./scim-settings.js";
 import { SsoConnectPanel } from "../pages/sso-connect-panel.js";
 import { ssoConnectPanelProps } from "./sso-connect.js";
 
@@ -101,6 +102,7 @@ export function registerSsoSettingsRoutes(app: FastifyInstance, ctx: WebContext)
         sections={[
           await emailDomainsSection(ctx, clinic.id),
           reply.request.auth && (await recoveryCodesSection(ctx, reply.request.auth, csrf)),
+          await scimSection(ctx, clinic, csrf),
         ]}
       />,
       status,
