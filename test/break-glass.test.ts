@@ -4,7 +4,7 @@ import { csrfFrom, type HttpClient } from "./support/http-client.js";
 import { testDialects } from "./support/databases.js";
 import { givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
 import { listOpenNotifications } from "../src/notifications/notification.queries.js";
-import { connectTestIdp, postToAcs, startLogin, type SamlClinic } from "./support/saml-flow.js";
+import { connectTestIdp, postToAcs, startLogin, type SamlClinic, idpResponse } from "./support/saml-flow.js";
 
 const REASON = "Okta tenant is down, need to turn enforcement off";
 
@@ -26,7 +26,7 @@ for (const dialect of testDialects()) {
       const s = await connectTestIdp(t, clinic);
       const client = t.client();
       const { requestId } = await startLogin(t, client, clinic);
-      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: admin, inResponseTo: requestId });
+      const response = await idpResponse(s, { email: admin, inResponseTo: requestId });
       assert.equal((await postToAcs(t, client, clinic.subdomain, response)).status, 303);
       const enforced = await t
         .client()

@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { csrfFrom } from "./support/http-client.js";
 import { testDialects } from "./support/databases.js";
 import { givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
-import { connectTestIdp, latestSsoEvent, postToAcs, startLogin, type SamlClinic } from "./support/saml-flow.js";
+import { connectTestIdp, latestSsoEvent, type SamlClinic, signInThroughIdp } from "./support/saml-flow.js";
 
 for (const dialect of testDialects()) {
   describe(`email-domain lock (${dialect})`, () => {
@@ -24,9 +24,7 @@ for (const dialect of testDialects()) {
 
     async function ssoSignIn(s: SamlClinic, email: string) {
       const client = t.client();
-      const { requestId } = await startLogin(t, client, s.clinic);
-      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email, inResponseTo: requestId });
-      return { client, res: await postToAcs(t, client, s.clinic.subdomain, response) };
+      return { client, res: await signInThroughIdp(t, client, s, { email }) };
     }
 
     async function userExists(email: string) {

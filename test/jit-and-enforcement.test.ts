@@ -4,7 +4,15 @@ import { csrfFrom } from "./support/http-client.js";
 import { testDialects } from "./support/databases.js";
 import { PASSWORD, givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
 import { TransactionBarrier } from "./support/transaction-barrier.js";
-import { connectTestIdp, latestSsoEvent, postToAcs, startLogin, type SamlClinic } from "./support/saml-flow.js";
+import {
+  connectTestIdp,
+  latestSsoEvent,
+  postToAcs,
+  startLogin,
+  type SamlClinic,
+  signInThroughIdp,
+  idpResponse,
+} from "./support/saml-flow.js";
 
 for (const dialect of testDialects()) {
   describe(`JIT provisioning and SSO enforcement (${dialect})`, () => {
@@ -23,21 +31,13 @@ for (const dialect of testDialects()) {
     async function startSignIn(s: SamlClinic, email: string) {
       const client = t.client();
       const { requestId } = await startLogin(t, client, s.clinic);
-      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email, inResponseTo: requestId });
+      const response = await idpResponse(s, { email, inResponseTo: requestId });
       return () => postToAcs(t, client, s.clinic.subdomain, response);
     }
 
     async function ssoSignIn(s: SamlClinic, email: string, attributes: Record<string, string> = {}) {
       const client = t.client();
-      const { requestId } = await startLogin(t, client, s.clinic);
-      const response = await s.idp.buildResponse({
-        spEntityId: s.sp.entityId,
-        acsUrl: s.sp.acsUrl,
-        email,
-        inResponseTo: requestId,
-        attributes: { email, ...attributes },
-      });
-      return { client, res: await postToAcs(t, client, s.clinic.subdomain, response) };
+      return { client, res: await signInThroughIdp(t, client, s, { email, attributes: { email, ...attributes } }) };
     }
 
     test("with JIT on, a first sign-in creates a provider account that takes a seat", async () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { testDialects } from "./support/databases.js";
 import { givenClinic, givenMember, startTestApp, type TestApp } from "./support/harness.js";
-import { connectTestIdp, latestSsoEvent, postToAcs, startLogin, type SamlClinic } from "./support/saml-flow.js";
+import { connectTestIdp, latestSsoEvent, type SamlClinic, signInThroughIdp } from "./support/saml-flow.js";
 
 for (const dialect of testDialects()) {
   describe(`emails and names from the IdP follow the same rule as the operator API (${dialect})`, () => {
@@ -18,15 +18,7 @@ for (const dialect of testDialects()) {
 
     async function ssoSignIn(s: SamlClinic, nameId: string, attributes: Record<string, string> = {}) {
       const client = t.client();
-      const { requestId } = await startLogin(t, client, s.clinic);
-      const response = await s.idp.buildResponse({
-        spEntityId: s.sp.entityId,
-        acsUrl: s.sp.acsUrl,
-        email: nameId,
-        inResponseTo: requestId,
-        attributes,
-      });
-      const res = await postToAcs(t, client, s.clinic.subdomain, response);
+      const res = await signInThroughIdp(t, client, s, { email: nameId, attributes });
       const session = await client.get(t.clinicUrl(s.clinic.subdomain, "/api/v1/session"));
       return { res, session };
     }

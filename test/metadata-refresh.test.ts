@@ -1,53 +1,28 @@
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { testDialects } from "./support/databases.js";
 import { csrfFrom, type HttpClient } from "./support/http-client.js";
 import { givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
-import { postToAcs, startLogin } from "./support/saml-flow.js";
+import { signInThroughIdp } from "./support/saml-flow.js";
 import { createTestIdp, type TestIdp } from "./support/test-idp.js";
+import { idpMetadataXml as idpMetadata, startIdpMetadataHost, type IdpMetadataHost } from "./support/idp-metadata-host.js";
 import type { Clinic } from "../src/clinics/clinic.js";
-
-function pemBody(pem: string): string {
-  return pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
-}
-
-/** IdP metadata as Okta serves it: entity ID, signing certificates, the Redirect SSO URL. */
-function idpMetadata(entityId: string, ssoUrl: string, certificates: string[]): string {
-  const keys = certificates
-    .map(
-      (c) =>
-        `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${pemBody(c)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`,
-    )
-    .join("");
-  return `<?xml version="1.0"?><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${entityId}"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">${keys}<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${ssoUrl}"/></md:IDPSSODescriptor></md:EntityDescriptor>`;
-}
 
 const fingerprintOf = (pem: string) => new X509Certificate(pem).fingerprint256;
 
 for (const dialect of testDialects()) {
   describe(`IdP metadata re-fetched and changes approved (${dialect})`, () => {
     let t: TestApp;
-    let server: Server;
-    let port = 0;
-    /** What each clinic's metadata URL answers now, by path. */
-    const answers = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>();
+    /** Each clinic's metadata URL is a path on this host. */
+    let host: IdpMetadataHost;
     before(async () => {
+      host = await startIdpMetadataHost();
       t = await startTestApp(dialect);
-      server = createServer((req, res) => {
-        const answer = answers.get(req.url ?? "");
-        if (answer) return answer(req, res);
-        res.statusCode = 404;
-        res.end();
-      });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      port = (server.address() as { port: number }).port;
     });
     after(async () => {
-      server.closeAllConnections();
-      server.close();
-      await t.close();
+      await host.close();
+      await t?.close();
     });
 
     interface Setup {
@@ -69,13 +44,13 @@ for (const dialect of testDialects()) {
       // The IdP's next signing key: same IdP, a new certificate.
       const nextIdp = await createTestIdp({ entityId: idp.entityId, ssoUrl: idp.ssoUrl });
       const path = `/${clinic.subdomain}/metadata`;
-      const serve = (xml: string) => answers.set(path, (_req, res) => res.end(xml));
+      const serve = (xml: string) => host.serve(path, xml);
       serve(idpMetadata(idp.entityId, idp.ssoUrl, [idp.certificatePem]));
       const put = await t
         .client()
         .postJson(
           t.main(`/api/v1/clinics/${clinic.subdomain}/sso/saml`),
-          { metadataUrl: `http://127.0.0.1:${port}${path}`, jitProvisioning: true },
+          { metadataUrl: host.url(path), jitProvisioning: true },
           t.operator,
           "PUT",
         );
@@ -88,11 +63,8 @@ for (const dialect of testDialects()) {
     }
 
     async function ssoSignIn(s: Setup, signer: TestIdp, email = `nurse@${s.clinic.subdomain}.example`) {
-      const client = t.client();
-      const { requestId } = await startLogin(t, client, s.clinic);
       const sp = { entityId: t.clinicUrl(s.clinic.subdomain, "/saml/metadata"), acsUrl: t.clinicUrl(s.clinic.subdomain, "/saml/acs") };
-      const response = await signer.buildResponse({ spEntityId: sp.entityId, acsUrl: sp.acsUrl, email, inResponseTo: requestId });
-      return postToAcs(t, client, s.clinic.subdomain, response);
+      return signInThroughIdp(t, t.client(), { clinic: s.clinic, idp: signer, sp }, { email });
     }
 
     async function adminPost(s: Setup, path: string, fields: Record<string, string> = {}) {
@@ -211,7 +183,7 @@ for (const dialect of testDialects()) {
       const s = await connectedByMetadataUrl();
       let release: (body: string) => void = () => undefined;
       const arrived = new Promise<void>((resolve) =>
-        answers.set(s.path, (_req, res) => {
+        host.answer(s.path, (_req, res) => {
           release = (body) => res.end(body);
           resolve();
         }),

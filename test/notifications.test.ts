@@ -8,7 +8,7 @@ import { DashboardNotifier } from "../src/notifications/notifier.js";
 import { testDialects } from "./support/databases.js";
 import { csrfFrom, type HttpClient } from "./support/http-client.js";
 import { givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
-import { connectTestIdp, postToAcs, startLogin, type SamlClinic } from "./support/saml-flow.js";
+import { connectTestIdp, type SamlClinic, signInThroughIdp } from "./support/saml-flow.js";
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from "./support/smtp-sink.js";
 
 /** The readable text of a received message (quoted-printable soft breaks and escapes undone). */
@@ -27,14 +27,25 @@ for (const dialect of testDialects()) {
     before(async () => {
       sink = await startSmtpSink();
       const stream = new Writable({ write: (chunk, _enc, done) => (logs.push(String(chunk)), done()) });
-      t = await startTestApp(dialect, {
-        env: { SMTP_URL: sink.url, SMTP_FROM: "ClinicRooms <no-reply@clinics.test>" },
-        logger: { level: "info", stream },
-      });
+      try {
+        t = await startTestApp(dialect, {
+          env: { SMTP_URL: sink.url, SMTP_FROM: "ClinicRooms <no-reply@clinics.test>" },
+          logger: { level: "info", stream },
+        });
+      } catch (error) {
+        // The app did not start: the sink is stopped here, or its open port would keep the test run alive.
+        await sink.close();
+        throw error;
+      }
     });
     after(async () => {
-      await t.close();
-      await sink.close();
+      // Without an app, before failed and already stopped what it had started.
+      if (!t) return;
+      try {
+        await t.close();
+      } finally {
+        await sink.close();
+      }
     });
 
     /** A full clinic (its admins hold every seat) connected to a test IdP with JIT on. */
@@ -49,10 +60,7 @@ for (const dialect of testDialects()) {
     }
 
     async function newcomerSignsIn(s: SamlClinic, email: string) {
-      const client = t.client();
-      const { requestId } = await startLogin(t, client, s.clinic);
-      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email, inResponseTo: requestId });
-      return postToAcs(t, client, s.clinic.subdomain, response);
+      return signInThroughIdp(t, t.client(), s, { email });
     }
 
     async function signedIn(subdomain: string, email: string): Promise<HttpClient> {

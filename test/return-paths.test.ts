@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { csrfFrom } from "./support/http-client.js";
 import { testDialects } from "./support/databases.js";
 import { PASSWORD, givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
-import { connectTestIdp, postToAcs, startLogin, type SamlClinic } from "./support/saml-flow.js";
+import { connectTestIdp, postToAcs, startLogin, type SamlClinic, idpResponse } from "./support/saml-flow.js";
 
 // Each of these comes out of URL parsing as `//evil.com`, a link to another site, unless dot segments are refused.
 const DOT_SEGMENT_ESCAPES = ["/.//evil.com", "/..//evil.com", "/a/..//evil.com", "/%2e//evil.com", "/%2e%2e//evil.com", "/.%2E//evil.com"];
@@ -42,12 +42,7 @@ for (const dialect of testDialects()) {
       test(`/saml/login?returnTo=${returnTo} makes the ACS answer the dashboard`, async () => {
         const client = t.client();
         const { requestId } = await startLogin(t, client, s.clinic, returnTo);
-        const response = await s.idp.buildResponse({
-          spEntityId: s.sp.entityId,
-          acsUrl: s.sp.acsUrl,
-          email: s.email,
-          inResponseTo: requestId,
-        });
+        const response = await idpResponse(s, { email: s.email, inResponseTo: requestId });
         const acs = await postToAcs(t, client, s.clinic.subdomain, response);
         assert.equal(acs.status, 303);
         assert.equal(acs.location, "/dashboard");
@@ -61,7 +56,7 @@ for (const dialect of testDialects()) {
     ];
     test("an IdP-initiated RelayState with dot segments, as a path or a same-host URL, lands on the dashboard", async () => {
       for (const relayState of relayStates()) {
-        const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email });
+        const response = await idpResponse(s, { email: s.email });
         const acs = await postToAcs(t, t.client(), s.clinic.subdomain, response, relayState);
         assert.equal(acs.status, 303, relayState);
         assert.equal(acs.location, "/dashboard", relayState);
@@ -79,7 +74,7 @@ for (const dialect of testDialects()) {
       });
       assert.equal(signIn.location, "/settings/users");
       assert.equal((await client.get(`${s.signIn}?returnTo=%2Fwelcome`)).location, "/welcome");
-      const relayed = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email });
+      const relayed = await idpResponse(s, { email: s.email });
       const acs = await postToAcs(t, t.client(), s.clinic.subdomain, relayed, t.clinicUrl(s.clinic.subdomain, "/settings/sso"));
       assert.equal(acs.location, "/settings/sso");
     });

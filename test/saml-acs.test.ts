@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { testDialects } from "./support/databases.js";
 import { givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
 import { createTestIdp, type TestIdp } from "./support/test-idp.js";
-import { connectTestIdp, latestSsoEvent, postToAcs, startLogin, type SamlClinic } from "./support/saml-flow.js";
+import { connectTestIdp, latestSsoEvent, postToAcs, startLogin, type SamlClinic, idpResponse } from "./support/saml-flow.js";
 import { samlAttacks } from "./support/saml-attacks.js";
 
 for (const dialect of testDialects()) {
@@ -32,13 +32,7 @@ for (const dialect of testDialects()) {
         const { requestId, location, authnRequest } = await startLogin(t, client, s.clinic, "/dashboard?tab=room");
         assert.ok(location.startsWith(s.idp.ssoUrl));
         assert.match(authnRequest, /Format="urn:oasis:names:tc:SAML:1\.1:nameid-format:emailAddress"/);
-        const response = await s.idp.buildResponse({
-          spEntityId: s.sp.entityId,
-          acsUrl: s.sp.acsUrl,
-          email: s.email.toUpperCase(),
-          inResponseTo: requestId,
-          signing,
-        });
+        const response = await idpResponse(s, { email: s.email.toUpperCase(), inResponseTo: requestId, signing });
         const acs = await postToAcs(t, client, s.clinic.subdomain, response);
         assert.equal(acs.status, 303);
         assert.equal(acs.location, "/dashboard?tab=room");
@@ -58,12 +52,7 @@ for (const dialect of testDialects()) {
       assert.ok(page.body.includes(`action="${s.idp.ssoUrl}"`));
       const request = Buffer.from(/name="SAMLRequest" value="([^"]+)"/.exec(page.body)![1]!, "base64").toString("utf8");
       const requestId = /ID="([^"]+)"/.exec(request)![1]!;
-      const response = await s.idp.buildResponse({
-        spEntityId: s.sp.entityId,
-        acsUrl: s.sp.acsUrl,
-        email: s.email,
-        inResponseTo: requestId,
-      });
+      const response = await idpResponse(s, { email: s.email, inResponseTo: requestId });
       assert.equal((await postToAcs(t, client, s.clinic.subdomain, response)).status, 303);
     });
 
@@ -74,12 +63,7 @@ for (const dialect of testDialects()) {
       assert.equal((await signInWithPasswordForm(client, t.clinicUrl(s.clinic.subdomain, "/sign-in"), s.email)).status, 303);
       const before = client.cookie(host, "session")!;
       const { requestId } = await startLogin(t, client, s.clinic);
-      const response = await s.idp.buildResponse({
-        spEntityId: s.sp.entityId,
-        acsUrl: s.sp.acsUrl,
-        email: s.email,
-        inResponseTo: requestId,
-      });
+      const response = await idpResponse(s, { email: s.email, inResponseTo: requestId });
       assert.equal((await postToAcs(t, client, s.clinic.subdomain, response)).status, 303);
       assert.notEqual(client.cookie(host, "session"), before, "a new token replaces the old one");
       assert.equal((await client.get(t.clinicUrl(s.clinic.subdomain, "/api/v1/session"))).json().authMethod, "saml");
@@ -91,7 +75,7 @@ for (const dialect of testDialects()) {
     test("IdP-initiated sign-in lands on the Default RelayState (the dashboard)", async () => {
       const s = await givenSamlClinic();
       const client = t.client();
-      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email });
+      const response = await idpResponse(s, { email: s.email });
       const acs = await postToAcs(t, client, s.clinic.subdomain, response, t.clinicUrl(s.clinic.subdomain, "/dashboard"));
       assert.equal(acs.location, "/dashboard");
       assert.equal((await client.get(t.clinicUrl(s.clinic.subdomain, "/api/v1/session"))).json().authMethod, "saml");
@@ -100,7 +84,7 @@ for (const dialect of testDialects()) {
     test("rejects an unsolicited response when IdP-initiated sign-in is off", async () => {
       const s = await givenSamlClinic({ allowIdpInitiated: false });
       const client = t.client();
-      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email });
+      const response = await idpResponse(s, { email: s.email });
       const acs = await postToAcs(t, client, s.clinic.subdomain, response);
       assert.equal(acs.status, 403);
       assert.match(acs.body, /only allows signing in from its own sign-in page/);
@@ -111,7 +95,7 @@ for (const dialect of testDialects()) {
     for (const relayState of ["https://evil.example/phish", "//evil.example/", "javascript:alert(1)", "/\\evil.example"]) {
       test(`never follows a malicious RelayState (${relayState})`, async () => {
         const s = await givenSamlClinic();
-        const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email });
+        const response = await idpResponse(s, { email: s.email });
         const acs = await postToAcs(t, t.client(), s.clinic.subdomain, response, relayState);
         assert.equal(acs.status, 303);
         assert.equal(acs.location, "/dashboard");
@@ -122,19 +106,14 @@ for (const dialect of testDialects()) {
       const s = await givenSamlClinic();
       const client = t.client();
       const { requestId } = await startLogin(t, client, s.clinic);
-      const response = await s.idp.buildResponse({
-        spEntityId: s.sp.entityId,
-        acsUrl: s.sp.acsUrl,
-        email: s.email,
-        inResponseTo: requestId,
-      });
+      const response = await idpResponse(s, { email: s.email, inResponseTo: requestId });
       assert.equal((await postToAcs(t, client, s.clinic.subdomain, response)).status, 303);
       // Replayed by the very browser that started it (it holds the binding cookie): only answer-once stops it.
       const replay = await postToAcs(t, client, s.clinic.subdomain, response);
       assert.equal(replay.status, 403);
       assert.match((await latestSsoEvent(t, s.clinic.subdomain)).code, /request_already_used|assertion_replayed/);
       // A second, freshly signed answer (new assertion ID) to the same request: the request store alone refuses it.
-      const second = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email, inResponseTo: requestId });
+      const second = await idpResponse(s, { email: s.email, inResponseTo: requestId });
       assert.equal((await postToAcs(t, client, s.clinic.subdomain, second)).status, 403);
       assert.equal((await latestSsoEvent(t, s.clinic.subdomain)).code, "request_already_used");
     });
@@ -163,12 +142,7 @@ for (const dialect of testDialects()) {
       const s = await givenSamlClinic();
       const a = t.client();
       const { requestId } = await startLogin(t, a, s.clinic);
-      const response = await s.idp.buildResponse({
-        spEntityId: s.sp.entityId,
-        acsUrl: s.sp.acsUrl,
-        email: s.email,
-        inResponseTo: requestId,
-      });
+      const response = await idpResponse(s, { email: s.email, inResponseTo: requestId });
       const b = t.client("127.0.0.2");
       const posted = await b.postForm(
         t.clinicUrl(s.clinic.subdomain, "/saml/acs"),
@@ -191,12 +165,7 @@ for (const dialect of testDialects()) {
       const { requestId } = await startLogin(t, t.client(), s.clinic);
       const b = t.client();
       await startLogin(t, b, s.clinic);
-      const response = await s.idp.buildResponse({
-        spEntityId: s.sp.entityId,
-        acsUrl: s.sp.acsUrl,
-        email: s.email,
-        inResponseTo: requestId,
-      });
+      const response = await idpResponse(s, { email: s.email, inResponseTo: requestId });
       assert.equal((await postToAcs(t, b, s.clinic.subdomain, response)).status, 403);
       const event = await latestSsoEvent(t, s.clinic.subdomain);
       assert.equal(event.code, "request_from_other_browser");
@@ -209,12 +178,7 @@ for (const dialect of testDialects()) {
       const client = t.client();
       const first = await startLogin(t, client, s.clinic, "/dashboard?tab=1");
       await startLogin(t, client, s.clinic, "/dashboard?tab=2");
-      const response = await s.idp.buildResponse({
-        spEntityId: s.sp.entityId,
-        acsUrl: s.sp.acsUrl,
-        email: s.email,
-        inResponseTo: first.requestId,
-      });
+      const response = await idpResponse(s, { email: s.email, inResponseTo: first.requestId });
       const acs = await postToAcs(t, client, s.clinic.subdomain, response);
       assert.equal(acs.status, 303);
       assert.equal(acs.location, "/dashboard?tab=1");
@@ -222,7 +186,7 @@ for (const dialect of testDialects()) {
 
     test("rejects a replayed IdP-initiated assertion (replay cache)", async () => {
       const s = await givenSamlClinic();
-      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email });
+      const response = await idpResponse(s, { email: s.email });
       assert.equal((await postToAcs(t, t.client(), s.clinic.subdomain, response)).status, 303);
       const replay = await postToAcs(t, t.client(), s.clinic.subdomain, response);
       assert.equal(replay.status, 403);
@@ -231,12 +195,7 @@ for (const dialect of testDialects()) {
 
     test("rejects a response to a request we never sent (foreign InResponseTo)", async () => {
       const s = await givenSamlClinic();
-      const response = await s.idp.buildResponse({
-        spEntityId: s.sp.entityId,
-        acsUrl: s.sp.acsUrl,
-        email: s.email,
-        inResponseTo: "_made_up_request",
-      });
+      const response = await idpResponse(s, { email: s.email, inResponseTo: "_made_up_request" });
       assert.equal((await postToAcs(t, t.client(), s.clinic.subdomain, response)).status, 403);
       assert.equal((await latestSsoEvent(t, s.clinic.subdomain)).code, "unknown_request");
     });
@@ -245,12 +204,7 @@ for (const dialect of testDialects()) {
       const a = await givenSamlClinic();
       const b = await givenSamlClinic();
       const { requestId } = await startLogin(t, t.client(), a.clinic);
-      const response = await b.idp.buildResponse({
-        spEntityId: b.sp.entityId,
-        acsUrl: b.sp.acsUrl,
-        email: b.email,
-        inResponseTo: requestId,
-      });
+      const response = await idpResponse(b, { email: b.email, inResponseTo: requestId });
       assert.equal((await postToAcs(t, t.client(), b.clinic.subdomain, response)).status, 403);
       assert.equal((await latestSsoEvent(t, b.clinic.subdomain)).code, "request_for_other_clinic");
     });
@@ -260,13 +214,7 @@ for (const dialect of testDialects()) {
       const { requestId } = await startLogin(t, t.client(), s.clinic);
       t.advanceClock(11 * 60_000);
       try {
-        const response = await s.idp.buildResponse({
-          spEntityId: s.sp.entityId,
-          acsUrl: s.sp.acsUrl,
-          email: s.email,
-          inResponseTo: requestId,
-          now: new Date(Date.now() + 11 * 60_000),
-        });
+        const response = await idpResponse(s, { email: s.email, inResponseTo: requestId, now: new Date(Date.now() + 11 * 60_000) });
         assert.equal((await postToAcs(t, t.client(), s.clinic.subdomain, response)).status, 403);
         assert.equal((await latestSsoEvent(t, s.clinic.subdomain)).code, "request_expired");
       } finally {
@@ -291,7 +239,7 @@ for (const dialect of testDialects()) {
       const a = await givenSamlClinic();
       const b = await givenSamlClinic();
       const client = t.client();
-      const forA = await a.idp.buildResponse({ spEntityId: a.sp.entityId, acsUrl: a.sp.acsUrl, email: a.email });
+      const forA = await idpResponse(a, { email: a.email });
       const res = await postToAcs(t, client, b.clinic.subdomain, forA);
       assert.equal(res.status, 403);
       assert.match((await latestSsoEvent(t, b.clinic.subdomain)).code, /invalid_signature|wrong_issuer|wrong_audience/);
@@ -312,7 +260,7 @@ for (const dialect of testDialects()) {
         );
       assert.equal(shared.status, 200);
       const client = t.client();
-      const forA = await a.idp.buildResponse({ spEntityId: a.sp.entityId, acsUrl: a.sp.acsUrl, email: a.email });
+      const forA = await idpResponse(a, { email: a.email });
       const res = await postToAcs(t, client, b.subdomain, forA);
       assert.equal(res.status, 403);
       // The signature is valid for B too: what stops it is that it was addressed to A.
@@ -324,7 +272,7 @@ for (const dialect of testDialects()) {
       const a = await givenSamlClinic();
       const b = await givenSamlClinic({ jitProvisioning: true });
       // Clinic B's own IdP vouches for an address that is a member of clinic A.
-      const response = await b.idp.buildResponse({ spEntityId: b.sp.entityId, acsUrl: b.sp.acsUrl, email: a.email });
+      const response = await idpResponse(b, { email: a.email });
       const res = await postToAcs(t, t.client(), b.clinic.subdomain, response);
       assert.equal(res.status, 403);
       assert.match(res.body, /belongs to another clinic/);
@@ -333,7 +281,7 @@ for (const dialect of testDialects()) {
 
     test("a person the clinic has not added gets a clear page (JIT off)", async () => {
       const s = await givenSamlClinic();
-      const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: "stranger@example.org" });
+      const response = await idpResponse(s, { email: "stranger@example.org" });
       const res = await postToAcs(t, t.client(), s.clinic.subdomain, response);
       assert.equal(res.status, 403);
       assert.match(res.body, /Your clinic has not added you yet/);

@@ -7,7 +7,7 @@ import { serviceProviderUrls } from "../src/sso/saml/service-provider.js";
 import { testDialects } from "./support/databases.js";
 import { csrfFrom } from "./support/http-client.js";
 import { PASSWORD, givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
-import { connectTestIdp, postToAcs, startLogin, type SamlClinic } from "./support/saml-flow.js";
+import { connectTestIdp, postToAcs, startLogin, type SamlClinic, idpResponse } from "./support/saml-flow.js";
 
 for (const dialect of testDialects()) {
   describe(`the sign-in core (${dialect})`, () => {
@@ -29,7 +29,7 @@ for (const dialect of testDialects()) {
 
     async function signedResponse(s: SamlClinic, client: ReturnType<TestApp["client"]>, email: string) {
       const { requestId } = await startLogin(t, client, s.clinic);
-      return s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email, inResponseTo: requestId, attributes: { email } });
+      return idpResponse(s, { email, inResponseTo: requestId, attributes: { email } });
     }
 
     const sessionCookie = (client: ReturnType<TestApp["client"]>, s: SamlClinic) =>

@@ -1,49 +1,31 @@
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { generate } from "selfsigned";
 import { testDialects } from "./support/databases.js";
 import { givenClinic, startTestApp, type TestApp } from "./support/harness.js";
 import { createTestIdp, type TestIdp } from "./support/test-idp.js";
+import { idpMetadataXml, pemBody, startIdpMetadataHost, type IdpMetadataHost } from "./support/idp-metadata-host.js";
 
-function pemBody(pem: string): string {
-  return pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
-}
-
-function idpMetadata(entityId: string, ssoUrl: string, certificates: string[]): string {
-  const keys = certificates
-    .map(
-      (c) =>
-        `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${pemBody(c)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`,
-    )
-    .join("");
-  return `<?xml version="1.0" encoding="UTF-8"?><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${entityId}"><md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">${keys}<md:KeyDescriptor use="encryption"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${pemBody(certificates[0]!)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${ssoUrl}/post"/><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${ssoUrl}"/></md:IDPSSODescriptor></md:EntityDescriptor>`;
-}
+const idpMetadata = (entityId: string, ssoUrl: string, certificates: string[]) =>
+  idpMetadataXml(entityId, ssoUrl, certificates, { full: true });
 
 for (const dialect of testDialects()) {
   describe(`operator API: SAML connection (${dialect})`, () => {
     let t: TestApp;
     let idp: TestIdp;
     let nextIdp: TestIdp;
-    let metadataServer: Server;
-    let metadataPort = 0;
+    let host: IdpMetadataHost;
     before(async () => {
-      t = await startTestApp(dialect);
       idp = await createTestIdp({ entityId: "http://www.okta.com/exk1test", ssoUrl: "https://acme.okta.example/app/sso/saml" });
       nextIdp = await createTestIdp({ entityId: "http://www.okta.com/exk1test" });
-      metadataServer = createServer((req, res) => {
-        if (req.url === "/metadata.xml")
-          return res.end(idpMetadata(idp.entityId, idp.ssoUrl, [idp.certificatePem, nextIdp.certificatePem]));
-        if (req.url === "/huge") return res.end("<x>".padEnd(2_000_000, " "));
-        res.statusCode = 404;
-        res.end();
-      });
-      await new Promise<void>((resolve) => metadataServer.listen(0, "127.0.0.1", resolve));
-      metadataPort = (metadataServer.address() as { port: number }).port;
+      host = await startIdpMetadataHost();
+      host.serve("/metadata.xml", idpMetadata(idp.entityId, idp.ssoUrl, [idp.certificatePem, nextIdp.certificatePem]));
+      host.serve("/huge", "<x>".padEnd(2_000_000, " "));
+      t = await startTestApp(dialect);
     });
     after(async () => {
-      metadataServer.close();
-      await t.close();
+      await host.close();
+      await t?.close();
     });
 
     const put = (subdomain: string, body: unknown) =>
@@ -99,17 +81,17 @@ for (const dialect of testDialects()) {
 
     test("configured from a metadata URL fetched by the server", async () => {
       const clinic = await givenClinic(t);
-      const res = await put(clinic.subdomain, { metadataUrl: `http://127.0.0.1:${metadataPort}/metadata.xml` });
+      const res = await put(clinic.subdomain, { metadataUrl: host.url("/metadata.xml") });
       assert.equal(res.status, 200, res.body);
       assert.equal(res.json().idp.entityId, idp.entityId);
     });
 
     test("a metadata URL that answers 404, or more than 1 MB, is refused with its reason", async () => {
       const clinic = await givenClinic(t);
-      const missing = await put(clinic.subdomain, { metadataUrl: `http://127.0.0.1:${metadataPort}/nope` });
+      const missing = await put(clinic.subdomain, { metadataUrl: host.url("/nope") });
       assert.equal(missing.status, 400);
       assert.match(missing.json().message, /answered HTTP 404/);
-      const huge = await put(clinic.subdomain, { metadataUrl: `http://127.0.0.1:${metadataPort}/huge` });
+      const huge = await put(clinic.subdomain, { metadataUrl: host.url("/huge") });
       assert.match(huge.json().message, /more than 1 MB/);
     });
 

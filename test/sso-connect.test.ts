@@ -7,7 +7,7 @@ import type { Clinic } from "../src/clinics/clinic.js";
 import { testDialects } from "./support/databases.js";
 import { givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
 import { csrfFrom, type HttpClient } from "./support/http-client.js";
-import { postToAcs } from "./support/saml-flow.js";
+import { postToAcs, idpResponse } from "./support/saml-flow.js";
 import { createTestIdp, NAME_ID_UNSPECIFIED, type BuildResponseOptions, type TestIdp } from "./support/test-idp.js";
 
 /** The page's words, as a person reads them: tags dropped, entities decoded, spaces collapsed. */
@@ -149,13 +149,7 @@ for (const dialect of testDialects()) {
       const s = await givenAdminOnPage();
       await t.client().postJson(t.main(`/api/v1/clinics/${s.clinic.subdomain}/sso/saml`), { enabled: true }, t.operator, "PATCH");
       const requestId = await startTest(s);
-      const signed = await s.idp.buildResponse({
-        spEntityId: s.sp.entityId,
-        acsUrl: s.sp.acsUrl,
-        email: s.email,
-        inResponseTo: requestId,
-        signing: "assertion",
-      });
+      const signed = await idpResponse(s, { email: s.email, inResponseTo: requestId, signing: "assertion" });
       // Without the unsigned Response-level InResponseTo the answer is not recognised as a test's: the request store still refuses it.
       const stripped = Buffer.from(
         Buffer.from(signed, "base64")
@@ -376,16 +370,11 @@ for (const dialect of testDialects()) {
           _csrf: await csrfOf(s.admin, s.clinic.subdomain, "/settings/sso/diagnose"),
           samlResponse,
         });
-      const wrong = await s.idp.buildResponse({
-        spEntityId: s.sp.entityId,
-        acsUrl: s.sp.acsUrl,
-        email: s.email,
-        audience: "https://wrong.example/sp",
-      });
+      const wrong = await idpResponse(s, { email: s.email, audience: "https://wrong.example/sp" });
       const diagnosed = await paste(wrong);
       assert.equal(diagnosed.status, 200);
       assert.match(textOf(diagnosed.body), /The pasted response failed .*Okta sent Audience https:\/\/wrong\.example\/sp/);
-      const good = await paste(await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: s.email }));
+      const good = await paste(await idpResponse(s, { email: s.email }));
       assert.match(textOf(good.body), /The pasted response worked/);
       const tooLong = await paste("A".repeat(200_001));
       assert.equal(tooLong.status, 413);
@@ -467,7 +456,7 @@ for (const dialect of testDialects()) {
         const requestId = /ID="([^"]+)"/.exec(
           inflateRawSync(Buffer.from(new URL(start.location!).searchParams.get("SAMLRequest")!, "base64")).toString("utf8"),
         )![1]!;
-        const response = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email, inResponseTo: requestId });
+        const response = await idpResponse(s, { email, inResponseTo: requestId });
         const res = await postToAcs(t, t.client(), s.clinic.subdomain, response);
         assert.equal(res.status, 403);
         const text = textOf(res.body);

@@ -6,7 +6,7 @@ import { MAX_UNVERIFIED_ADDRESS_ROWS } from "../src/sso/saml/sso-events.js";
 import { testDialects } from "./support/databases.js";
 import { csrfFrom, type HttpClient } from "./support/http-client.js";
 import { givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
-import { connectTestIdp, postToAcs, startLogin, type SamlClinic } from "./support/saml-flow.js";
+import { connectTestIdp, postToAcs, type SamlClinic, signInThroughIdp, idpResponse } from "./support/saml-flow.js";
 import { createTestIdp, type TestIdp } from "./support/test-idp.js";
 
 const STATUS = "urn:oasis:names:tc:SAML:2.0:status:";
@@ -14,13 +14,7 @@ const LURE = "Your account is locked. Call +1 555 0100 now";
 
 /** An unsigned error Response as anyone can post it: a status chosen by the sender and a StatusMessage of their words. */
 async function unsignedErrorResponse(s: SamlClinic, message = LURE): Promise<string> {
-  const built = await s.idp.buildResponse({
-    spEntityId: s.sp.entityId,
-    acsUrl: s.sp.acsUrl,
-    email: "nobody@example.org",
-    signing: "none",
-    status: `${STATUS}Responder`,
-  });
+  const built = await idpResponse(s, { email: "nobody@example.org", signing: "none", status: `${STATUS}Responder` });
   const xml = Buffer.from(built, "base64")
     .toString("utf8")
     .replace(
@@ -98,7 +92,7 @@ for (const dialect of testDialects()) {
     test("40 unsigned posts from one address are one row with a count; the real failure stays in view", async () => {
       const s = await samlClinic(t);
       // A real failure first: the IdP signed an assertion for a person the clinic has not added.
-      const real = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: "stranger@example.org" });
+      const real = await idpResponse(s, { email: "stranger@example.org" });
       assert.equal((await postToAcs(t, t.client(), s.clinic.subdomain, real)).status, 403);
       const flood = await unsignedErrorResponse(s);
       for (let i = 0; i < 40; i += 1) await postToAcs(t, t.client(), s.clinic.subdomain, flood);
@@ -143,7 +137,7 @@ for (const dialect of testDialects()) {
 
     test("events older than SSO_EVENT_RETENTION_DAYS are pruned as new ones arrive", async () => {
       const s = await samlClinic(t);
-      const real = await s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email: "old@example.org" });
+      const real = await idpResponse(s, { email: "old@example.org" });
       await postToAcs(t, t.client(), s.clinic.subdomain, real);
       t.advanceClock(91 * 24 * 3_600_000);
       try {
@@ -187,11 +181,8 @@ for (const dialect of testDialects()) {
     }
 
     async function ssoSignIn(s: SamlClinic, idp: TestIdp) {
-      const client = t.client();
-      const { requestId } = await startLogin(t, client, s.clinic);
-      const email = `admin@${s.clinic.subdomain}.example`;
-      const response = await idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, email, inResponseTo: requestId });
-      return postToAcs(t, client, s.clinic.subdomain, response);
+      // Signed by the IdP given: the clinic's own, or an impostor with other keys.
+      return signInThroughIdp(t, t.client(), { ...s, idp }, { email: `admin@${s.clinic.subdomain}.example` });
     }
 
     test("PUT of a never-used IdP with enforceSso: true is refused; the old IdP's success does not carry over", async () => {

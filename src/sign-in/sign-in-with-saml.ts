@@ -127,7 +127,12 @@ async function signIn(
   const fail = refusedAfterVerification(assertion);
 
   // Answered and remembered before anything else is written, and kept even if the sign-in goes no further.
-  const request = await answerSamlRequest(db, clinic, connection, assertion.inResponseTo, posted.browserBinding, now);
+  const request = await answerSamlRequest(
+    db,
+    clinic,
+    { connection, inResponseTo: assertion.inResponseTo, browserBinding: posted.browserBinding },
+    now,
+  );
   if (!request.ok) return fail(request.code, request.reason);
   const fresh = await rememberAssertion(db, clinic, assertion, now);
   if (!fresh.ok) return fail(fresh.code, fresh.reason);
@@ -218,7 +223,12 @@ export async function testSamlSignIn(
   if (!verified.ok) return { ok: false, ...verified.error, email: null, signatureVerified: false };
   const { connection, assertion } = verified.value;
   const fail = refusedAfterVerification(assertion);
-  const request = await checkSamlRequest(db, clinic, connection, assertion.inResponseTo, posted.browserBinding, now);
+  const request = await checkSamlRequest(
+    db,
+    clinic,
+    { connection, inResponseTo: assertion.inResponseTo, browserBinding: posted.browserBinding },
+    now,
+  );
   if (!request.ok) return fail(request.code, request.reason);
   const fresh = await checkAssertionUnseen(db, clinic, assertion, now);
   if (!fresh.ok) return fail(fresh.code, fresh.reason);

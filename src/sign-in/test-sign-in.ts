@@ -149,9 +149,12 @@ async function runChecks(
   });
   if (mode === "test") {
     // Answered once, by the browser that started the test; a real request's answer never lands here.
-    const request = await answerSamlRequest(db, clinic, connection, assertion.inResponseTo, posted.browserBinding, now, {
-      test: certificates,
-    });
+    const request = await answerSamlRequest(
+      db,
+      clinic,
+      { connection, inResponseTo: assertion.inResponseTo, browserBinding: posted.browserBinding, purpose: { test: certificates } },
+      now,
+    );
     if (!request.ok) return fail(request.code, request.reason);
     const fresh = await checkAssertionUnseen(db, clinic, assertion, now);
     if (!fresh.ok) return fail(fresh.code, fresh.reason);

@@ -31,5 +31,7 @@ declare module "fastify" {
     clinic: Clinic | null;
     /** The signed-in person for this host, or null. */
     auth: ValidSession | null;
+    /** The clinic an operator API path's :subdomain names; set once by the operator API hook, null elsewhere. */
+    operatorTarget: Clinic | null;
   }
 }

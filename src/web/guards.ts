@@ -17,7 +17,6 @@ export async function allowedBySessionScope(request: FastifyRequest, reply: Fast
   // Dot segments are refused outright: "/settings/../dashboard" must not pass as a settings path.
   if (path !== null && !/(?:^|\/)\.\.?(?:\/|$)/.test(path) && SETTINGS_SCOPE_PATHS.test(path)) return true;
   await sendProblem(request, reply, {
-    status: 403,
     code: "settings_only_session",
     title: "This session opens only the clinic settings",
     message:
@@ -35,14 +34,17 @@ function decodedPath(url: string): string | null {
   }
 }
 
+/** An active admin of the clinic whose host the request is for. */
+export interface ClinicAdmin {
+  clinic: Clinic;
+  auth: ValidSession;
+}
+
 /**
  * The signed-in active admin of this clinic host, or null after answering: a redirect to sign-in for
  * anonymous visitors, a 403 page for members who are not admins.
  */
-export async function requireClinicAdmin(
-  request: FastifyRequest,
-  reply: FastifyReply,
-): Promise<{ clinic: Clinic; auth: ValidSession } | null> {
+export async function requireClinicAdmin(request: FastifyRequest, reply: FastifyReply): Promise<ClinicAdmin | null> {
   const clinic = request.clinic;
   if (!clinic) {
     await sendProblem(request, reply, notFound);
@@ -66,4 +68,14 @@ export async function requireClinicAdmin(
     return null;
   }
   return { clinic, auth: request.auth };
+}
+
+/** A handler for this clinic's active admins only; anyone else is answered as requireClinicAdmin answers them. */
+export function forClinicAdmin(
+  handler: (request: FastifyRequest, reply: FastifyReply, admin: ClinicAdmin) => Promise<FastifyReply>,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  return async (request, reply) => {
+    const admin = await requireClinicAdmin(request, reply);
+    return admin ? handler(request, reply, admin) : reply;
+  };
 }

@@ -8,11 +8,10 @@ import { renderPage, sendPage } from "./render.js";
 import { REQUEST_ID_HEADER } from "./request-id.js";
 import { statusOf, type StatusCode } from "./statuses.js";
 
-/** A refusal as the API client or the person in front of the page will see it. */
+/** A refusal as the API client or the person in front of the page will see it; its status comes from its code. */
 export interface Problem {
-  status: number;
-  /** Stable machine-readable code. */
-  code: string;
+  /** Stable machine-readable code, and the key of its HTTP status in statuses.ts. */
+  code: StatusCode;
   title: string;
   message: string;
   /** Field-by-field messages for invalid input. */
@@ -24,9 +23,9 @@ export interface Problem {
   scimType?: string | undefined;
 }
 
-/** A refusal with the status its code has in statuses.ts: problems are built with this, never with a status of their own. */
-export function problem(code: StatusCode, text: Omit<Problem, "status" | "code">): Problem {
-  return { status: statusOf(code), code, ...text };
+/** A refusal; it is answered with the status its code has in statuses.ts. */
+export function problem(code: StatusCode, text: Omit<Problem, "code">): Problem {
+  return { ...text, code };
 }
 
 function wantsJson(request: FastifyRequest): boolean {
@@ -48,6 +47,10 @@ function isApiPath(url: string): boolean {
  * page shows a reference: the request's id (in every log line of the request), or the SSO event's with the id beside it.
  */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem, reference?: string): FastifyReply {
+  return sendRefusal(request, reply, statusOf(problem.code), problem, reference);
+}
+
+function sendRefusal(request: FastifyRequest, reply: FastifyReply, status: number, problem: Problem, reference?: string): FastifyReply {
   // Refusals raised before any hook (a bad URL) carry the id too.
   reply.header(REQUEST_ID_HEADER, request.id);
   if (problem.retryAfterSeconds !== undefined) reply.header("retry-after", String(problem.retryAfterSeconds));
@@ -55,17 +58,17 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
   if (isScimPath(request.url)) {
     const scimType = problem.scimType ?? (problem.code === "malformed_body" ? "invalidSyntax" : undefined);
     return reply
-      .status(problem.status)
+      .status(status)
       .type("application/scim+json; charset=utf-8")
-      .send({ schemas: [SCIM_ERROR_SCHEMA], status: String(problem.status), ...(scimType ? { scimType } : {}), detail: problem.message });
+      .send({ schemas: [SCIM_ERROR_SCHEMA], status: String(status), ...(scimType ? { scimType } : {}), detail: problem.message });
   }
   if (wantsJson(request)) {
-    return reply.status(problem.status).send({
+    return reply.status(status).send({
       error: problem.code,
       message: problem.message,
       ...(problem.fields ? { fields: problem.fields } : {}),
       // API clients read the id from the header; a fault's answer also names it in the body, as it always has.
-      ...(reference || problem.status >= 500 ? { reference: reference ?? request.id } : {}),
+      ...(reference || status >= 500 ? { reference: reference ?? request.id } : {}),
     });
   }
   return sendPage(
@@ -78,7 +81,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
       next={problem.next}
       brand={request.clinic?.name}
     />,
-    problem.status,
+    status,
   );
 }
 
@@ -144,8 +147,9 @@ export function clientErrorResponse(error: { code?: string; rawPacket?: unknown 
   const body = api
     ? JSON.stringify({ error: refused.code, message: refused.message })
     : renderPage(<ErrorPage title={refused.title} message={refused.message} next={refused.next} />);
+  const status = statusOf(refused.code);
   const headers = [
-    `HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status]}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
     `content-type: ${api ? "application/json; charset=utf-8" : "text/html; charset=utf-8"}`,
     `content-length: ${Buffer.byteLength(body)}`,
     "cache-control: no-store",
@@ -172,6 +176,15 @@ const databaseUnavailable: Problem = problem("database_unavailable", {
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const known = knownProblem(error);
   if (known) return sendProblem(request, reply, known);
+  // Any other refusal the framework raises keeps the status the framework gave it.
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return sendRefusal(
+      request,
+      reply,
+      error.statusCode,
+      problem("bad_request", { title: "Request refused", message: "The request could not be understood." }),
+    );
+  }
   if (isDatabaseUnavailable(error)) {
     // An outage, not a bug: one warning per refused request, with what the driver said (never the query or its values).
     request.log.warn(
@@ -256,10 +269,6 @@ function knownProblem(error: FastifyError): Problem | null {
       title: "Too many attempts",
       message: "Too many attempts from your network. Wait a minute and try again.",
     });
-  }
-  // Any other refusal the framework raises keeps the status the framework gave it.
-  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-    return { status: error.statusCode, code: "bad_request", title: "Request refused", message: "The request could not be understood." };
   }
   return null;
 }

@@ -28,6 +28,7 @@ import { registerScimRoutes } from "./routes/scim.js";
 import { registerScimSettingsRoutes } from "./routes/scim-settings.js";
 import { registerSsoSettingsRoutes } from "./routes/sso-settings.js";
 import { registerSsoConnectRoutes } from "./routes/sso-connect.js";
+import { registerSsoEventLogRoutes } from "./routes/sso-event-log.js";
 import { registerSessionApi } from "./routes/session-api.js";
 import { registerSignInRoutes } from "./routes/sign-in.js";
 import { registerWaitingRoomRoutes } from "./routes/waiting-room.js";
@@ -196,6 +197,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerEmailDomainRoutes(app, ctx);
   registerBreakGlassRoutes(app, ctx, options.signInRateLimitPerMinute);
   registerSsoConnectRoutes(app, ctx);
+  registerSsoEventLogRoutes(app, ctx);
   registerPageRoutes(app, ctx);
   registerWaitingRoomRoutes(app, ctx);
   registerOperationsRoutes(app, ctx, { readinessChecks: options.readinessChecks, readinessTimeoutMs: options.readinessTimeoutMs });

@@ -1,9 +1,11 @@
 import type { FastifyReply } from "fastify";
 import type { CreateClinicError } from "../clinics/clinic.queries.js";
+import type { EmailDomainsRefusal } from "../clinics/email-domains.js";
 import type { DemoPersonRefusal, DemoSsoRefusal } from "../demo/demo-idp-sign-in.js";
 import type { PasswordSignInError } from "../sign-in/sign-in-with-password.js";
-import type { SsoFailureCode } from "../sign-in/sign-in-with-saml.js";
+import type { RecoverySignInRefusal } from "../sign-in/sign-in-with-recovery-code.js";
 import type { ChangeFlagsError } from "../sso/saml/change-flags.js";
+import type { MetadataDecisionError } from "../sso/saml/metadata-refresh.js";
 import type { AddMemberError } from "../users/add-member.js";
 import type { InvitationError } from "../users/invitations.js";
 import type { ManageMemberError } from "../users/manage-members.js";
@@ -16,6 +18,8 @@ import type { JoinRefusal } from "../waiting-room/waiting-room.js";
 /** Refused before any use case runs: by the router, the body parser, the CSRF check, the rate limiter, or a fault. */
 const REQUEST = {
   invalid_input: 400,
+  // Any other refusal the framework raises: problems.tsx answers it with the framework's own 4xx status.
+  bad_request: 400,
   malformed_request: 400,
   malformed_body: 400,
   bad_url: 400,
@@ -45,6 +49,10 @@ const ACCESS = {
   no_session: 401,
   signed_out: 401,
   admins_only: 403,
+  // A break-glass session opens the settings pages only.
+  settings_only_session: 403,
+  // The main site's one-minute settings link, used, expired or never issued.
+  handoff_not_valid: 403,
   no_room: 409,
 } as const;
 
@@ -81,6 +89,13 @@ const PASSWORD_SIGN_IN = {
   sso_enforced: 403,
 } as const satisfies Record<PasswordSignInError | "missing_credentials" | "sso_enforced", number>;
 
+/** Signing in to the settings with a recovery code; a missing email or code is "missing_credentials". */
+const RECOVERY_SIGN_IN = {
+  reason_required: 400,
+  invalid_code: 401,
+  too_many_attempts: 429,
+} as const satisfies Record<RecoverySignInRefusal["error"], number>;
+
 /** Choosing a room name at /welcome ("user_has_room" is not a refusal there: the person goes on to the dashboard). */
 const ROOM_NAME = { invalid_room_name: 400, room_name_taken: 409 } as const;
 
@@ -97,6 +112,27 @@ const SSO_CONNECTION = {
   sso_not_enabled: 404,
   invalid_idp_configuration: 400,
   enforce_before_first_sign_in: 409,
+} as const;
+
+/** Approving or rejecting a metadata change: each refusal means the page the admin saw is out of date (409). */
+const METADATA_DECISION = {
+  no_such_change: 409,
+  connection_changed: 409,
+  enforce_before_first_sign_in: 409,
+} as const satisfies Record<MetadataDecisionError, number>;
+
+/** The email-domain lock, from the settings page and the operator API. */
+const EMAIL_DOMAINS = {
+  invalid_domain: 400,
+  too_many_domains: 400,
+  domain_locked_elsewhere: 409,
+} as const satisfies Record<EmailDomainsRefusal["kind"], number>;
+
+/** The pasted-response diagnosis on the settings page. */
+const DIAGNOSE_PASTED_RESPONSE = {
+  pasted_response_missing: 400,
+  pasted_response_too_long: 413,
+  diagnose_before_connecting: 409,
 } as const;
 
 /** The settings page re-renders with its sentence; both refusals there mean "not now" (409). */
@@ -137,7 +173,7 @@ const DEMO_IDP = {
 } as const satisfies Record<`demo_idp_${DemoSsoRefusal | DemoPersonRefusal | "unknown_app" | "signed_out"}`, number>;
 
 /** Every refused SSO sign-in, whatever its reason, is one answer: nobody the IdP vouched for was let in. */
-const SSO_SIGN_IN_REFUSED = 403;
+const SSO_SIGN_IN = { sso_sign_in_refused: 403 } as const;
 
 const STATUSES = {
   ...REQUEST,
@@ -148,12 +184,17 @@ const STATUSES = {
   ...MANAGE_MEMBER,
   ...INVITATION,
   ...PASSWORD_SIGN_IN,
+  ...RECOVERY_SIGN_IN,
   ...ROOM_NAME,
   ...WAITING_ROOM,
   ...SSO_CONNECTION,
   ...SSO_SETTINGS_PAGE,
   ...SCIM,
   ...SCIM_TOKENS,
+  ...METADATA_DECISION,
+  ...EMAIL_DOMAINS,
+  ...DIAGNOSE_PASTED_RESPONSE,
+  ...SSO_SIGN_IN,
   ...DEMO_IDP,
 } as const;
 
@@ -162,11 +203,6 @@ export type StatusCode = keyof typeof STATUSES;
 /** The HTTP status of a refusal code. */
 export function statusOf(code: StatusCode): number {
   return STATUSES[code];
-}
-
-/** The HTTP status of a refused SSO sign-in. */
-export function statusOfSsoRefusal(_code: SsoFailureCode): number {
-  return SSO_SIGN_IN_REFUSED;
 }
 
 /** After a form post, or on to the page that applies: the browser follows with a GET (post/redirect/get). */

@@ -2,7 +2,7 @@ import { inflateRawSync } from "node:zlib";
 import type { Clinic } from "../../src/clinics/clinic.js";
 import type { HttpClient, HttpResponse } from "./http-client.js";
 import type { TestApp } from "./harness.js";
-import { createTestIdp, type TestIdp } from "./test-idp.js";
+import { createTestIdp, type BuildResponseOptions, type TestIdp } from "./test-idp.js";
 
 export interface SamlClinic {
   clinic: Clinic;
@@ -39,6 +39,23 @@ export async function startLogin(
   const authnRequest = inflateRawSync(Buffer.from(url.searchParams.get("SAMLRequest")!, "base64")).toString("utf8");
   const requestId = /ID="([^"]+)"/.exec(authnRequest)![1]!;
   return { requestId, relayState: url.searchParams.get("RelayState") ?? "", authnRequest, location: res.location };
+}
+
+/** A response from the clinic's test IdP addressed to this clinic (our audience and ACS), the rest as given. */
+export function idpResponse(s: SamlClinic, options: Omit<BuildResponseOptions, "spEntityId" | "acsUrl">): Promise<string> {
+  return s.idp.buildResponse({ spEntityId: s.sp.entityId, acsUrl: s.sp.acsUrl, ...options });
+}
+
+/** An SP-initiated sign-in as a browser makes it: started on the clinic's host, answered by the IdP for email, posted back. */
+export async function signInThroughIdp(
+  t: TestApp,
+  client: HttpClient,
+  s: SamlClinic,
+  options: Omit<BuildResponseOptions, "spEntityId" | "acsUrl" | "inResponseTo">,
+  returnTo = "/dashboard",
+): Promise<HttpResponse> {
+  const { requestId } = await startLogin(t, client, s.clinic, returnTo);
+  return postToAcs(t, client, s.clinic.subdomain, await idpResponse(s, { ...options, inResponseTo: requestId }));
 }
 
 export function postToAcs(

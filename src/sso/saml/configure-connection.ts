@@ -19,7 +19,8 @@ export type IdpSource =
 
 export interface ConfigureSamlInput {
   source: IdpSource;
-  preset: IdpPreset;
+  /** Absent: the connection keeps its preset ("generic" for a new connection). */
+  preset?: IdpPreset | undefined;
   flags: Partial<SamlConnectionFlags>;
   /** Extra rules of the caller, judged on the settings read (and the metadata text, when there is one) before saving. */
   review?: (settings: IdpSettings, metadataXml: string | null) => ConfigureError | null;
@@ -64,10 +65,9 @@ export async function configureSamlConnection(
     const existing = await findSamlConnection(trx, clinic.id);
     // Judged against the settings as they will be saved: a new IdP cannot inherit the old one's success.
     if (isEnforcementPremature(existing, input.flags, settings.value)) return null;
-    const flags = input.keepEnabledOnlyIfTested
-      ? { ...input.flags, enabled: staysEnabled(existing, settings.value, input.preset) }
-      : input.flags;
-    const saved = await saveSamlConnection(trx, clinic.id, { ...settings.value, preset: input.preset, source: sourceLabel, flags }, now);
+    const preset = input.preset ?? existing?.preset ?? "generic";
+    const flags = input.keepEnabledOnlyIfTested ? { ...input.flags, enabled: staysEnabled(existing, settings.value, preset) } : input.flags;
+    const saved = await saveSamlConnection(trx, clinic.id, { ...settings.value, preset, source: sourceLabel, flags }, now);
     await recordAuditEvent(
       trx,
       {
@@ -76,7 +76,7 @@ export async function configureSamlConnection(
         action: "sso.saml.configure",
         target: saved.idpEntityId,
         outcome: "success",
-        detail: { source: sourceLabel, preset: input.preset, certificates: saved.certificates.map((c) => c.fingerprintSha256).join(" ") },
+        detail: { source: sourceLabel, preset, certificates: saved.certificates.map((c) => c.fingerprintSha256).join(" ") },
       },
       now,
     );

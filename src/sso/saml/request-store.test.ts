@@ -9,6 +9,16 @@ import { answerSamlRequest, checkSamlRequest, issueSamlRequest, REQUEST_LIFETIME
 const connection = (clinicId: string, allowIdpInitiated = false) => ({ clinicId, allowIdpInitiated }) as SamlConnection;
 // One browser started every request below, unless a test says otherwise.
 const browser = newBrowserBinding();
+const answering = (
+  clinic: { id: string },
+  inResponseTo: string | null,
+  browserBinding: string | null = browser,
+  allowIdpInitiated = false,
+) => ({
+  connection: connection(clinic.id, allowIdpInitiated),
+  inResponseTo,
+  browserBinding,
+});
 
 for (const dialect of testDialects()) {
   describe(`SAML request store (${dialect})`, () => {
@@ -19,20 +29,20 @@ for (const dialect of testDialects()) {
     test("answers a request once, with the page the person asked for", async () => {
       const clinic = await m.givenClinic();
       const now = new Date();
-      const id = await issueSamlRequest(m.db, clinic.id, "/rooms/dr-lee", browser, now);
-      assert.deepEqual(await answerSamlRequest(m.db, clinic, connection(clinic.id), id, browser, now), {
+      const id = await issueSamlRequest(m.db, clinic.id, { returnTo: "/rooms/dr-lee", browserBinding: browser }, now);
+      assert.deepEqual(await answerSamlRequest(m.db, clinic, answering(clinic, id), now), {
         ok: true,
         value: "/rooms/dr-lee",
       });
-      const again = await answerSamlRequest(m.db, clinic, connection(clinic.id), id, browser, now);
+      const again = await answerSamlRequest(m.db, clinic, answering(clinic, id), now);
       assert.equal(again.ok ? null : again.code, "request_already_used");
     });
 
     test("two answers racing for one request: exactly one wins", async () => {
       const clinic = await m.givenClinic();
       const now = new Date();
-      const id = await issueSamlRequest(m.db, clinic.id, "/dashboard", browser, now);
-      const results = await Promise.all([1, 2, 3].map(() => answerSamlRequest(m.db, clinic, connection(clinic.id), id, browser, now)));
+      const id = await issueSamlRequest(m.db, clinic.id, { returnTo: "/dashboard", browserBinding: browser }, now);
+      const results = await Promise.all([1, 2, 3].map(() => answerSamlRequest(m.db, clinic, answering(clinic, id), now)));
       assert.equal(results.filter((r) => r.ok).length, 1);
     });
 
@@ -40,10 +50,10 @@ for (const dialect of testDialects()) {
       const clinic = await m.givenClinic();
       const other = await m.givenClinic();
       const now = new Date();
-      const id = await issueSamlRequest(m.db, clinic.id, "/dashboard", browser, now);
+      const id = await issueSamlRequest(m.db, clinic.id, { returnTo: "/dashboard", browserBinding: browser }, now);
       const later = new Date(now.getTime() + REQUEST_LIFETIME_MS);
       const code = async (c: typeof clinic, requestId: string | null, at: Date) => {
-        const result = await answerSamlRequest(m.db, c, connection(c.id), requestId, browser, at);
+        const result = await answerSamlRequest(m.db, c, answering(c, requestId), at);
         return result.ok ? "ok" : result.code;
       };
       assert.equal(await code(clinic, id, later), "request_expired");
@@ -54,9 +64,9 @@ for (const dialect of testDialects()) {
 
     test("an unsolicited response is accepted only when the connection allows IdP-initiated sign-in", async () => {
       const clinic = await m.givenClinic();
-      const refused = await answerSamlRequest(m.db, clinic, connection(clinic.id, false), null, browser, new Date());
+      const refused = await answerSamlRequest(m.db, clinic, answering(clinic, null, browser, false), new Date());
       assert.equal(refused.ok ? null : refused.code, "unsolicited_not_allowed");
-      assert.deepEqual(await answerSamlRequest(m.db, clinic, connection(clinic.id, true), null, browser, new Date()), {
+      assert.deepEqual(await answerSamlRequest(m.db, clinic, answering(clinic, null, browser, true), new Date()), {
         ok: true,
         value: null,
       });
@@ -65,36 +75,36 @@ for (const dialect of testDialects()) {
     test("refuses an answer posted by another browser, or without the binding, and leaves the request usable", async () => {
       const clinic = await m.givenClinic();
       const now = new Date();
-      const id = await issueSamlRequest(m.db, clinic.id, "/dashboard", browser, now);
+      const id = await issueSamlRequest(m.db, clinic.id, { returnTo: "/dashboard", browserBinding: browser }, now);
       for (const other of [newBrowserBinding(), null]) {
-        const refused = await answerSamlRequest(m.db, clinic, connection(clinic.id), id, other, now);
+        const refused = await answerSamlRequest(m.db, clinic, answering(clinic, id, other), now);
         assert.equal(refused.ok ? null : refused.code, "request_from_other_browser");
       }
-      assert.deepEqual(await answerSamlRequest(m.db, clinic, connection(clinic.id), id, browser, now), { ok: true, value: "/dashboard" });
+      assert.deepEqual(await answerSamlRequest(m.db, clinic, answering(clinic, id), now), { ok: true, value: "/dashboard" });
     });
 
     test("checking a request does not answer it", async () => {
       const clinic = await m.givenClinic();
       const now = new Date();
-      const id = await issueSamlRequest(m.db, clinic.id, "/dashboard", browser, now);
-      assert.equal((await checkSamlRequest(m.db, clinic, connection(clinic.id), id, browser, now)).ok, true);
-      assert.equal((await answerSamlRequest(m.db, clinic, connection(clinic.id), id, browser, now)).ok, true);
-      const checked = await checkSamlRequest(m.db, clinic, connection(clinic.id), id, browser, now);
+      const id = await issueSamlRequest(m.db, clinic.id, { returnTo: "/dashboard", browserBinding: browser }, now);
+      assert.equal((await checkSamlRequest(m.db, clinic, answering(clinic, id), now)).ok, true);
+      assert.equal((await answerSamlRequest(m.db, clinic, answering(clinic, id), now)).ok, true);
+      const checked = await checkSamlRequest(m.db, clinic, answering(clinic, id), now);
       assert.equal(checked.ok ? null : checked.code, "request_already_used");
     });
 
     test("issuing a request prunes those an hour past their expiry, and only those", async () => {
       const clinic = await m.givenClinic();
       const start = new Date();
-      const old = await issueSamlRequest(m.db, clinic.id, "/dashboard", browser, start);
-      const recent = await issueSamlRequest(m.db, clinic.id, "/dashboard", browser, new Date(start.getTime() + 60_000));
-      await issueSamlRequest(
+      const old = await issueSamlRequest(m.db, clinic.id, { returnTo: "/dashboard", browserBinding: browser }, start);
+      const recent = await issueSamlRequest(
         m.db,
         clinic.id,
-        "/dashboard",
-        browser,
-        new Date(start.getTime() + REQUEST_LIFETIME_MS + REQUEST_RETENTION_MS + 30_000),
+        { returnTo: "/dashboard", browserBinding: browser },
+        new Date(start.getTime() + 60_000),
       );
+      const pastRetention = new Date(start.getTime() + REQUEST_LIFETIME_MS + REQUEST_RETENTION_MS + 30_000);
+      await issueSamlRequest(m.db, clinic.id, { returnTo: "/dashboard", browserBinding: browser }, pastRetention);
       const left = await m.db.selectFrom("saml_requests").select("id").where("id", "in", [old, recent]).execute();
       assert.deepEqual(
         left.map((r) => r.id),

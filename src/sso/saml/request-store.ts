@@ -24,18 +24,32 @@ export type RequestPurpose = "sign_in" | { test: "current" | "next" };
 
 type Step<T> = { ok: true; value: T } | { ok: false; code: RequestFailureCode; reason: string };
 
+/** A new AuthnRequest: where to go afterwards, the browser that starts it, and what it is for (a sign-in by default). */
+export interface SamlRequestToIssue {
+  /** A safe local path, already checked. */
+  returnTo: string;
+  /** The starting browser's binding value (browser-binding.ts); only its hash is stored. */
+  browserBinding: string;
+  purpose?: RequestPurpose | undefined;
+}
+
+/** A response's claim to answer one of our requests, as it reached the ACS. */
+export interface SamlRequestAnswer {
+  connection: SamlConnection;
+  /** The response's InResponseTo; null for an IdP-initiated response. */
+  inResponseTo: string | null;
+  /** The binding cookie of the browser that posted the response, if it sent one. */
+  browserBinding: string | null;
+  /** What the ACS expects the request to be for (a sign-in by default). */
+  purpose?: RequestPurpose | undefined;
+}
+
 /**
  * Records a new AuthnRequest in the shared database (so any app instance can receive the answer), bound to the
- * browser that starts it, and returns its ID. returnTo must already be a safe local path.
+ * browser that starts it, and returns its ID.
  */
-export async function issueSamlRequest(
-  db: Db,
-  clinicId: string,
-  returnTo: string,
-  browserBinding: string,
-  now: Date,
-  purpose: RequestPurpose = "sign_in",
-): Promise<string> {
+export async function issueSamlRequest(db: Db, clinicId: string, request: SamlRequestToIssue, now: Date): Promise<string> {
+  const { returnTo, browserBinding, purpose = "sign_in" } = request;
   const requestId = `_${randomBytes(20).toString("hex")}`;
   await pruneSamlRequests(db, now);
   await db
@@ -65,16 +79,9 @@ export async function pruneSamlRequests(db: Db, now: Date): Promise<void> {
  * Marks our AuthnRequest answered (once), or accepts an unsolicited response if the clinic allows it.
  * Answers the page the person asked for when they started (null for an IdP-initiated sign-in).
  */
-export async function answerSamlRequest(
-  db: Db,
-  clinic: Clinic,
-  connection: SamlConnection,
-  inResponseTo: string | null,
-  browserBinding: string | null,
-  now: Date,
-  purpose: RequestPurpose = "sign_in",
-): Promise<Step<string | null>> {
-  const checked = await checkSamlRequest(db, clinic, connection, inResponseTo, browserBinding, now, purpose);
+export async function answerSamlRequest(db: Db, clinic: Clinic, answer: SamlRequestAnswer, now: Date): Promise<Step<string | null>> {
+  const checked = await checkSamlRequest(db, clinic, answer, now);
+  const { inResponseTo } = answer;
   if (!checked.ok || inResponseTo === null) return checked;
   const consumed = await db
     .updateTable("saml_requests")
@@ -89,15 +96,8 @@ export async function answerSamlRequest(
 }
 
 /** Whether a response to this request would be accepted now, without answering it. */
-export async function checkSamlRequest(
-  db: Db,
-  clinic: Clinic,
-  connection: SamlConnection,
-  inResponseTo: string | null,
-  browserBinding: string | null,
-  now: Date,
-  purpose: RequestPurpose = "sign_in",
-): Promise<Step<string | null>> {
+export async function checkSamlRequest(db: Db, clinic: Clinic, answer: SamlRequestAnswer, now: Date): Promise<Step<string | null>> {
+  const { connection, inResponseTo, browserBinding, purpose = "sign_in" } = answer;
   if (inResponseTo === null) {
     // A test sign-in always answers the test's own request; an unsolicited response proves nothing about it.
     if (purpose !== "sign_in")

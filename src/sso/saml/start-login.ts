@@ -2,7 +2,7 @@ import { SAML, ValidateInResponseTo } from "@node-saml/node-saml";
 import type { Db } from "../../db/open.js";
 import type { SamlConnection } from "./connection.js";
 import { PRESETS } from "./presets.js";
-import { issueSamlRequest, type RequestPurpose } from "./request-store.js";
+import { issueSamlRequest, type SamlRequestToIssue } from "./request-store.js";
 import type { ServiceProviderUrls } from "./service-provider.js";
 
 export type SamlLoginStart =
@@ -10,19 +10,16 @@ export type SamlLoginStart =
 
 /**
  * Starts an SP-initiated sign-in: records the AuthnRequest ID in the shared database (so any app instance can
- * receive the answer) and returns where to send the browser. returnTo must already be a safe local path;
- * browserBinding is the starting browser's binding value (browser-binding.ts), of which only the hash is stored.
+ * receive the answer) and returns where to send the browser.
  */
 export async function startSamlLogin(
   db: Db,
   connection: SamlConnection,
-  sp: ServiceProviderUrls,
-  returnTo: string,
-  browserBinding: string,
+  login: SamlRequestToIssue & { sp: ServiceProviderUrls },
   now: Date,
-  purpose: RequestPurpose = "sign_in",
 ): Promise<SamlLoginStart> {
-  const requestId = await issueSamlRequest(db, connection.clinicId, returnTo, browserBinding, now, purpose);
+  const { sp, returnTo } = login;
+  const requestId = await issueSamlRequest(db, connection.clinicId, login, now);
   const saml = new SAML({
     // Our own ID, so it can be stored before the browser leaves.
     generateUniqueId: () => requestId,

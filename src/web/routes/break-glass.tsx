@@ -11,7 +11,7 @@ import { requireClinicAdmin } from "../guards.js";
 import { RecoveryCodesSection, RecoveryCodesShownPage, RecoverySignInPage } from "../pages/break-glass.js";
 import { notFound, sendProblem } from "../problems.js";
 import { sendPage } from "../render.js";
-import { seeOther } from "../statuses.js";
+import { seeOther, statusOf } from "../statuses.js";
 import { readSessionToken, setSessionCookie } from "../session-cookie.js";
 
 const WRONG_RECOVERY = "That email and recovery code do not match an admin of this clinic with an unused code.";
@@ -43,7 +43,6 @@ export function registerBreakGlassRoutes(app: FastifyInstance, ctx: WebContext, 
           const issued = await issueSettingsHandoff(ctx.db, { userId: request.auth.user.id, ip: clientIp(request) }, ctx.clock());
           if (!issued.ok) {
             return sendProblem(request, reply, {
-              status: 403,
               code: "admins_only",
               title: "Only clinic admins can open the clinic settings",
               message: "Your clinic's settings are for its admins. Ask one of them if you need something changed.",
@@ -75,7 +74,6 @@ export function registerBreakGlassRoutes(app: FastifyInstance, ctx: WebContext, 
           );
           if (!result.ok) {
             return sendProblem(request, reply, {
-              status: 403,
               code: "handoff_not_valid",
               title: "This link has expired",
               message:
@@ -117,7 +115,12 @@ export function registerBreakGlassRoutes(app: FastifyInstance, ctx: WebContext, 
           const code = (fields.code ?? "").slice(0, 100);
           const reason = (fields.reason ?? "").slice(0, 2000);
           if (!email || !code)
-            return renderRecovery(request, reply, { error: "Enter your email and a recovery code.", email, reason }, 400);
+            return renderRecovery(
+              request,
+              reply,
+              { error: "Enter your email and a recovery code.", email, reason },
+              statusOf("missing_credentials"),
+            );
           const now = ctx.clock();
           const result = await signInWithRecoveryCode(
             ctx.db,
@@ -131,7 +134,7 @@ export function registerBreakGlassRoutes(app: FastifyInstance, ctx: WebContext, 
               request,
               reply,
               { error: `Say why you need emergency access: the reason ${result.message}.`, email, reason },
-              400,
+              statusOf(result.error),
             );
           }
           if (!result.ok && result.error === "too_many_attempts") {
@@ -143,10 +146,10 @@ export function registerBreakGlassRoutes(app: FastifyInstance, ctx: WebContext, 
               request,
               reply,
               { error: `Too many wrong recovery codes from your network. Wait ${wait} and try again.`, email, reason },
-              429,
+              statusOf(result.error),
             );
           }
-          if (!result.ok) return renderRecovery(request, reply, { error: WRONG_RECOVERY, email, reason }, 401);
+          if (!result.ok) return renderRecovery(request, reply, { error: WRONG_RECOVERY, email, reason }, statusOf(result.error));
           setSessionCookie(reply, ctx.config, result.value.token);
           return seeOther(reply, "/settings/sso");
         },

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { findClinicBySubdomain } from "../../clinics/clinic.queries.js";
-import { listClinicEmailDomains, MAX_EMAIL_DOMAINS, setClinicEmailDomains } from "../../clinics/email-domains.js";
+import type { Clinic } from "../../clinics/clinic.js";
+import { listClinicEmailDomains, MAX_EMAIL_DOMAINS, setClinicEmailDomains, type EmailDomainsRefusal } from "../../clinics/email-domains.js";
 import type { WebContext } from "../context.js";
 import { clientIp } from "../forms.js";
-import { invalidInput, notFound, sendProblem } from "../problems.js";
+import { invalidInput, problem, sendProblem, type Problem } from "../problems.js";
+import { operatorTarget } from "./operator-clinic.js";
 
 const PutBody = z.strictObject({
   domains: z
@@ -13,57 +14,40 @@ const PutBody = z.strictObject({
     })
     .max(MAX_EMAIL_DOMAINS, `takes at most ${MAX_EMAIL_DOMAINS} domains`),
   /** Moves a domain another clinic locked to this one: the operator's decision alone. */
-  reassign: z.boolean({ error: "must be true or false" }).optional(),
+  reassign: z.boolean({ error: "must be true or false" }).default(false),
 });
+
+/** Each refusal in the API's words (a kind without a case fails the type-check); its status comes from statuses.ts. */
+function emailDomainsProblem(error: EmailDomainsRefusal, clinic: Clinic): Problem {
+  switch (error.kind) {
+    case "invalid_domain":
+      return problem("invalid_domain", {
+        title: "Check the domains",
+        message: `domains: “${error.domain}” ${error.message}`,
+        fields: { domains: `“${error.domain}” ${error.message}` },
+      });
+    case "too_many_domains":
+      return problem("too_many_domains", { title: "Too many domains", message: `domains takes at most ${MAX_EMAIL_DOMAINS} domains` });
+    case "domain_locked_elsewhere":
+      return problem("domain_locked_elsewhere", {
+        title: "Domain locked by another clinic",
+        message: `${error.domain} is locked by ${error.clinicName}. Send "reassign": true to move it to ${clinic.subdomain}.`,
+      });
+  }
+}
 
 /** Operator API for a clinic's email-domain lock (main site, operator token: checked by the operator API hook). */
 export function registerEmailDomainsApi(api: FastifyInstance, ctx: WebContext): void {
-  const noSuchClinic = { ...notFound, code: "clinic_not_found", message: "No clinic has that subdomain." };
-
-  api.get<{ Params: { subdomain: string } }>("/api/v1/clinics/:subdomain/email-domains", async (request, reply) => {
-    const clinic = await findClinicBySubdomain(ctx.db, request.params.subdomain.toLowerCase());
-    if (!clinic) return sendProblem(request, reply, noSuchClinic);
-    return reply.send({ domains: await listClinicEmailDomains(ctx.db, clinic.id) });
+  api.get("/api/v1/clinics/:subdomain/email-domains", async (request, reply) => {
+    return reply.send({ domains: await listClinicEmailDomains(ctx.db, operatorTarget(request).id) });
   });
 
-  api.put<{ Params: { subdomain: string } }>("/api/v1/clinics/:subdomain/email-domains", async (request, reply) => {
-    const clinic = await findClinicBySubdomain(ctx.db, request.params.subdomain.toLowerCase());
-    if (!clinic) return sendProblem(request, reply, noSuchClinic);
+  api.put("/api/v1/clinics/:subdomain/email-domains", async (request, reply) => {
+    const clinic = operatorTarget(request);
     const input = PutBody.safeParse(request.body);
     if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
-    const { domains, reassign = false } = input.data;
-    const saved = await setClinicEmailDomains(
-      ctx.db,
-      clinic,
-      { domains, reassign },
-      { actor: "operator", ip: clientIp(request) },
-      ctx.clock(),
-    );
-    if (saved.ok) return reply.send({ domains: saved.value });
-    const error = saved.error;
-    switch (error.kind) {
-      case "invalid_domain":
-        return sendProblem(request, reply, {
-          status: 400,
-          code: "invalid_domain",
-          title: "Check the domains",
-          message: `domains: “${error.domain}” ${error.message}`,
-          fields: { domains: `“${error.domain}” ${error.message}` },
-        });
-      case "too_many_domains":
-        return sendProblem(request, reply, {
-          status: 400,
-          code: "too_many_domains",
-          title: "Too many domains",
-          message: `domains takes at most ${MAX_EMAIL_DOMAINS} domains`,
-        });
-      case "domain_locked_elsewhere":
-        return sendProblem(request, reply, {
-          status: 409,
-          code: "domain_locked_elsewhere",
-          title: "Domain locked by another clinic",
-          message: `${error.domain} is locked by ${error.clinicName}. Send "reassign": true to move it to ${clinic.subdomain}.`,
-        });
-    }
+    const saved = await setClinicEmailDomains(ctx.db, clinic, input.data, { actor: "operator", ip: clientIp(request) }, ctx.clock());
+    if (!saved.ok) return sendProblem(request, reply, emailDomainsProblem(saved.error, clinic));
+    return reply.send({ domains: saved.value });
   });
 }

@@ -2,10 +2,10 @@ import type { FastifyInstance } from "fastify";
 import { listClinicEmailDomains, MAX_EMAIL_DOMAINS, setClinicEmailDomains, type EmailDomainsRefusal } from "../../clinics/email-domains.js";
 import type { WebContext } from "../context.js";
 import { clientIp, csrfToken, formFields } from "../forms.js";
-import { requireClinicAdmin } from "../guards.js";
+import { forClinicAdmin } from "../guards.js";
 import { EmailDomainsPage, EmailDomainsSection } from "../pages/email-domains.js";
 import { sendPage } from "../render.js";
-import { seeOther } from "../statuses.js";
+import { seeOther, statusOf } from "../statuses.js";
 
 /** The Email domains section of /settings/sso. */
 export async function emailDomainsSection(ctx: WebContext, clinicId: string) {
@@ -26,40 +26,43 @@ export function emailDomainsRefusalSentence(error: EmailDomainsRefusal): string 
 
 /** /settings/sso/email-domains on a clinic host, for its admins. */
 export function registerEmailDomainRoutes(app: FastifyInstance, ctx: WebContext): void {
-  app.get("/settings/sso/email-domains", async (request, reply) => {
-    const admin = await requireClinicAdmin(request, reply);
-    if (!admin) return reply;
-    const value = (await listClinicEmailDomains(ctx.db, admin.clinic.id)).join("\n");
-    return sendPage(
-      reply,
-      <EmailDomainsPage clinicName={admin.clinic.name} userName={admin.auth.user.name} csrfToken={csrfToken(reply)} value={value} />,
-    );
-  });
-
-  app.post("/settings/sso/email-domains", { preHandler: app.csrfProtection }, async (request, reply) => {
-    const admin = await requireClinicAdmin(request, reply);
-    if (!admin) return reply;
-    const typed = (formFields(request).domains ?? "").slice(0, 10_000);
-    const domains = typed.split(/[\s,;]+/).filter((d) => d !== "");
-    const saved = await setClinicEmailDomains(
-      ctx.db,
-      admin.clinic,
-      { domains, reassign: false },
-      { actor: admin.auth.user.id, ip: clientIp(request) },
-      ctx.clock(),
-    );
-    if (!saved.ok) {
-      const page = (
-        <EmailDomainsPage
-          clinicName={admin.clinic.name}
-          userName={admin.auth.user.name}
-          csrfToken={csrfToken(reply)}
-          value={typed}
-          error={emailDomainsRefusalSentence(saved.error)}
-        />
+  app.get(
+    "/settings/sso/email-domains",
+    forClinicAdmin(async (_request, reply, admin) => {
+      const value = (await listClinicEmailDomains(ctx.db, admin.clinic.id)).join("\n");
+      return sendPage(
+        reply,
+        <EmailDomainsPage clinicName={admin.clinic.name} userName={admin.auth.user.name} csrfToken={csrfToken(reply)} value={value} />,
       );
-      return sendPage(reply, page, saved.error.kind === "domain_locked_elsewhere" ? 409 : 400);
-    }
-    return seeOther(reply, "/settings/sso");
-  });
+    }),
+  );
+
+  app.post(
+    "/settings/sso/email-domains",
+    { preHandler: app.csrfProtection },
+    forClinicAdmin(async (request, reply, admin) => {
+      const typed = (formFields(request).domains ?? "").slice(0, 10_000);
+      const domains = typed.split(/[\s,;]+/).filter((d) => d !== "");
+      const saved = await setClinicEmailDomains(
+        ctx.db,
+        admin.clinic,
+        { domains, reassign: false },
+        { actor: admin.auth.user.id, ip: clientIp(request) },
+        ctx.clock(),
+      );
+      if (!saved.ok) {
+        const page = (
+          <EmailDomainsPage
+            clinicName={admin.clinic.name}
+            userName={admin.auth.user.name}
+            csrfToken={csrfToken(reply)}
+            value={typed}
+            error={emailDomainsRefusalSentence(saved.error)}
+          />
+        );
+        return sendPage(reply, page, statusOf(saved.error.kind));
+      }
+      return seeOther(reply, "/settings/sso");
+    }),
+  );
 }

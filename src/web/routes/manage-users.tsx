@@ -5,21 +5,29 @@ import { clinicOrigin } from "../../hosts.js";
 import type { Result } from "../../result.js";
 import type { Actor } from "../../audit/audit.js";
 import { checkInvitation, inviteMember, resendInvitation } from "../../users/invitations.js";
-import { changeMemberRole, removeMember, restoreMember, type ChangedMember, type ManageMemberError } from "../../users/manage-members.js";
+import {
+  changeMemberRole,
+  removeMember,
+  restoreMember,
+  type ChangedMember,
+  type ManageMemberError,
+  type RestoredMember,
+} from "../../users/manage-members.js";
 import { listMembersWithRooms } from "../../users/member-list.queries.js";
 import { listScimManagedUserIds } from "../../provisioning/scim/scim-user.queries.js";
 import { emailSchema, normalizeEmail, personNameSchema, roleSchema } from "../../users/user.js";
 import type { WebContext } from "../context.js";
 import { clientIp, csrfToken, formFields } from "../forms.js";
-import { requireClinicAdmin } from "../guards.js";
+import { forClinicAdmin, type ClinicAdmin as Admin } from "../guards.js";
 import { ManageUsersPage, type InviteForm } from "../pages/manage-users.js";
 import { fieldMessages } from "../../field-messages.js";
 import { keepNotice, takeNotice, type Notice } from "../notices.js";
 import { sendPage } from "../render.js";
 import { seeOther, statusOf } from "../statuses.js";
 
-type Admin = NonNullable<Awaited<ReturnType<typeof requireClinicAdmin>>>;
-
+// Every action names a member by email; a missing one is "" and finds nobody.
+const EmailForm = z.object({ email: z.string().catch("").transform(normalizeEmail) });
+const RoleForm = EmailForm.extend({ role: roleSchema });
 const InviteBody = z.object({ email: emailSchema, name: personNameSchema, role: roleSchema });
 
 // Every refusal in words the admin can act on. On this page the actor is always an active admin, so the
@@ -56,6 +64,7 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
   const mailer = ctx.invitationMailer;
   const actorOf = (request: FastifyRequest, admin: Admin): Actor => ({ actor: admin.auth.user.id, ip: clientIp(request) });
   const delivery = (admin: Admin) => ({ origin: clinicOrigin(ctx.config, admin.clinic.subdomain), mailer });
+  const csrf = { preHandler: app.csrfProtection };
 
   async function renderUsers(
     reply: FastifyReply,
@@ -98,24 +107,30 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
     );
   }
 
-  /** PRG on success, its notice kept for the next page; a refusal re-renders the page with its sentence and status. */
+  /** The page again with a refusal's sentence and the status statuses.ts gives its code. */
+  const refuse = (reply: FastifyReply, admin: Admin, error: Refusal, email: string, extra: { invite?: InviteForm } = {}) =>
+    renderUsers(reply, admin, { error: REFUSALS[error](email), ...extra }, statusOf(error));
+
+  /**
+   * PRG on success, its notice kept for the next page; a refusal re-renders the page with its sentence and status.
+   * A restored invitee is invited again: rendered, not redirected, because their new link holds the token.
+   */
   async function afterChange(
     request: FastifyRequest,
     reply: FastifyReply,
     admin: Admin,
     email: string,
-    result: Result<ChangedMember, ManageMemberError>,
+    result: Result<ChangedMember | RestoredMember, ManageMemberError>,
     done: Done,
   ) {
-    if (result.ok) {
-      await keepNotice(ctx, request, {
-        page: "users",
-        done: result.value.changed ? done : "unchanged",
-        email: result.value.member.user.email,
-      });
-      return seeOther(reply, "/settings/users");
+    if (!result.ok) return refuse(reply, admin, result.error, email);
+    const member = result.value.member.user.email;
+    if ("invitationLink" in result.value && result.value.invitationLink) {
+      const notice = `${member} had not accepted their invitation when they were removed: they are invited again, and their old link stays withdrawn.`;
+      return renderUsers(reply, admin, { notice, invitation: { email: member, link: result.value.invitationLink } });
     }
-    return renderUsers(reply, admin, { error: REFUSALS[result.error](email) }, statusOf(result.error));
+    await keepNotice(ctx, request, { page: "users", done: result.value.changed ? done : "unchanged", email: member });
+    return seeOther(reply, "/settings/users");
   }
 
   const newLinkCookie = { path: NEW_LINK_PATH, httpOnly: true, sameSite: "strict" as const, secure: ctx.config.scheme === "https" };
@@ -130,91 +145,76 @@ export function registerManageUsersRoutes(app: FastifyInstance, ctx: WebContext)
   /** The invitation link waiting in the cookie, if it still names a pending invitation of this clinic; read once. */
   async function takeNewLink(request: FastifyRequest, reply: FastifyReply, admin: Admin) {
     const token = request.cookies[NEW_LINK_COOKIE];
-    if (!token) return undefined;
+    if (!token) return {};
     reply.clearCookie(NEW_LINK_COOKIE, newLinkCookie);
     const checked = await checkInvitation(ctx.db, admin.clinic, token, ctx.clock());
-    return checked.ok ? { email: checked.value.email, link: `${delivery(admin).origin}/invitations/${token}` } : undefined;
+    return checked.ok ? { invitation: { email: checked.value.email, link: `${delivery(admin).origin}/invitations/${token}` } } : {};
   }
 
-  app.get("/settings/users", async (request, reply) => {
-    const admin = await requireClinicAdmin(request, reply);
-    if (!admin) return reply;
-    const notice = await takeNotice(ctx, request, "users");
-    const invitation = await takeNewLink(request, reply, admin);
-    return renderUsers(reply, admin, {
-      notice: notice ? DONE[notice.done](notice.email) : undefined,
-      ...(invitation ? { invitation } : {}),
-    });
-  });
+  app.get(
+    "/settings/users",
+    forClinicAdmin(async (request, reply, admin) => {
+      const notice = await takeNotice(ctx, request, "users");
+      const invitation = await takeNewLink(request, reply, admin);
+      return renderUsers(reply, admin, { notice: notice ? DONE[notice.done](notice.email) : undefined, ...invitation });
+    }),
+  );
 
-  app.post("/settings/users/remove", { preHandler: app.csrfProtection }, async (request, reply) => {
-    const admin = await requireClinicAdmin(request, reply);
-    if (!admin) return reply;
-    const email = normalizeEmail(formFields(request).email ?? "");
-    return afterChange(
-      request,
-      reply,
-      admin,
-      email,
-      await removeMember(ctx.db, admin.clinic, email, actorOf(request, admin), ctx.clock()),
-      "removed",
-    );
-  });
+  app.post(
+    "/settings/users/remove",
+    csrf,
+    forClinicAdmin(async (request, reply, admin) => {
+      const { email } = EmailForm.parse(formFields(request));
+      const removed = await removeMember(ctx.db, admin.clinic, email, actorOf(request, admin), ctx.clock());
+      return afterChange(request, reply, admin, email, removed, "removed");
+    }),
+  );
 
-  app.post("/settings/users/restore", { preHandler: app.csrfProtection }, async (request, reply) => {
-    const admin = await requireClinicAdmin(request, reply);
-    if (!admin) return reply;
-    const email = normalizeEmail(formFields(request).email ?? "");
-    const restored = await restoreMember(ctx.db, admin.clinic, email, actorOf(request, admin), delivery(admin), ctx.clock());
-    // A restored invitee is invited again: rendered, not redirected, because their new link holds the token.
-    if (restored.ok && restored.value.invitationLink) {
-      const restoredEmail = restored.value.member.user.email;
-      const notice = `${restoredEmail} had not accepted their invitation when they were removed: they are invited again, and their old link stays withdrawn.`;
-      return renderUsers(reply, admin, { notice, invitation: { email: restoredEmail, link: restored.value.invitationLink } });
-    }
-    return afterChange(request, reply, admin, email, restored, "restored");
-  });
+  app.post(
+    "/settings/users/restore",
+    csrf,
+    forClinicAdmin(async (request, reply, admin) => {
+      const { email } = EmailForm.parse(formFields(request));
+      const restored = await restoreMember(ctx.db, admin.clinic, email, actorOf(request, admin), delivery(admin), ctx.clock());
+      return afterChange(request, reply, admin, email, restored, "restored");
+    }),
+  );
 
-  app.post("/settings/users/role", { preHandler: app.csrfProtection }, async (request, reply) => {
-    const admin = await requireClinicAdmin(request, reply);
-    if (!admin) return reply;
-    const fields = formFields(request);
-    const email = normalizeEmail(fields.email ?? "");
-    const role = roleSchema.safeParse(fields.role);
-    if (!role.success) return renderUsers(reply, admin, { error: "Choose admin or provider." }, statusOf("invalid_role"));
-    return afterChange(
-      request,
-      reply,
-      admin,
-      email,
-      await changeMemberRole(ctx.db, admin.clinic, email, role.data, actorOf(request, admin), ctx.clock()),
-      role.data,
-    );
-  });
+  app.post(
+    "/settings/users/role",
+    csrf,
+    forClinicAdmin(async (request, reply, admin) => {
+      const form = RoleForm.safeParse(formFields(request));
+      if (!form.success) return renderUsers(reply, admin, { error: "Choose admin or provider." }, statusOf("invalid_role"));
+      const { email, role } = form.data;
+      const changed = await changeMemberRole(ctx.db, admin.clinic, email, role, actorOf(request, admin), ctx.clock());
+      return afterChange(request, reply, admin, email, changed, role);
+    }),
+  );
 
-  app.post("/settings/users/invite", { preHandler: app.csrfProtection }, async (request, reply) => {
-    const admin = await requireClinicAdmin(request, reply);
-    if (!admin) return reply;
-    const fields = formFields(request);
-    const form = { email: fields.email ?? "", name: fields.name ?? "", role: fields.role ?? "provider", errors: {} };
-    const input = InviteBody.safeParse(form);
-    if (!input.success)
-      return renderUsers(reply, admin, { invite: { ...form, errors: fieldMessages(input.error) } }, statusOf("invalid_input"));
-    const invited = await inviteMember(ctx.db, admin.clinic, input.data, actorOf(request, admin), delivery(admin), ctx.clock());
-    if (!invited.ok) {
-      return renderUsers(reply, admin, { error: REFUSALS[invited.error](input.data.email), invite: form }, statusOf(invited.error));
-    }
-    return redirectWithNewLink(reply, invited.value.link);
-  });
+  app.post(
+    "/settings/users/invite",
+    csrf,
+    forClinicAdmin(async (request, reply, admin) => {
+      const fields = formFields(request);
+      const form = { email: fields.email ?? "", name: fields.name ?? "", role: fields.role ?? "provider", errors: {} };
+      const input = InviteBody.safeParse(form);
+      if (!input.success)
+        return renderUsers(reply, admin, { invite: { ...form, errors: fieldMessages(input.error) } }, statusOf("invalid_input"));
+      const invited = await inviteMember(ctx.db, admin.clinic, input.data, actorOf(request, admin), delivery(admin), ctx.clock());
+      if (!invited.ok) return refuse(reply, admin, invited.error, input.data.email, { invite: form });
+      return redirectWithNewLink(reply, invited.value.link);
+    }),
+  );
 
-  app.post("/settings/users/resend", { preHandler: app.csrfProtection }, async (request, reply) => {
-    const admin = await requireClinicAdmin(request, reply);
-    if (!admin) return reply;
-    const email = normalizeEmail(formFields(request).email ?? "");
-    const resent = await resendInvitation(ctx.db, admin.clinic, email, actorOf(request, admin), delivery(admin), ctx.clock());
-    if (!resent.ok) {
-      return renderUsers(reply, admin, { error: REFUSALS[resent.error](email) }, statusOf(resent.error));
-    }
-    return redirectWithNewLink(reply, resent.value.link);
-  });
+  app.post(
+    "/settings/users/resend",
+    csrf,
+    forClinicAdmin(async (request, reply, admin) => {
+      const { email } = EmailForm.parse(formFields(request));
+      const resent = await resendInvitation(ctx.db, admin.clinic, email, actorOf(request, admin), delivery(admin), ctx.clock());
+      if (!resent.ok) return refuse(reply, admin, resent.error, email);
+      return redirectWithNewLink(reply, resent.value.link);
+    }),
+  );
 }

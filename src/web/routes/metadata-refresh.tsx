@@ -1,5 +1,4 @@
 import type { FastifyInstance } from "fastify";
-import { findClinicBySubdomain } from "../../clinics/clinic.queries.js";
 import { findSamlConnection } from "../../sso/saml/connection.queries.js";
 import { findMetadataCheck, findPendingMetadataChange } from "../../sso/saml/metadata-change.queries.js";
 import {
@@ -12,9 +11,10 @@ import {
 import type { Db } from "../../db/open.js";
 import type { WebContext } from "../context.js";
 import { clientIp, formFields } from "../forms.js";
-import { requireClinicAdmin } from "../guards.js";
+import { forClinicAdmin } from "../guards.js";
 import type { MetadataRefreshView } from "../pages/metadata-refresh.js";
-import { notFound, sendProblem, type Problem } from "../problems.js";
+import { sendProblem, type Problem } from "../problems.js";
+import { operatorTarget } from "./operator-clinic.js";
 import { refreshMetadataAndNotify } from "../sso-upkeep.js";
 import { seeOther } from "../statuses.js";
 
@@ -23,21 +23,18 @@ const backToSettings = { href: "/settings/sso#metadata-refresh", label: "Back to
 // Every refusal of a decision, in words, with what to do next.
 const DECISION_PROBLEMS = {
   no_such_change: {
-    status: 409,
     code: "no_such_change",
     title: "That change is no longer waiting",
     message: "Another admin decided it, or a newer check replaced it. The page shows what is waiting now.",
     next: backToSettings,
   },
   connection_changed: {
-    status: 409,
     code: "connection_changed",
     title: "Your connection changed since this was found",
     message: "The difference shown no longer describes your connection, so nothing was applied. Press Check now to compare again.",
     next: backToSettings,
   },
   enforce_before_first_sign_in: {
-    status: 409,
     code: "enforce_before_first_sign_in",
     title: "Single sign-on is required, and this change has not proved itself",
     message:
@@ -56,36 +53,38 @@ export async function loadMetadataRefreshView(db: Db, clinicId: string): Promise
 
 /** "Check now", approve and reject on /settings/sso, and the operator's refresh call. */
 export function registerMetadataRefreshRoutes(app: FastifyInstance, ctx: WebContext): void {
-  app.post("/settings/sso/metadata/check", { preHandler: app.csrfProtection }, async (request, reply) => {
-    const admin = await requireClinicAdmin(request, reply);
-    if (!admin) return reply;
-    // The outcome is kept with the clinic (last check) and shown by the page; a difference becomes a pending change.
-    await refreshMetadataAndNotify(ctx, admin.clinic);
-    return seeOther(reply, "/settings/sso#metadata-refresh");
-  });
+  app.post(
+    "/settings/sso/metadata/check",
+    { preHandler: app.csrfProtection },
+    forClinicAdmin(async (_request, reply, admin) => {
+      // The outcome is kept with the clinic (last check) and shown by the page; a difference becomes a pending change.
+      await refreshMetadataAndNotify(ctx, admin.clinic);
+      return seeOther(reply, "/settings/sso#metadata-refresh");
+    }),
+  );
 
   for (const decision of ["approve", "reject"] as const) {
-    app.post(`/settings/sso/metadata/${decision}`, { preHandler: app.csrfProtection }, async (request, reply) => {
-      const admin = await requireClinicAdmin(request, reply);
-      if (!admin) return reply;
-      const changeId = formFields(request).change ?? "";
-      const by = { actor: admin.auth.user.id, ip: clientIp(request) };
-      const decided =
-        decision === "approve"
-          ? await approveMetadataChange(ctx.db, admin.clinic, changeId, by, ctx.clock())
-          : await rejectMetadataChange(ctx.db, admin.clinic, changeId, by, ctx.clock());
-      if (!decided.ok) return sendProblem(request, reply, DECISION_PROBLEMS[decided.error]);
-      return seeOther(reply, "/settings/sso#metadata-refresh");
-    });
+    app.post(
+      `/settings/sso/metadata/${decision}`,
+      { preHandler: app.csrfProtection },
+      forClinicAdmin(async (request, reply, admin) => {
+        const changeId = formFields(request).change ?? "";
+        const by = { actor: admin.auth.user.id, ip: clientIp(request) };
+        const decided =
+          decision === "approve"
+            ? await approveMetadataChange(ctx.db, admin.clinic, changeId, by, ctx.clock())
+            : await rejectMetadataChange(ctx.db, admin.clinic, changeId, by, ctx.clock());
+        if (!decided.ok) return sendProblem(request, reply, DECISION_PROBLEMS[decided.error]);
+        return seeOther(reply, "/settings/sso#metadata-refresh");
+      }),
+    );
   }
 }
 
 /** Operator API: re-fetch a clinic's metadata URL now (main site, operator token: checked by the operator API hook). */
 export function registerMetadataRefreshApi(api: FastifyInstance, ctx: WebContext): void {
-  api.post<{ Params: { subdomain: string } }>("/api/v1/clinics/:subdomain/sso/saml/metadata/refresh", async (request, reply) => {
-    const clinic = await findClinicBySubdomain(ctx.db, request.params.subdomain.toLowerCase());
-    if (!clinic) return sendProblem(request, reply, notFound);
-    return reply.send(describeRefresh(await refreshMetadataAndNotify(ctx, clinic)));
+  api.post("/api/v1/clinics/:subdomain/sso/saml/metadata/refresh", async (request, reply) => {
+    return reply.send(describeRefresh(await refreshMetadataAndNotify(ctx, operatorTarget(request))));
   });
 }
 

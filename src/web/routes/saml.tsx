@@ -17,7 +17,7 @@ import { sendPage } from "../render.js";
 import { safeReturnPath } from "../return-to.js";
 import { readSessionToken, setSessionCookie } from "../session-cookie.js";
 import { readSsoBinding, setSsoBinding } from "../sso-binding-cookie.js";
-import { redirectToIdp, seeOther, statusOfSsoRefusal } from "../statuses.js";
+import { redirectToIdp, seeOther } from "../statuses.js";
 
 // A real response is 4–30 KiB; the verifier's own guard stops at 256 KiB decoded. Form-encoding inflates base64.
 const ACS_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -71,7 +71,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
           // One value per browser, kept across sign-ins started in several tabs; the request stores only its hash.
           const binding = readSsoBinding(request, ctx.config) ?? newBrowserBinding();
           const sp = serviceProviderUrls(ctx.config, clinic.subdomain);
-          const start = await startSamlLogin(ctx.db, connection, sp, returnTo, binding, ctx.clock());
+          const start = await startSamlLogin(ctx.db, connection, { sp, returnTo, browserBinding: binding }, ctx.clock());
           setSsoBinding(reply, ctx.config, binding);
           if (start.binding === "redirect") return redirectToIdp(reply.header("cache-control", "no-store"), start.url);
           return sendPage(
@@ -131,8 +131,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
               request,
               reply,
               {
-                status: statusOfSsoRefusal(code),
-                code,
+                code: "sso_sign_in_refused",
                 title: explained.title,
                 message: explained.message,
                 next: admin

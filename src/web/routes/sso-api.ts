@@ -1,8 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { findClinicBySubdomain } from "../../clinics/clinic.queries.js";
-import { changeSamlFlags } from "../../sso/saml/change-flags.js";
-import { configureSamlConnection, type IdpSource } from "../../sso/saml/configure-connection.js";
+import { changeSamlFlags, type ChangeFlagsError } from "../../sso/saml/change-flags.js";
+import {
+  configureSamlConnection,
+  type ConfigureError,
+  type ConfigureSamlInput,
+  type IdpSource,
+} from "../../sso/saml/configure-connection.js";
 import { describeSamlConnection } from "../../sso/saml/connection-summary.js";
 import { findSamlConnection } from "../../sso/saml/connection.queries.js";
 import { MAX_METADATA_BYTES } from "../../sso/saml/idp-metadata.js";
@@ -10,10 +14,11 @@ import { IDP_PRESETS, type IdpPreset } from "../../sso/saml/presets.js";
 import { listSsoEvents } from "../../sso/saml/sso-events.js";
 import type { WebContext } from "../context.js";
 import { clientIp } from "../forms.js";
-import { problem, invalidInput, notFound, sendProblem, type Problem } from "../problems.js";
+import { problem, invalidInput, sendProblem, type Problem } from "../problems.js";
+import { operatorTarget } from "./operator-clinic.js";
 
 const flagFields = {
-  preset: z.enum(IDP_PRESETS as [string, ...string[]], { error: `must be one of ${IDP_PRESETS.join(", ")}` }).optional(),
+  preset: z.enum(IDP_PRESETS as [IdpPreset, ...IdpPreset[]], { error: `must be one of ${IDP_PRESETS.join(", ")}` }).optional(),
   enabled: z.boolean({ error: "must be true or false" }).optional(),
   allowIdpInitiated: z.boolean({ error: "must be true or false" }).optional(),
   jitProvisioning: z.boolean({ error: "must be true or false" }).optional(),
@@ -54,18 +59,45 @@ const PutBody = z
     }
   });
 
+/** The PUT body as what configuring the connection takes: exactly one way to describe the IdP, the preset and flags. */
+const ConnectionInput = PutBody.transform(
+  ({ preset, enabled, allowIdpInitiated, jitProvisioning, enforceSso, ...described }): ConfigureSamlInput => ({
+    source: idpSourceOf(described),
+    preset,
+    flags: Object.fromEntries(
+      Object.entries({ enabled, allowIdpInitiated, jitProvisioning, enforceSso }).filter(([, v]) => v !== undefined),
+    ),
+  }),
+);
+
+// PutBody's refinement let through exactly one source, and all three fields of a manual one.
+function idpSourceOf(body: Omit<z.infer<typeof PutBody>, keyof typeof flagFields>): IdpSource {
+  const { metadataXml, metadataUrl, idpEntityId = "", idpSsoUrl = "", idpSsoBinding = "redirect", idpCertificates = [] } = body;
+  if (metadataXml !== undefined) return { metadataXml };
+  if (metadataUrl !== undefined) return { metadataUrl };
+  return { idpEntityId, idpSsoUrl, idpSsoBinding, idpCertificates };
+}
+
 const PatchBody = z.strictObject(flagFields).refine((b) => Object.keys(b).length > 0, "give at least one flag to change");
 
-const noSuchClinic: Problem = { ...notFound, code: "clinic_not_found", message: "No clinic has that subdomain." };
-const notConfigured: Problem = problem("sso_not_configured", {
-  title: "Not configured",
-  message: "This clinic has no SAML connection yet: PUT one first.",
-});
-export const enforceTooEarly: Problem = problem("enforce_before_first_sign_in", {
+// Out-of-range or unreadable limits are clamped, never refused: 50 by default, 1 to 500.
+const EventsQuery = z.object({ limit: z.unknown().optional() }).transform(({ limit }) => ({
+  limit: Math.min(Math.max(Number.parseInt(String(limit ?? "50"), 10) || 50, 1), 500),
+}));
+
+const enforceTooEarly: Problem = problem("enforce_before_first_sign_in", {
   title: "Not yet",
   message:
     "SSO can only be enforced after at least one successful SSO sign-in, so the clinic cannot be locked out by a connection that has never worked.",
 });
+
+const CHANGE_FLAGS_PROBLEMS = {
+  not_configured: problem("sso_not_configured", {
+    title: "Not configured",
+    message: "This clinic has no SAML connection yet: PUT one first.",
+  }),
+  enforce_before_first_sign_in: enforceTooEarly,
+} satisfies Record<ChangeFlagsError, Problem>;
 
 const enforceAfterChange: Problem = {
   ...enforceTooEarly,
@@ -73,97 +105,52 @@ const enforceAfterChange: Problem = {
     "SSO can only be enforced after a successful SSO sign-in with the IdP as configured now: a new Issuer, SSO URL or certificate has not proved itself yet. Send enforceSso: false with the new settings, sign in once with SSO, then enforce.",
 };
 
+function configureProblem(error: ConfigureError | "enforce_before_first_sign_in"): Problem {
+  if (error === "enforce_before_first_sign_in") return enforceAfterChange;
+  return problem("invalid_idp_configuration", {
+    title: "Check the IdP settings",
+    message: `${error.field}: ${error.message}`,
+    fields: { [error.field]: error.message },
+  });
+}
+
 /** Operator API for a clinic's SAML connection (main site, operator token: checked by the operator API hook). */
 export function registerSsoApi(api: FastifyInstance, ctx: WebContext): void {
   // http and local metadata URLs only for a local development start (http://localhost), never in production.
-  const allowInsecure = !ctx.config.production;
+  const policy = { allowInsecure: !ctx.config.production };
 
-  api.get<{ Params: { subdomain: string } }>("/api/v1/clinics/:subdomain/sso/saml", async (request, reply) => {
-    const clinic = await findClinicBySubdomain(ctx.db, request.params.subdomain.toLowerCase());
-    if (!clinic) return sendProblem(request, reply, noSuchClinic);
+  api.get("/api/v1/clinics/:subdomain/sso/saml", async (request, reply) => {
+    const clinic = operatorTarget(request);
     return reply.send(describeSamlConnection(ctx.config, clinic, await findSamlConnection(ctx.db, clinic.id), ctx.clock()));
   });
 
-  api.put<{ Params: { subdomain: string } }>(
-    "/api/v1/clinics/:subdomain/sso/saml",
-    { bodyLimit: 2 * MAX_METADATA_BYTES },
-    async (request, reply) => {
-      const clinic = await findClinicBySubdomain(ctx.db, request.params.subdomain.toLowerCase());
-      if (!clinic) return sendProblem(request, reply, noSuchClinic);
-      const input = PutBody.safeParse(request.body);
-      if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
-      const {
-        preset,
-        enabled,
-        allowIdpInitiated,
-        jitProvisioning,
-        enforceSso,
-        metadataXml,
-        metadataUrl,
-        idpEntityId,
-        idpSsoUrl,
-        idpSsoBinding,
-        idpCertificates,
-      } = input.data;
-      const existing = await findSamlConnection(ctx.db, clinic.id);
-      const source: IdpSource =
-        metadataXml !== undefined
-          ? { metadataXml }
-          : metadataUrl !== undefined
-            ? { metadataUrl }
-            : {
-                idpEntityId: idpEntityId!,
-                idpSsoUrl: idpSsoUrl!,
-                idpSsoBinding: idpSsoBinding ?? "redirect",
-                idpCertificates: idpCertificates!,
-              };
-      const flags = Object.fromEntries(
-        Object.entries({ enabled, allowIdpInitiated, jitProvisioning, enforceSso }).filter(([, v]) => v !== undefined),
-      );
-      const result = await configureSamlConnection(
-        ctx.db,
-        clinic,
-        { source, preset: (preset ?? existing?.preset ?? "generic") as IdpPreset, flags },
-        { allowInsecure },
-        { actor: "operator", ip: clientIp(request) },
-        ctx.clock(),
-      );
-      if (!result.ok && result.error === "enforce_before_first_sign_in") return sendProblem(request, reply, enforceAfterChange);
-      if (!result.ok) {
-        const { field, message } = result.error;
-        return sendProblem(
-          request,
-          reply,
-          problem("invalid_idp_configuration", {
-            title: "Check the IdP settings",
-            message: `${field}: ${message}`,
-            fields: { [field]: message },
-          }),
-        );
-      }
-      return reply.send(describeSamlConnection(ctx.config, clinic, result.value, ctx.clock()));
-    },
-  );
+  api.put("/api/v1/clinics/:subdomain/sso/saml", { bodyLimit: 2 * MAX_METADATA_BYTES }, async (request, reply) => {
+    const clinic = operatorTarget(request);
+    const input = ConnectionInput.safeParse(request.body);
+    if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
+    const result = await configureSamlConnection(
+      ctx.db,
+      clinic,
+      input.data,
+      policy,
+      { actor: "operator", ip: clientIp(request) },
+      ctx.clock(),
+    );
+    if (!result.ok) return sendProblem(request, reply, configureProblem(result.error));
+    return reply.send(describeSamlConnection(ctx.config, clinic, result.value, ctx.clock()));
+  });
 
-  api.patch<{ Params: { subdomain: string } }>("/api/v1/clinics/:subdomain/sso/saml", async (request, reply) => {
-    const clinic = await findClinicBySubdomain(ctx.db, request.params.subdomain.toLowerCase());
-    if (!clinic) return sendProblem(request, reply, noSuchClinic);
+  api.patch("/api/v1/clinics/:subdomain/sso/saml", async (request, reply) => {
+    const clinic = operatorTarget(request);
     const input = PatchBody.safeParse(request.body);
     if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
-    const { preset, ...flags } = input.data;
-    const changes = { ...flags, ...(preset ? { preset: preset as IdpPreset } : {}) };
-    const changed = await changeSamlFlags(ctx.db, clinic, changes, { actor: "operator", ip: clientIp(request) }, ctx.clock());
-    if (!changed.ok) return sendProblem(request, reply, changed.error === "not_configured" ? notConfigured : enforceTooEarly);
+    const changed = await changeSamlFlags(ctx.db, clinic, input.data, { actor: "operator", ip: clientIp(request) }, ctx.clock());
+    if (!changed.ok) return sendProblem(request, reply, CHANGE_FLAGS_PROBLEMS[changed.error]);
     return reply.send(describeSamlConnection(ctx.config, clinic, changed.value, ctx.clock()));
   });
 
-  api.get<{ Params: { subdomain: string }; Querystring: { limit?: string } }>(
-    "/api/v1/clinics/:subdomain/sso/saml/events",
-    async (request, reply) => {
-      const clinic = await findClinicBySubdomain(ctx.db, request.params.subdomain.toLowerCase());
-      if (!clinic) return sendProblem(request, reply, noSuchClinic);
-      const limit = Math.min(Math.max(Number.parseInt(request.query.limit ?? "50", 10) || 50, 1), 500);
-      return reply.send({ events: await listSsoEvents(ctx.db, clinic.id, { limit }) });
-    },
-  );
+  api.get("/api/v1/clinics/:subdomain/sso/saml/events", async (request, reply) => {
+    const { limit } = EventsQuery.parse(request.query ?? {});
+    return reply.send({ events: await listSsoEvents(ctx.db, operatorTarget(request).id, { limit }) });
+  });
 }

@@ -1,14 +1,16 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { countSeatsUsed, findClinicBySubdomain } from "../../clinics/clinic.queries.js";
+import { countSeatsUsed } from "../../clinics/clinic.queries.js";
 import { clinicOrigin } from "../../hosts.js";
 import { changeMember, type ManageMemberError } from "../../users/manage-members.js";
 import { listMembersWithRooms, type MemberWithRoom } from "../../users/member-list.queries.js";
 import { normalizeEmail, roleSchema } from "../../users/user.js";
 import type { WebContext } from "../context.js";
 import { clientIp } from "../forms.js";
-import { problem, invalidInput, notFound, sendProblem, type Problem } from "../problems.js";
+import { problem, invalidInput, sendProblem, type Problem } from "../problems.js";
+import { operatorTarget } from "./operator-clinic.js";
 
+const EmailParam = z.object({ email: z.string().transform(normalizeEmail) });
 const PatchBody = z
   .strictObject({
     status: z.enum(["deactivated", "active"], { error: "must be deactivated or active" }).optional(),
@@ -16,9 +18,7 @@ const PatchBody = z
   })
   .refine((b) => b.status !== undefined || b.role !== undefined, "give status or role (or both)");
 
-const noSuchClinic: Problem = { ...notFound, code: "clinic_not_found", message: "No clinic has that subdomain." };
-
-export const MANAGE_MEMBER_PROBLEMS: Record<ManageMemberError, Problem> = {
+const MANAGE_MEMBER_PROBLEMS: Record<ManageMemberError, Problem> = {
   member_not_found: problem("member_not_found", { title: "No such member", message: "This clinic has no member with that email." }),
   last_admin: problem("last_admin", {
     title: "Last admin",
@@ -34,7 +34,7 @@ export const MANAGE_MEMBER_PROBLEMS: Record<ManageMemberError, Problem> = {
   }),
 };
 
-export function memberJson({ user, membership, roomName }: MemberWithRoom) {
+function memberJson({ user, membership, roomName }: MemberWithRoom) {
   return {
     email: user.email,
     name: user.name,
@@ -48,21 +48,27 @@ export function memberJson({ user, membership, roomName }: MemberWithRoom) {
 
 /** Operator API for a clinic's members (main site, operator token: checked by the operator API hook). */
 export function registerUsersApi(api: FastifyInstance, ctx: WebContext): void {
-  api.get<{ Params: { subdomain: string } }>("/api/v1/clinics/:subdomain/users", async (request, reply) => {
-    const clinic = await findClinicBySubdomain(ctx.db, request.params.subdomain.toLowerCase());
-    if (!clinic) return sendProblem(request, reply, noSuchClinic);
+  api.get("/api/v1/clinics/:subdomain/users", async (request, reply) => {
+    const clinic = operatorTarget(request);
     const [members, seatsUsed] = await Promise.all([listMembersWithRooms(ctx.db, clinic.id), countSeatsUsed(ctx.db, clinic.id)]);
     return reply.send({ seats: clinic.seats, seatsUsed, users: members.map(memberJson) });
   });
 
-  api.patch<{ Params: { subdomain: string; email: string } }>("/api/v1/clinics/:subdomain/users/:email", async (request, reply) => {
-    const clinic = await findClinicBySubdomain(ctx.db, request.params.subdomain.toLowerCase());
-    if (!clinic) return sendProblem(request, reply, noSuchClinic);
+  api.patch("/api/v1/clinics/:subdomain/users/:email", async (request, reply) => {
+    const clinic = operatorTarget(request);
+    const { email } = EmailParam.parse(request.params);
     const input = PatchBody.safeParse(request.body);
     if (!input.success) return sendProblem(request, reply, invalidInput(input.error));
     const delivery = { origin: clinicOrigin(ctx.config, clinic.subdomain), mailer: ctx.invitationMailer };
-    const by = { actor: "operator", ip: clientIp(request) };
-    const updated = await changeMember(ctx.db, clinic, normalizeEmail(request.params.email), input.data, by, delivery, ctx.clock());
+    const updated = await changeMember(
+      ctx.db,
+      clinic,
+      email,
+      input.data,
+      { actor: "operator", ip: clientIp(request) },
+      delivery,
+      ctx.clock(),
+    );
     if (!updated.ok) return sendProblem(request, reply, MANAGE_MEMBER_PROBLEMS[updated.error]);
     // A restored invitee is invited again: their new link is in this answer only (its token is stored hashed).
     const { invitationLink } = updated.value;
