@@ -1,7 +1,8 @@
 /**
  * `npm run bench` (`-- --quick` for a shorter run): measures what a POST to the ACS costs for hostile and
  * genuine SAMLResponses, comparing our `verifySamlResponse` with raw node-saml 5.1 on the same base64:
- * validations per second on Okta-like responses of both shapes, and the CPU cost of each hostile input.
+ * validations per second on Okta-like responses of both shapes, and the CPU cost of each hostile input; then
+ * whole sign-ins over HTTP (end-to-end.ts), whose PostgreSQL rate at concurrency 32 is compared with node-saml's.
  * Ends with one `summary:` line so runs can be compared.
  *
  * The claim under test: "a cheap pre-parse guard on size, DOCTYPE and nesting depth keeps hostile input
@@ -13,6 +14,7 @@ import { performance } from "node:perf_hooks";
 import { SAML, ValidateInResponseTo, type CacheProvider } from "@node-saml/node-saml";
 import { MAX_DECODED_RESPONSE_BYTES } from "../src/sso/saml/pre-parse-guard.js";
 import { verifySamlResponse } from "../src/sso/saml/verify-response.js";
+import { measureEndToEnd } from "./end-to-end.js";
 import { samlAttacks, type SamlAttackContext } from "../test/support/saml-attacks.js";
 import { createTestIdp, type TestIdp } from "../test/support/test-idp.js";
 
@@ -339,15 +341,16 @@ async function alternatingRates(
   };
 }
 
-async function measureRates(idp: TestIdp): Promise<{ both: number; assertion: number }> {
+async function measureRates(idp: TestIdp): Promise<{ both: number; assertion: number; nodeSamlBothPerSecond: number }> {
   console.log(
     `throughput, one thread, ${RATE_ROUNDS} alternating rounds of ${RATE_MS_PER_ROUND} ms each side (RSA-SHA256, exclusive c14n):`,
   );
-  const ratios = { both: 0, assertion: 0 };
+  const ratios = { both: 0, assertion: 0, nodeSamlBothPerSecond: 0 };
   for (const signing of ["assertion", "both"] as const) {
     const samlResponse = await oktaLikeResponse(idp, signing);
     const rates = await alternatingRates(ourVerifier(idp), nodeSamlVerifier(idp, signing === "both"), samlResponse);
     ratios[signing] = rates.ours / rates.theirs;
+    if (signing === "both") ratios.nodeSamlBothPerSecond = rates.theirs;
     console.log(
       `  ${(signing === "both" ? "response and assertion signed" : "assertion signed").padEnd(30)} ${decodedKiB(samlResponse).padStart(7)}  ours ${rates.ours.toFixed(0).padStart(6)}/s  node-saml ${rates.theirs.toFixed(0).padStart(5)}/s  ratio ${ratios[signing].toFixed(2)}x  (${rates.outcomes})`,
     );
@@ -381,8 +384,16 @@ async function main(): Promise<void> {
   }
   console.log("");
   console.log(`measured in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log("");
+  const e2e = (await measureEndToEnd({ quick: QUICK })).find((f) => f.dialect === "postgres" && f.concurrency === 32);
+  const e2eRatio = e2e ? (e2e.perSecond / ratios.nodeSamlBothPerSecond).toFixed(2) : "n/a";
+  const e2eP99 = e2e ? e2e.p99Ms.toFixed(0) : "n/a";
+  if (e2e)
+    console.log(
+      `end-to-end PostgreSQL c=32: ${e2e.perSecond.toFixed(0)} sign-ins/s ÷ node-saml ${ratios.nodeSamlBothPerSecond.toFixed(0)} both-signed validations/s = ${e2eRatio}x (target ≥ 3x), p99 ${e2eP99} ms (target ≤ 150 ms)`,
+    );
   console.log(
-    `summary: acs_ratio_both=${ratios.both.toFixed(2)} acs_ratio_assertion=${ratios.assertion.toFixed(2)} worker_scaling=n/a hostile_max_cpu_ms=${hostileMaxCpuMs.toFixed(2)} max_event_loop_delay_ms=n/a rss_growth_mb=n/a e2e_pg_c32_vs_node_saml=n/a e2e_pg_c32_p99_ms=n/a`,
+    `summary: acs_ratio_both=${ratios.both.toFixed(2)} acs_ratio_assertion=${ratios.assertion.toFixed(2)} worker_scaling=n/a hostile_max_cpu_ms=${hostileMaxCpuMs.toFixed(2)} max_event_loop_delay_ms=n/a rss_growth_mb=n/a e2e_pg_c32_vs_node_saml=${e2eRatio} e2e_pg_c32_p99_ms=${e2eP99}`,
   );
 }
 

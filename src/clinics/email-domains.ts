@@ -38,10 +38,15 @@ export type EmailDomainRefusal = "outside_clinic_domains" | "domain_of_other_cli
  * locked domains accepts only those, and no clinic accepts a domain another clinic has locked.
  */
 export async function checkEmailDomainAllowed(db: Db, clinicId: string, email: string): Promise<Result<null, EmailDomainRefusal>> {
-  const owner = await findClinicLockingDomain(db, domainOfEmail(email));
-  if (owner) return owner.id === clinicId ? ok(null) : err("domain_of_other_clinic");
-  const locked = await listClinicEmailDomains(db, clinicId);
-  return locked.length === 0 ? ok(null) : err("outside_clinic_domains");
+  // Both questions in one statement: it runs on every SSO sign-in, inside its transaction.
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb.selectFrom("clinic_email_domains").select("clinic_id").where("domain", "=", domainOfEmail(email)).limit(1).as("owner"),
+      eb.exists(eb.selectFrom("clinic_email_domains").select("domain").where("clinic_id", "=", clinicId)).as("locked"),
+    ])
+    .executeTakeFirstOrThrow();
+  if (row.owner !== null) return row.owner === clinicId ? ok(null) : err("domain_of_other_clinic");
+  return Boolean(row.locked) ? err("outside_clinic_domains") : ok(null);
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Db } from "../db/open.js";
 import { err, ok, type Result } from "../result.js";
 import { addMemberTakingSeat } from "../users/add-member.js";
 import { checkEmailAddress, checkPersonName } from "../users/identity-text.js";
-import { findMembershipOfUser, findUserByEmail } from "../users/user.queries.js";
+import { findUserAndMembershipByEmail } from "../users/user.queries.js";
 import type { Membership, User } from "../users/user.js";
 
 /** A person as their clinic's IdP vouched for them, read from a verified assertion. */
@@ -94,14 +94,13 @@ async function checkDomain(db: Db, clinic: Clinic, email: string): Promise<Resul
 }
 
 async function findExistingMember(db: Db, clinic: Clinic, email: string): Promise<Result<ResolvedMember, ResolveMemberError>> {
-  const user = await findUserByEmail(db, email);
-  if (!user) return err("not_provisioned");
-  const membership = await findMembershipOfUser(db, user.id);
+  const found = await findUserAndMembershipByEmail(db, email);
+  if (!found) return err("not_provisioned");
+  const { user, membership } = found;
   if (!membership || membership.clinicId !== clinic.id) return err("member_of_other_clinic");
   if (membership.status === "deactivated") return err("member_deactivated");
   if (membership.status !== "active") return err("member_not_active");
-  const { passwordHash: _, ...publicUser } = user;
-  return ok({ user: publicUser, membership, created: false });
+  return ok({ user, membership, created: false });
 }
 
 /** Creates the account (email and name already checked), its membership and seat, and the audit event, inside the caller's transaction. */

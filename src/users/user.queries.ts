@@ -12,6 +12,41 @@ export async function findUserByEmail(db: Db, email: string): Promise<(User & { 
   return row ? { ...rowToUser(row), passwordHash: row.password_hash } : null;
 }
 
+/** The account with this address and its membership (null when it has none), in one statement for the sign-in path. */
+export async function findUserAndMembershipByEmail(db: Db, email: string): Promise<{ user: User; membership: Membership | null } | null> {
+  const row = await db
+    .selectFrom("users")
+    .leftJoin("memberships", "memberships.user_id", "users.id")
+    .selectAll("users")
+    .select([
+      "memberships.id as m_id",
+      "memberships.user_id as m_user_id",
+      "memberships.clinic_id as m_clinic_id",
+      "memberships.role as m_role",
+      "memberships.status as m_status",
+      "memberships.created_at as m_created_at",
+      "memberships.last_sign_in_at as m_last_sign_in_at",
+      "memberships.last_sign_in_method as m_last_sign_in_method",
+    ])
+    .where("users.email", "=", email.toLowerCase())
+    .executeTakeFirst();
+  if (!row) return null;
+  const membership =
+    row.m_id === null || row.m_user_id === null || row.m_clinic_id === null || row.m_role === null || row.m_status === null
+      ? null
+      : rowToMembership({
+          id: row.m_id,
+          user_id: row.m_user_id,
+          clinic_id: row.m_clinic_id,
+          role: row.m_role,
+          status: row.m_status,
+          created_at: row.m_created_at ?? "",
+          last_sign_in_at: row.m_last_sign_in_at,
+          last_sign_in_method: row.m_last_sign_in_method,
+        });
+  return { user: rowToUser(row), membership };
+}
+
 export async function getUser(db: Db, id: string): Promise<User> {
   return rowToUser(await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirstOrThrow());
 }

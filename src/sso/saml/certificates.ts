@@ -11,11 +11,27 @@ export interface TrustedCertificate {
 // A certificate this close to expiry is flagged on the setup page and in the API.
 export const EXPIRY_WARNING_DAYS = 30;
 
+// Each connection is read on every sign-in start and ACS post, and X.509 parsing costs ~0.5 ms: a certificate read
+// once is remembered by its exact text (the result depends on nothing else), up to this many.
+const MAX_REMEMBERED_CERTIFICATES = 512;
+const readCertificates = new Map<string, Readonly<TrustedCertificate>>();
+
 /**
  * Reads a certificate as an IdP admin hands it over: PEM (Okta's .cert download), or the bare base64 DER
  * that metadata and Entra's "Certificate (Base64)" contain, with or without line breaks.
  */
 export function parseCertificate(input: string): Result<TrustedCertificate, string> {
+  const remembered = readCertificates.get(input);
+  if (remembered !== undefined) return ok({ ...remembered });
+  const parsed = readCertificate(input);
+  if (parsed.ok) {
+    if (readCertificates.size >= MAX_REMEMBERED_CERTIFICATES) readCertificates.delete(readCertificates.keys().next().value as string);
+    readCertificates.set(input, Object.freeze({ ...parsed.value }));
+  }
+  return parsed;
+}
+
+function readCertificate(input: string): Result<TrustedCertificate, string> {
   const text = input.trim();
   if (text.length === 0) return err("the certificate is empty");
   if (text.length > 20_000) return err("the certificate is longer than any signing certificate (20,000 characters)");

@@ -69,11 +69,19 @@ export async function updateSamlConnectionFlags(db: Db, clinicId: string, flags:
 export type SamlConnectionChanges = Partial<SamlConnectionFlags> & { preset?: IdpPreset };
 
 /** Notes that the connection worked; only if it is still the one the response was verified with. */
+// "Has worked" needs only to be known, and its time to the minute: rewriting the clinic's one row at every sign-in
+// would make every sign-in of the clinic wait for the row lock of the one before it to commit.
+const SUCCESS_MARK_INTERVAL_MS = 60_000;
+
 export async function recordSamlSuccess(db: Db, connection: SamlConnection, at: string): Promise<void> {
+  const staleBefore = nowIso(new Date(new Date(at).getTime() - SUCCESS_MARK_INTERVAL_MS));
+  // Marked less than a minute ago as this sign-in read the connection: not even a statement.
+  if (connection.lastSuccessAt !== null && connection.lastSuccessAt >= staleBefore) return;
   // A reconfiguration saved while this sign-in was being verified must not inherit its success.
   await db
     .updateTable("saml_connections")
     .set({ last_success_at: at })
+    .where((eb) => eb.or([eb("last_success_at", "is", null), eb("last_success_at", "<", staleBefore)]))
     .where("clinic_id", "=", connection.clinicId)
     .where("idp_entity_id", "=", connection.idpEntityId)
     .where("idp_sso_url", "=", connection.idpSsoUrl)

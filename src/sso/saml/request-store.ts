@@ -80,19 +80,29 @@ export async function pruneSamlRequests(db: Db, now: Date): Promise<void> {
  * Answers the page the person asked for when they started (null for an IdP-initiated sign-in).
  */
 export async function answerSamlRequest(db: Db, clinic: Clinic, answer: SamlRequestAnswer, now: Date): Promise<Step<string | null>> {
+  const { inResponseTo, browserBinding, purpose = "sign_in" } = answer;
+  if (inResponseTo !== null && browserBinding !== null) {
+    // The usual answer in one statement: every condition checkSamlRequest checks, met by this row, and it is used up.
+    // The binding is compared by its SHA-256 (as stored), so comparison timing could tell only of a hash, not the value.
+    const answered = await db
+      .updateTable("saml_requests")
+      .set({ consumed_at: nowIso(now) })
+      .where("id", "=", inResponseTo)
+      .where("clinic_id", "=", clinic.id)
+      .where("test_certificates", purpose === "sign_in" ? "is" : "=", purpose === "sign_in" ? null : purpose.test)
+      .where("expires_at", ">", nowIso(now))
+      .where("browser_binding_hash", "=", hashBrowserBinding(browserBinding))
+      // Null until answered: another response (or another app instance) answering first leaves nothing to update.
+      .where("consumed_at", "is", null)
+      .returning("return_to")
+      .executeTakeFirst();
+    if (answered) return { ok: true, value: answered.return_to };
+  }
+  // Not answered: the checks, one by one, say why (or accept an unsolicited response the clinic allows).
   const checked = await checkSamlRequest(db, clinic, answer, now);
-  const { inResponseTo } = answer;
   if (!checked.ok || inResponseTo === null) return checked;
-  const consumed = await db
-    .updateTable("saml_requests")
-    .set({ consumed_at: nowIso(now) })
-    .where("id", "=", inResponseTo)
-    .where("consumed_at", "is", null)
-    .executeTakeFirst();
-  // Zero rows: another response (or another app instance) answered this request first.
-  if (Number(consumed.numUpdatedRows) !== 1)
-    return { ok: false, code: "request_already_used", reason: "The sign-in request was already answered once" };
-  return checked;
+  // Every check passed a moment after the update found nothing to answer: another response answered it in between.
+  return { ok: false, code: "request_already_used", reason: "The sign-in request was already answered once" };
 }
 
 /** Whether a response to this request would be accepted now, without answering it. */
