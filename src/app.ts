@@ -8,7 +8,10 @@ import { createSmtpTransport, EmailNotifier } from "./notifications/email-notifi
 import { DashboardAndEmailNotifier, DashboardNotifier, type NotificationLog, type Notifier } from "./notifications/notifier.js";
 import { LogInvitationMailer, type InvitationMailer } from "./users/invitation-mailer.js";
 import { registerDemoIdpRoutes } from "./web/routes/demo-idp.js";
+import { pingDatabase } from "./db/health.js";
+import { createMetrics } from "./web/metrics.js";
 import { createRateLimitRedis } from "./web/rate-limit-store.js";
+import type { ReadinessCheck } from "./web/routes/operations.js";
 import { buildServer } from "./web/server.js";
 import { runSsoUpkeep } from "./web/sso-upkeep.js";
 import { verifyOnThisThread, type ResponseVerifier } from "./sso/saml/response-verifier.js";
@@ -26,6 +29,12 @@ export interface AppOptions {
   demoIdp?: DemoIdp | null;
   /** The verification pool's queue, worker module and worker data, when a test needs other than the defaults. */
   samlVerification?: Partial<Omit<VerificationPoolOptions, "workers">>;
+  /** Readiness checks beyond the database's and the SAML verification pool's, for /readyz. */
+  readinessChecks?: readonly ReadinessCheck[];
+  /** How long /readyz waits for each check; 2 seconds by default. */
+  readinessTimeoutMs?: number;
+  /** Fed to the worker queue depth gauge at each scrape; by default the verification pool's work in flight. */
+  workerQueueDepth?: () => number;
 }
 
 // Waiting verifications per worker before the ACS answers 503: at ~1 ms each, a wait of well under 100 ms.
@@ -47,6 +56,9 @@ function buildResponseVerifier(
   });
 }
 
+// Short enough for a load balancer's probe interval; long enough for a busy database to answer "select 1".
+const READINESS_TIMEOUT_MS = 2000;
+
 /** Dashboard and log always; email as well once SMTP_URL is set. */
 function buildNotifier(config: Config, log: NotificationLog): { notifier: Notifier; settled(): Promise<void> } {
   const dashboard = new DashboardNotifier(log);
@@ -67,8 +79,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let appLog: NotificationLog | null = null;
   const notifications = buildNotifier(config, { info: (message) => appLog?.info(message), warn: (message) => appLog?.warn(message) });
   const samlVerifier = buildResponseVerifier(config, options.samlVerification, () => appLog);
+  // Process metrics (event-loop delay among them) are gathered only when someone may read them.
+  const metrics = createMetrics({ processMetrics: config.metricsToken !== null });
+  metrics.watchWorkerQueueDepth(options.workerQueueDepth ?? (() => samlVerifier.inFlight));
   const ctx = {
     samlVerifier,
+    metrics,
     notifier: notifications.notifier,
     invitationMailer: options.invitationMailer ?? new LogInvitationMailer({ info: (message) => appLog?.info(message) }),
     config,
@@ -86,13 +102,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   };
+  const readinessChecks: ReadinessCheck[] = [
+    { name: "database", check: () => pingDatabase(db) },
+    // A worker answers a trivial task: the pool is up and not saturated (a full queue refuses at once).
+    { name: "saml_workers", check: async () => void (await samlVerifier.readPostedInResponseTo("")) },
+    ...(options.readinessChecks ?? []),
+  ];
   const rateLimitRedis = config.redis ? createRateLimitRedis(config.redis.url) : null;
-  const app = await buildServer(ctx, { logger, signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 20, rateLimitRedis }).catch(
-    (error: unknown) => {
-      rateLimitRedis?.disconnect();
-      throw error;
-    },
-  );
+  const app = await buildServer(ctx, {
+    logger,
+    signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 20,
+    rateLimitRedis,
+    readinessChecks,
+    readinessTimeoutMs: options.readinessTimeoutMs ?? READINESS_TIMEOUT_MS,
+  }).catch((error: unknown) => {
+    rateLimitRedis?.disconnect();
+    throw error;
+  });
   appLog = app.log;
   // Redis down at start is not an outage: limits are counted per process (logged once) until it answers.
   await rateLimitRedis?.connect().catch(() => {});
@@ -101,6 +127,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook("onClose", () => notifications.settled());
   // In-flight verifications finish, then the worker threads end with the app.
   app.addHook("onClose", () => samlVerifier.close());
+  app.addHook("onClose", async () => metrics.registry.clear());
   app.decorate("runSsoUpkeep", () => runSsoUpkeep(ctx, app.log));
   if (options.demoIdp && !config.production) registerDemoIdpRoutes(app, ctx, options.demoIdp);
   return app;

@@ -122,6 +122,22 @@ describe("SMTP_URL", () => {
   });
 });
 
+describe("METRICS_TOKEN", () => {
+  test("unset or empty: no metrics token, so /metrics is not served", () => {
+    assert.equal(loadConfig({}).metricsToken, null);
+    assert.equal(loadConfig({ METRICS_TOKEN: "" }).metricsToken, null);
+  });
+
+  test("a token of at least 32 characters is kept; a shorter one is refused without being repeated", () => {
+    assert.equal(loadConfig({ METRICS_TOKEN: TOKEN }).metricsToken, TOKEN);
+    assert.throws(
+      () => loadConfig({ METRICS_TOKEN: "short-secret" }),
+      (e: unknown) =>
+        e instanceof ConfigError && /METRICS_TOKEN must be at least 32 characters/.test(e.message) && !e.message.includes("short-secret"),
+    );
+  });
+});
+
 describe("REDIS_URL and the ACS's rate limits", () => {
   test("unset, rate limits are counted per process", () => {
     assert.equal(loadConfig({}).redis, null);

@@ -37,6 +37,8 @@ export interface Config {
   readonly scimRequestsPerMinute: number;
   /** Where admins' notices are emailed from; null: they are shown on the dashboard and logged only. */
   readonly smtp: { readonly url: string; readonly from: string } | null;
+  /** Bearer token a Prometheus scraper sends for /metrics; null: /metrics is not served (404). */
+  readonly metricsToken: string | null;
   /** Rate limits are counted here, shared by every instance; null: each process counts its own. */
   readonly redis: { readonly url: string; readonly keyPrefix: string } | null;
   /** Posts to a clinic's ACS allowed per minute, from one client address and to one clinic. */
@@ -112,6 +114,8 @@ const EnvSchema = z.object({
       }
       return value;
     }),
+  // Metrics name clinics' traffic and the process's health: only a scraper holding this token may read them.
+  METRICS_TOKEN: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(32, "must be at least 32 characters").optional()),
   SMTP_FROM: z
     .string()
     .regex(/^[^\r\n]+@[^\r\n]+$/, "must be one line with an email address, such as ClinicRooms <no-reply@clinics.example.com>")
@@ -237,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
     sessionAbsoluteHours: e.SESSION_ABSOLUTE_HOURS,
     ssoEventRetentionDays: e.SSO_EVENT_RETENTION_DAYS,
+    metricsToken: e.METRICS_TOKEN ?? null,
     scimRequestsPerMinute: e.SCIM_REQUESTS_PER_MINUTE,
     smtp: e.SMTP_URL ? Object.freeze({ url: e.SMTP_URL, from: e.SMTP_FROM ?? `ClinicRooms <no-reply@${e.BASE_DOMAIN}>` }) : null,
     redis: e.REDIS_URL ? Object.freeze({ url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX }) : null,

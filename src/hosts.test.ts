@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { clinicOrigin, siteForHost } from "./hosts.js";
+import { clinicOrigin, isAddressHost, siteForHost } from "./hosts.js";
 
 test("reads the main site and clinic subdomains from the Host header", () => {
   assert.deepEqual(siteForHost("localhost:3000", "localhost"), { kind: "main" });
@@ -17,4 +17,11 @@ test("anything else is an unknown host, never a clinic", () => {
 test("clinic origins leave out the scheme's default port", () => {
   assert.equal(clinicOrigin({ scheme: "https", baseDomain: "example.com", publicPort: null }, "acme"), "https://acme.example.com");
   assert.equal(clinicOrigin({ scheme: "http", baseDomain: "localhost", publicPort: 3000 }, "acme"), "http://acme.localhost:3000");
+});
+
+test("an IP address, with or without a port, is an address host; names are not", () => {
+  for (const host of ["10.0.1.11", "10.0.1.11:3000", "[::1]:3000", "[fd00::5]"]) assert.equal(isAddressHost(host), true, host);
+  for (const host of [undefined, "", "localhost", "acme.localhost:3000", "10.0.1.11.evil.com", "::1:3000x"]) {
+    assert.equal(isAddressHost(host), false, String(host));
+  }
 });

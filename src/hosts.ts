@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type { Config } from "./config.js";
 
 /** Which site a request is for: the main site or one clinic's subdomain. */
@@ -15,6 +16,13 @@ export function siteForHost(host: string | undefined, baseDomain: string): Site 
   // Only one label deep: a.b.BASE is not a clinic, and the label must look like a subdomain we issue.
   if (!/^[a-z0-9-]{1,63}$/.test(label)) return { kind: "unknown" };
   return { kind: "clinic", subdomain: label };
+}
+
+/** Whether a Host header names an IP address (port allowed): what a probe or a scraper sends to one instance directly. */
+export function isAddressHost(host: string | undefined): boolean {
+  if (!host) return false;
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(host);
+  return isIP(bracketed ? bracketed[1]! : host.replace(/:\d+$/, "")) !== 0;
 }
 
 function origin(config: UrlConfig, hostName: string): string {

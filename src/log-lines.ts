@@ -4,7 +4,7 @@ const LEVELS: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO ", 
 // Already shown by the line's own layout, or noise for a person reading a terminal.
 const SHOWN = new Set(["level", "time", "pid", "hostname", "msg", "reqId", "method", "path", "host", "statusCode", "ms"]);
 
-/** One pino JSON record as one human line: "22:03:01 INFO  GET demo.localhost/dashboard 200 12ms", then other fields. */
+/** One pino JSON record as one human line: "22:03:01 INFO  [K3QX7M2BZA] GET demo.localhost/dashboard 200 12ms", then other fields. */
 export function formatLogLine(json: string): string {
   let record: Record<string, unknown>;
   try {
@@ -21,7 +21,9 @@ export function formatLogLine(json: string): string {
   const extra = Object.entries(record)
     .filter(([key, value]) => !SHOWN.has(key) && value !== undefined)
     .map(([key, value]) => `${key}=${typeof value === "object" ? JSON.stringify(value) : String(value)}`);
-  return [time, level, request, ...extra].join(" ").trimEnd();
+  // The request's id, as its error page shows it: support finds the line from what the person reads out.
+  const id = typeof record.reqId === "string" ? `[${record.reqId}]` : null;
+  return [time, level, ...(id ? [id] : []), request, ...extra].join(" ").trimEnd();
 }
 
 /** A stream for pino that writes each record as one readable line (development); production keeps JSON. */

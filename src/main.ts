@@ -24,16 +24,30 @@ async function main(): Promise<void> {
   const upkeep = () => void app.runSsoUpkeep().catch((error: unknown) => app.log.warn(`SSO checks failed: ${String(error)}`));
   const firstCheck = setTimeout(upkeep, 60_000);
   const dailyChecks = setInterval(upkeep, 24 * 60 * 60 * 1000);
-  const stop = async () => {
+  // Stops accepting connections, lets requests in flight finish (Fastify answers 503 to any new request on a
+  // kept-alive connection), closes the database, and exits 0: a rolling deploy loses no sign-in half-way.
+  const stop = async (signal: NodeJS.Signals) => {
     clearTimeout(firstCheck);
     clearInterval(dailyChecks);
-    await app.close();
-    await db.destroy();
+    app.log.info(`${signal}: finishing the requests in flight, then stopping`);
+    // A client that never finishes its request must not hold the stop forever: its connection is cut.
+    const cutStragglers = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+    try {
+      await app.close();
+      await db.destroy();
+    } catch (error) {
+      process.stderr.write(`Could not stop cleanly: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    }
+    clearTimeout(cutStragglers);
     process.exit(0);
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
 }
+
+// Under the 30 seconds most orchestrators wait after SIGTERM before they kill.
+const SHUTDOWN_GRACE_MS = 25_000;
 
 /**
  * Points the demo clinic at the demo IdP, unless someone connected it to a real IdP. A first connection starts

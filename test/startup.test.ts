@@ -148,7 +148,8 @@ test("the console is quiet: no library warnings, the banner framed and last, the
     const client = new HttpClient(port);
     await client.get(`http://demo.localhost:${port}/sign-in?returnTo=%2Fdashboard`);
     const logged = await waitFor(() => run.stdout.slice(beforeRequests.length));
-    assert.match(logged, /^\d\d:\d\d:\d\d INFO  GET demo\.localhost:\d+\/sign-in 200 \d+ms\n$/);
+    // The request's id in brackets: the reference its error page would show.
+    assert.match(logged, /^\d\d:\d\d:\d\d INFO  \[[0-9A-Z]{10}\] GET demo\.localhost:\d+\/sign-in 200 \d+ms\n$/);
   } finally {
     run.kill();
     rmSync(dir, { recursive: true, force: true });

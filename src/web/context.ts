@@ -5,6 +5,7 @@ import type { Notifier } from "../notifications/notifier.js";
 import type { ResponseVerifier } from "../sso/saml/response-verifier.js";
 import type { SessionPolicy, ValidSession } from "../sessions/session.js";
 import type { InvitationMailer } from "../users/invitation-mailer.js";
+import type { Metrics } from "./metrics.js";
 
 /** What every route needs, built once in app.ts and handed down. */
 export interface WebContext {
@@ -18,6 +19,8 @@ export interface WebContext {
   notifier: Notifier;
   /** Verifies posted SAMLResponses in worker threads (or on the main thread with SAML_WORKERS=0). */
   samlVerifier: ResponseVerifier;
+  /** This app's Prometheus metrics (sign-in outcomes are counted by the routes, from the use cases' results). */
+  metrics: Metrics;
 }
 
 declare module "fastify" {

@@ -4,9 +4,9 @@ import type { ZodError } from "zod";
 import { isDatabaseUnavailable } from "../db/errors.js";
 import { fieldMessages } from "../field-messages.js";
 import { VerifierBusyError } from "../sso/saml/response-verifier.js";
-import { newReference } from "../ids.js";
 import { ErrorPage } from "./pages/error.js";
 import { renderPage, sendPage } from "./render.js";
+import { REQUEST_ID_HEADER } from "./request-id.js";
 import { statusOf, type StatusCode } from "./statuses.js";
 
 /** A refusal as the API client or the person in front of the page will see it; its status comes from its code. */
@@ -43,12 +43,17 @@ function isApiPath(url: string): boolean {
   return url.startsWith("/api/");
 }
 
-/** The one place error pages and JSON refusals are produced, with the status statuses.ts gives their code. */
+/**
+ * The one place error pages and JSON refusals are produced, with the status statuses.ts gives their code. Every
+ * page shows a reference: the request's id (in every log line of the request), or the SSO event's with the id beside it.
+ */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem, reference?: string): FastifyReply {
   return sendRefusal(request, reply, statusOf(problem.code), problem, reference);
 }
 
 function sendRefusal(request: FastifyRequest, reply: FastifyReply, status: number, problem: Problem, reference?: string): FastifyReply {
+  // Refusals raised before any hook (a bad URL) carry the id too.
+  reply.header(REQUEST_ID_HEADER, request.id);
   if (problem.retryAfterSeconds !== undefined) reply.header("retry-after", String(problem.retryAfterSeconds));
   // An IdP reads SCIM's own error format (RFC 7644 §3.12), whatever refused the request.
   if (isScimPath(request.url)) {
@@ -63,13 +68,20 @@ function sendRefusal(request: FastifyRequest, reply: FastifyReply, status: numbe
       error: problem.code,
       message: problem.message,
       ...(problem.fields ? { fields: problem.fields } : {}),
-      ...(reference ? { reference } : {}),
+      // API clients read the id from the header; a fault's answer also names it in the body, as it always has.
+      ...(reference || status >= 500 ? { reference: reference ?? request.id } : {}),
     });
   }
-  const ref = reference ?? (status >= 500 ? newReference() : undefined);
   return sendPage(
     reply,
-    <ErrorPage title={problem.title} message={problem.message} reference={ref} next={problem.next} brand={request.clinic?.name} />,
+    <ErrorPage
+      title={problem.title}
+      message={problem.message}
+      reference={reference ?? request.id}
+      requestId={reference && reference !== request.id ? request.id : undefined}
+      next={problem.next}
+      brand={request.clinic?.name}
+    />,
     status,
   );
 }
@@ -161,7 +173,7 @@ const databaseUnavailable: Problem = problem("database_unavailable", {
   retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
 });
 
-/** Maps framework and unexpected errors; unexpected ones are logged with a reference the person can quote. */
+/** Maps framework and unexpected errors; unexpected ones are logged under the request id the page shows. */
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   // Thrown before the attempt was read or recorded: the IdP's browser may post the same response again shortly.
   if (error instanceof VerifierBusyError) reply.header("retry-after", String(error.retryAfterSeconds));
@@ -176,15 +188,17 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
       problem("bad_request", { title: "Request refused", message: "The request could not be understood." }),
     );
   }
-  const reference = newReference();
   if (isDatabaseUnavailable(error)) {
     // An outage, not a bug: one warning per refused request, with what the driver said (never the query or its values).
-    request.log.warn({ reference, err: { type: error.name, code: error.code, message: error.message } }, "database unavailable");
-    return sendProblem(request, reply, databaseUnavailable, reference);
+    request.log.warn(
+      { reference: request.id, err: { type: error.name, code: error.code, message: error.message } },
+      "database unavailable",
+    );
+    return sendProblem(request, reply, databaseUnavailable);
   }
   request.log.error(
-    // No stack trace, even in the log: the reference and the error's type and message find the fault.
-    { reference, err: { type: error.name, code: error.code, message: error.message } },
+    // No stack trace, even in the log: the request id (the page's reference) and the error's type and message find the fault.
+    { reference: request.id, err: { type: error.name, code: error.code, message: error.message } },
     "unexpected error",
   );
   return sendProblem(
@@ -194,7 +208,6 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
       title: "Something went wrong",
       message: "We could not finish this request. Nothing was changed. Please try again in a moment.",
     }),
-    reference,
   );
 }
 

@@ -9,7 +9,7 @@ import type { Redis } from "ioredis";
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { findClinicBySubdomain } from "../clinics/clinic.queries.js";
 import type { TrustedProxies } from "../config.js";
-import { siteForHost } from "../hosts.js";
+import { isAddressHost, siteForHost } from "../hosts.js";
 import { validateSession } from "../sessions/session.js";
 import type { WebContext } from "./context.js";
 import { sharedRateLimitStore } from "./rate-limit-store.js";
@@ -35,11 +35,17 @@ import { registerWaitingRoomRoutes } from "./routes/waiting-room.js";
 import { registerWelcomeRoutes } from "./routes/welcome.js";
 import { allowedBySessionScope } from "./guards.js";
 import { readSessionToken } from "./session-cookie.js";
+import { isOperationsRequest, registerOperationsRoutes, type ReadinessCheck } from "./routes/operations.js";
+import { REQUEST_ID_HEADER, requestIdGenerator } from "./request-id.js";
 
 export interface ServerOptions {
   logger: FastifyServerOptions["logger"];
   /** Password sign-in attempts allowed per IP per minute. */
   signInRateLimitPerMinute: number;
+  /** What /readyz checks (the database, and whatever else the composition root adds). */
+  readinessChecks: readonly ReadinessCheck[];
+  /** How long /readyz waits for a check before counting it as failed. */
+  readinessTimeoutMs: number;
   /** Where rate limits are counted for every instance; null: in this process only. */
   rateLimitRedis: Redis | null;
 }
@@ -69,7 +75,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
     logger: options.logger,
     trustProxy: fastifyTrustProxy(ctx.config.trustProxy),
     bodyLimit: BODY_LIMIT_BYTES,
-    genReqId: () => crypto.randomUUID(),
+    genReqId: requestIdGenerator(ctx.config.trustProxy),
     // Every refusal goes through the one error mapper: Fastify's own answers are JSON that echoes the path.
     frameworkErrors: handleFrameworkError,
     clientErrorHandler: (error, socket) => {
@@ -119,7 +125,11 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   });
 
   app.addHook("onRequest", async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
     const site = siteForHost(request.host, ctx.config.baseDomain);
+    // Probes and scrapes need neither a clinic nor a session (they answer while the database does not), and may
+    // address one instance by its IP rather than by the site's name.
+    if (isOperationsRequest(request.url) && (site.kind === "main" || isAddressHost(request.host))) return;
     if (site.kind === "unknown") {
       return sendProblem(request, reply, {
         ...notFound,
@@ -145,8 +155,21 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
     if (!(await allowedBySessionScope(request, reply))) return reply;
   });
 
+  // Once the app is stopping, answers in flight close their connection: a kept-alive client would hold the stop open.
+  let stopping = false;
+  app.addHook("preClose", async () => {
+    stopping = true;
+  });
+  app.addHook("onSend", async (_request, reply) => {
+    if (stopping) reply.header("connection", "close");
+  });
+
   // One record per request: method, host, path (never the query: it can carry tokens and SAML messages), status, time.
   app.addHook("onResponse", async (request, reply) => {
+    // The route's pattern, never the path: a scanner's made-up paths must not each become a series.
+    const route = request.routeOptions.url ?? "unmatched";
+    ctx.metrics.countRequest(request.method, route, reply.statusCode);
+    if (route === "/saml/acs" && request.method === "POST") ctx.metrics.observeAcsSeconds(reply.elapsedTime / 1000);
     request.log.info(
       {
         method: request.method,
@@ -177,5 +200,6 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerSsoEventLogRoutes(app, ctx);
   registerPageRoutes(app, ctx);
   registerWaitingRoomRoutes(app, ctx);
+  registerOperationsRoutes(app, ctx, { readinessChecks: options.readinessChecks, readinessTimeoutMs: options.readinessTimeoutMs });
   return app;
 }

@@ -58,6 +58,9 @@ const ACCESS = {
   no_room: 409,
 } as const;
 
+/** The load balancer's readiness probe: a check failed, so send traffic to another instance for now. */
+const OPERATIONS = { not_ready: 503 } as const;
+
 const CREATE_CLINIC = { subdomain_taken: 409 } as const satisfies Record<CreateClinicError, number>;
 
 const ADD_MEMBER = { email_taken: 409, seat_limit_reached: 422, room_name_taken: 409 } as const satisfies Record<AddMemberError, number>;
@@ -177,6 +180,7 @@ const SSO_SIGN_IN = { sso_sign_in_refused: 403 } as const;
 const STATUSES = {
   ...REQUEST,
   ...ACCESS,
+  ...OPERATIONS,
   ...CREATE_CLINIC,
   ...ADD_MEMBER,
   ...MANAGE_MEMBER,

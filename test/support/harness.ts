@@ -56,6 +56,8 @@ export async function startTestApp(
     wrapDb?: (db: Db) => Db;
     /** Fastify logger options; silent unless a test reads the log. */
     logger?: FastifyServerOptions["logger"];
+    /** Readiness checks, their time limit and the worker queue depth source, as the composition root would pass them. */
+    operations?: Pick<AppOptions, "readinessChecks" | "readinessTimeoutMs" | "workerQueueDepth">;
     /** A database made by the test itself (e.g. on a PostgreSQL cluster of its own); dropped on close as usual. */
     database?: TestDatabase;
     /** The SAML verification pool's queue limit, worker module and worker data (SAML_WORKERS sets its size). */
@@ -91,6 +93,7 @@ export async function startTestApp(
     clock: () => new Date(Date.now() + offsetMs),
     signInRateLimitPerMinute: options.signInRateLimitPerMinute ?? 1000,
     ...(options.samlVerification ? { samlVerification: options.samlVerification } : {}),
+    ...options.operations,
   });
   await app.listen({ host: "127.0.0.1", port });
   return {

@@ -5,6 +5,8 @@ export interface ErrorPageProps {
   title: string;
   message: string;
   reference?: string | undefined;
+  /** The request's id, when the reference is another one (an SSO event's): the log line carries both. */
+  requestId?: string | undefined;
   /** What the person can do next, e.g. a link back to the sign-in page. */
   next?: { href: string; label: string } | undefined;
   brand?: string | undefined;
@@ -18,6 +20,12 @@ export function ErrorPage(p: ErrorPageProps): VNode {
       {p.reference && (
         <p class="muted small">
           If you contact support, give them this reference: <span class="ref">{p.reference}</span>
+          {p.requestId && (
+            <>
+              {" "}
+              (request <span class="ref">{p.requestId}</span>)
+            </>
+          )}
         </p>
       )}
       {p.next && (

@@ -1,13 +1,12 @@
-import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { clinicNameSchema, seatsSchema, subdomainSchema, type Clinic } from "../../clinics/clinic.js";
 import { countSeatsUsed, createClinic, type CreateClinicError } from "../../clinics/clinic.queries.js";
 import { clinicOrigin } from "../../hosts.js";
-import { sha256Hex } from "../../ids.js";
 import { roomNameSchema } from "../../rooms/room.js";
 import { addClinicMember, type AddMemberError } from "../../users/add-member.js";
 import { emailSchema, passwordSchema, personNameSchema, roleSchema } from "../../users/user.js";
+import { isBearerToken } from "../bearer-token.js";
 import type { WebContext } from "../context.js";
 import { clientIp } from "../forms.js";
 import { registerEmailDomainsApi } from "./email-domains-api.js";
@@ -48,13 +47,6 @@ export const ADD_MEMBER_PROBLEMS: Record<AddMemberError, Problem> = {
   room_name_taken: problem("room_name_taken", { title: "Room name taken", message: "That room name is already taken." }),
 };
 
-/** Compares digests so the comparison takes the same time whatever the token's length or content. */
-function isOperatorToken(header: string | undefined, expected: string): boolean {
-  const match = /^Bearer ([^\s]+)$/.exec(header ?? "");
-  if (!match) return false;
-  return timingSafeEqual(Buffer.from(sha256Hex(match[1]!), "hex"), Buffer.from(sha256Hex(expected), "hex"));
-}
-
 export async function clinicJson(ctx: WebContext, clinic: Clinic) {
   return {
     subdomain: clinic.subdomain,
@@ -76,7 +68,7 @@ export function registerOperatorApi(app: FastifyInstance, ctx: WebContext): void
     api.decorateRequest("operatorTarget", null);
     api.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
       if (request.clinic) return sendProblem(request, reply, notFound);
-      if (!isOperatorToken(request.headers.authorization, ctx.config.operatorToken)) return sendProblem(request, reply, unauthorized);
+      if (!isBearerToken(request.headers.authorization, ctx.config.operatorToken)) return sendProblem(request, reply, unauthorized);
       // A DELETE carries no body, so it has no format to check.
       if (request.method !== "GET" && request.method !== "DELETE" && !/^application\/json\b/i.test(request.headers["content-type"] ?? "")) {
         return sendProblem(request, reply, notJson);

@@ -116,6 +116,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
             { verifier: ctx.samlVerifier, session: ctx.sessionPolicy, events, notifier: ctx.notifier },
             ctx.clock(),
           );
+          ctx.metrics.countSignIn("saml", result.ok ? "success" : "failure", result.ok ? "none" : result.error.code);
           if (!result.ok) {
             const { code, reference, vouchedEmail } = result.error;
             request.log.warn({ clinic: clinic.subdomain, code, reference }, "saml sign-in refused");

@@ -83,6 +83,7 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
       const email = (fields.email ?? "").slice(0, 320);
       const password = (fields.password ?? "").slice(0, 256);
       if (!email || !password) {
+        ctx.metrics.countSignIn("password", "failure", "missing_credentials");
         return renderSignIn(
           request,
           reply,
@@ -94,6 +95,7 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
       // Once a clinic enforces SSO its own page takes no passwords; the main site still does (the fallback).
       const sso = clinicId ? await ssoSignInOptions(ctx.db, clinicId) : null;
       if (sso?.enforced) {
+        ctx.metrics.countSignIn("password", "failure", "sso_enforced");
         return renderSignIn(
           request,
           reply,
@@ -109,6 +111,7 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
         ctx.sessionPolicy,
         now,
       );
+      ctx.metrics.countSignIn("password", result.ok ? "success" : "failure", result.ok ? "none" : result.error);
       if (!result.ok && result.error === "too_many_attempts") {
         const waitSeconds = Math.max(1, Math.ceil((result.retryAt.getTime() - now.getTime()) / 1000));
         reply.header("retry-after", String(waitSeconds));
