@@ -23,7 +23,7 @@ for (const dialect of testDialects()) {
         assert.equal(health.headers["cache-control"], "no-store");
         const ready = await probe(t, "/readyz");
         assert.equal(ready.status, 200);
-        assert.deepEqual(ready.json(), { status: "ok", checks: { database: "ok" } });
+        assert.deepEqual(ready.json(), { status: "ok", checks: { database: "ok", saml_workers: "ok" } });
       } finally {
         await t.close();
       }
@@ -35,7 +35,7 @@ for (const dialect of testDialects()) {
         await t.db.destroy();
         const ready = await probe(t, "/readyz");
         assert.equal(ready.status, 503);
-        assert.deepEqual(ready.json(), { status: "unavailable", checks: { database: "failed" } });
+        assert.deepEqual(ready.json(), { status: "unavailable", checks: { database: "failed", saml_workers: "ok" } });
         const health = await probe(t, "/healthz");
         assert.equal(health.status, 200);
         assert.deepEqual(health.json(), { status: "ok", checks: {} });
@@ -67,9 +67,9 @@ for (const dialect of testDialects()) {
       try {
         const first = await probe(t, "/readyz");
         assert.equal(first.status, 503);
-        assert.deepEqual(first.json(), { status: "unavailable", checks: { database: "ok", workers: "ok", hangs: "timed_out" } });
+        assert.deepEqual(first.json(), { status: "unavailable", checks: { database: "ok", saml_workers: "ok", workers: "ok", hangs: "timed_out" } });
         workersUp = false;
-        assert.deepEqual((await probe(t, "/readyz")).json().checks, { database: "ok", workers: "failed", hangs: "timed_out" });
+        assert.deepEqual((await probe(t, "/readyz")).json().checks, { database: "ok", saml_workers: "ok", workers: "failed", hangs: "timed_out" });
         // The failure is logged by the check's name and the error's type, never the error's text (it can name hosts).
         const warnings = logged
           .map((line) => JSON.parse(line) as Record<string, unknown>)
@@ -91,7 +91,7 @@ for (const dialect of testDialects()) {
       try {
         const ready = await probe(t, "/readyz");
         assert.equal(ready.status, 200);
-        assert.deepEqual(ready.json(), { status: "ok", checks: { database: "ok", workers: "ok" } });
+        assert.deepEqual(ready.json(), { status: "ok", checks: { database: "ok", saml_workers: "ok", workers: "ok" } });
       } finally {
         await t.close();
       }
