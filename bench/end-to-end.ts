@@ -136,6 +136,10 @@ async function startSite(databaseUrl: string): Promise<Site> {
     OPERATOR_TOKEN,
     DEMO: "0",
     LOG_LEVEL: "info",
+    // Every bench browser comes from 127.0.0.1 to one clinic: limits far above the run, so each post is checked
+    // against them (their cost is measured) but none is refused.
+    ACS_RATE_LIMIT_PER_IP: "1000000",
+    ACS_RATE_LIMIT_PER_CLINIC: "1000000",
   });
   const { db } = await openDatabase(config.databaseUrl);
   await migrateToLatest(db);
