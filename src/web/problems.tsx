@@ -175,8 +175,6 @@ const databaseUnavailable: Problem = problem("database_unavailable", {
 
 /** Maps framework and unexpected errors; unexpected ones are logged under the request id the page shows. */
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  // Thrown before the attempt was read or recorded: the IdP's browser may post the same response again shortly.
-  if (error instanceof VerifierBusyError) reply.header("retry-after", String(error.retryAfterSeconds));
   const known = knownProblem(error);
   if (known) return sendProblem(request, reply, known);
   // Any other refusal the framework raises keeps the status the framework gave it.
@@ -265,6 +263,8 @@ function knownProblem(error: FastifyError): Problem | null {
         message:
           "Too many people are signing in at this moment. Nothing was recorded. Go back to your sign-in page and try again in a few seconds.",
         next: { href: "/sign-in", label: "Back to sign-in" },
+        // Thrown before the attempt was read or recorded: the same response may be posted again shortly.
+        retryAfterSeconds: error instanceof VerifierBusyError ? error.retryAfterSeconds : 1,
       });
     case "FST_CSRF_INVALID_TOKEN":
     case "FST_CSRF_MISSING_SECRET":

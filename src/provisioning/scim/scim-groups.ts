@@ -131,12 +131,7 @@ export async function replaceScimGroup(
   now: Date,
 ): Promise<ScimResult<null>> {
   return runScimWrite(db, "Another group of this clinic already has this displayName.", async (trx) => {
-    const group = await trx
-      .selectFrom("scim_groups")
-      .selectAll()
-      .where("id", "=", groupId)
-      .where("clinic_id", "=", clinic.id)
-      .executeTakeFirst();
+    const group = await findClinicGroup(trx, clinic, groupId);
     if (!group) return scimErr("scim_not_found", `No group ${groupId} in this clinic.`);
     return writeGroup(
       trx,
@@ -188,12 +183,7 @@ export async function patchScimGroup(
   const changes = readGroupPatch(operations);
   if (!changes.ok) return changes;
   return runScimWrite(db, "Another group of this clinic already has this displayName.", async (trx) => {
-    const group = await trx
-      .selectFrom("scim_groups")
-      .selectAll()
-      .where("id", "=", groupId)
-      .where("clinic_id", "=", clinic.id)
-      .executeTakeFirst();
+    const group = await findClinicGroup(trx, clinic, groupId);
     if (!group) return scimErr("scim_not_found", `No group ${groupId} in this clinic.`);
     const before = await currentMembers(trx, group.id);
     let members = [...before];
@@ -212,12 +202,7 @@ export async function patchScimGroup(
 
 export async function deleteScimGroup(db: Db, clinic: Clinic, groupId: string, caller: ScimCaller, now: Date): Promise<ScimResult<null>> {
   return runScimWrite(db, "Another group of this clinic already has this displayName.", async (trx) => {
-    const group = await trx
-      .selectFrom("scim_groups")
-      .selectAll()
-      .where("id", "=", groupId)
-      .where("clinic_id", "=", clinic.id)
-      .executeTakeFirst();
+    const group = await findClinicGroup(trx, clinic, groupId);
     if (!group) return scimErr("scim_not_found", `No group ${groupId} in this clinic.`);
     const before = await currentMembers(trx, group.id);
     await trx.deleteFrom("scim_group_members").where("group_id", "=", group.id).execute();
@@ -225,4 +210,9 @@ export async function deleteScimGroup(db: Db, clinic: Clinic, groupId: string, c
     await auditGroup(trx, clinic, caller, "scim.group_delete", group.display_name, { members: before.length }, now);
     return syncRoles(trx, clinic, before, caller, now);
   });
+}
+
+/** The group, only if it belongs to this clinic: an id from another clinic's IdP finds nothing. */
+function findClinicGroup(db: Db, clinic: Clinic, groupId: string) {
+  return db.selectFrom("scim_groups").selectAll().where("id", "=", groupId).where("clinic_id", "=", clinic.id).executeTakeFirst();
 }
