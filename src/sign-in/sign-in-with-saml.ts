@@ -130,31 +130,44 @@ async function signIn(
   // Refused before a trusted signature vouched for the message: nothing in it may be shown as the IdP's words.
   if (!verified.ok) return { ok: false, ...verified.error, email: null, signatureVerified: false };
   const { connection, assertion } = verified.value;
-  const fail = refusedAfterVerification(assertion);
+  const complete = () =>
+    db.transaction().execute((trx) => answerAndSignIn(trx, clinic, { connection, assertion }, posted, policy, now, reference));
+  // Two first sign-ins of one person at once: the loser of the unique index starts again and finds the winner's account.
+  return complete().catch((error: unknown) => (addMemberRefusalOf(error) === "email_taken" ? complete() : Promise.reject(error)));
+}
 
-  // Answered and remembered before anything else is written, and kept even if the sign-in goes no further.
+/**
+ * One transaction: the request answered, the assertion remembered, then the member (found or provisioned), the
+ * session and every record of the success. A refusal after the answer still commits the answer and the
+ * assertion (neither can be used again); an error leaves none of it.
+ */
+async function answerAndSignIn(
+  trx: Db,
+  clinic: Clinic,
+  { connection, assertion }: { connection: SamlConnection; assertion: VerifiedAssertion },
+  posted: PostedSamlResponse,
+  policy: SamlSignInPolicy,
+  now: Date,
+  reference: string,
+): Promise<Outcome> {
+  const fail = refusedAfterVerification(assertion);
   const request = await answerSamlRequest(
-    db,
+    trx,
     clinic,
     { connection, inResponseTo: assertion.inResponseTo, browserBinding: posted.browserBinding },
     now,
   );
   if (!request.ok) return fail(request.code, request.reason);
-  const fresh = await rememberAssertion(db, clinic, assertion, now);
+  const fresh = await rememberAssertion(trx, clinic, assertion, now);
   if (!fresh.ok) return fail(fresh.code, fresh.reason);
-
-  const complete = () => completeSignIn(db, clinic, connection, assertion, posted, policy, now, reference);
-  // Two first sign-ins of one person at once: the loser of the unique index finds the winner's account.
-  const member = await complete().catch((error: unknown) =>
-    addMemberRefusalOf(error) === "email_taken" ? complete() : Promise.reject(error),
-  );
+  const member = await completeSignIn(trx, clinic, connection, assertion, posted, policy, now, reference);
   if (!member.ok) return failForMember(fail, member.error, assertion, clinic);
   return ok({ ...member.value, returnTo: request.value });
 }
 
-/** Provisioning, the session and every record of the success: one transaction, so a failure leaves none of them. */
+/** Provisioning, the session and every record of the success, in the caller's transaction. */
 async function completeSignIn(
-  db: Db,
+  trx: Db,
   clinic: Clinic,
   connection: SamlConnection,
   assertion: VerifiedAssertion,
@@ -163,46 +176,44 @@ async function completeSignIn(
   now: Date,
   reference: string,
 ): Promise<Result<Omit<SsoSignIn, "returnTo">, MembershipFailureCode>> {
-  return db.transaction().execute(async (trx) => {
-    const member = await resolveSamlMember(trx, clinic, assertion, { jitProvisioning: connection.jitProvisioning, ip: posted.ip }, now);
-    if (!member.ok) return member;
-    const { user, created } = member.value;
-    // Session fixation: whatever session the browser had before ends; the new token replaces it.
-    if (posted.previousSessionToken) await deleteSession(trx, posted.previousSessionToken);
-    const token = await createSession(trx, { userId: user.id, clinicId: clinic.id, authMethod: "saml" }, policy.session, now);
-    await recordSignIn(trx, user.id, "saml", nowIso(now));
-    await recordSamlSuccess(trx, connection, nowIso(now));
-    await recordAuditEvent(
-      trx,
-      {
-        actor: user.id,
-        clinicId: clinic.id,
-        action: "sign_in.saml",
-        target: user.email,
-        ip: posted.ip,
-        outcome: "success",
-        detail: { idpInitiated: assertion.inResponseTo === null },
-      },
-      now,
-    );
-    await recordSsoEvent(
-      trx,
-      clinic.id,
-      {
-        at: nowIso(now),
-        outcome: "success",
-        code: created ? "signed_in_new_member" : "signed_in",
-        reason: `${user.email} signed in`,
-        email: user.email,
-        reference,
-        ip: posted.ip,
-        signatureVerified: true,
-      },
-      policy.events,
-      now,
-    );
-    return ok({ token, email: user.email, provisioned: created });
-  });
+  const member = await resolveSamlMember(trx, clinic, assertion, { jitProvisioning: connection.jitProvisioning, ip: posted.ip }, now);
+  if (!member.ok) return member;
+  const { user, created } = member.value;
+  // Session fixation: whatever session the browser had before ends; the new token replaces it.
+  if (posted.previousSessionToken) await deleteSession(trx, posted.previousSessionToken);
+  const token = await createSession(trx, { userId: user.id, clinicId: clinic.id, authMethod: "saml" }, policy.session, now);
+  await recordSignIn(trx, user.id, "saml", nowIso(now));
+  await recordSamlSuccess(trx, connection, nowIso(now));
+  await recordAuditEvent(
+    trx,
+    {
+      actor: user.id,
+      clinicId: clinic.id,
+      action: "sign_in.saml",
+      target: user.email,
+      ip: posted.ip,
+      outcome: "success",
+      detail: { idpInitiated: assertion.inResponseTo === null },
+    },
+    now,
+  );
+  await recordSsoEvent(
+    trx,
+    clinic.id,
+    {
+      at: nowIso(now),
+      outcome: "success",
+      code: created ? "signed_in_new_member" : "signed_in",
+      reason: `${user.email} signed in`,
+      email: user.email,
+      reference,
+      ip: posted.ip,
+      signatureVerified: true,
+    },
+    policy.events,
+    now,
+  );
+  return ok({ token, email: user.email, provisioned: created });
 }
 
 /** What testSamlSignIn found: the identity the IdP vouched for and what a real sign-in would do with it. */

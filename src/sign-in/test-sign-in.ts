@@ -5,7 +5,7 @@ import { previewSamlMember } from "../provisioning/resolve-member.js";
 import type { SamlConnection } from "../sso/saml/connection.js";
 import { findSamlConnection, recordPassingTest } from "../sso/saml/connection.queries.js";
 import { checkAssertionUnseen } from "../sso/saml/replay-cache.js";
-import { answerSamlRequest, findTestRequestCertificates } from "../sso/saml/request-store.js";
+import { answerSamlRequest, findTestRequestCertificates, looksLikeTestRequestId } from "../sso/saml/request-store.js";
 import { readResponseFacts, type ResponseFacts } from "../sso/saml/response-facts.js";
 import type { ServiceProviderUrls } from "../sso/saml/service-provider.js";
 import { recordSsoEvent, type SsoEventPolicy } from "../sso/saml/sso-events.js";
@@ -61,7 +61,7 @@ export async function testRequestAnsweredBy(
 ): Promise<TestCertificates | null> {
   // Read in the verifier's thread: the posted XML is anyone's, and the main thread only does HTTP and the database.
   const requestId = await verifier.readPostedInResponseTo(samlResponse);
-  return requestId ? findTestRequestCertificates(db, clinic.id, requestId) : null;
+  return requestId !== null && looksLikeTestRequestId(requestId) ? findTestRequestCertificates(db, clinic.id, requestId) : null;
 }
 
 /**

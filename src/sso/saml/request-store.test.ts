@@ -4,7 +4,14 @@ import { testDialects } from "../../../test/support/databases.js";
 import { openMigratedDatabase, type MigratedDatabase } from "../../../test/support/test-database.js";
 import { newBrowserBinding } from "./browser-binding.js";
 import type { SamlConnection } from "./connection.js";
-import { answerSamlRequest, checkSamlRequest, issueSamlRequest, REQUEST_LIFETIME_MS, REQUEST_RETENTION_MS } from "./request-store.js";
+import {
+  answerSamlRequest,
+  checkSamlRequest,
+  issueSamlRequest,
+  pruneSamlRequests,
+  REQUEST_LIFETIME_MS,
+  REQUEST_RETENTION_MS,
+} from "./request-store.js";
 
 const connection = (clinicId: string, allowIdpInitiated = false) => ({ clinicId, allowIdpInitiated }) as SamlConnection;
 // One browser started every request below, unless a test says otherwise.
@@ -93,7 +100,7 @@ for (const dialect of testDialects()) {
       assert.equal(checked.ok ? null : checked.code, "request_already_used");
     });
 
-    test("issuing a request prunes those an hour past their expiry, and only those", async () => {
+    test("pruning forgets requests an hour past their expiry, and only those", async () => {
       const clinic = await m.givenClinic();
       const start = new Date();
       const old = await issueSamlRequest(m.db, clinic.id, { returnTo: "/dashboard", browserBinding: browser }, start);
@@ -104,7 +111,7 @@ for (const dialect of testDialects()) {
         new Date(start.getTime() + 60_000),
       );
       const pastRetention = new Date(start.getTime() + REQUEST_LIFETIME_MS + REQUEST_RETENTION_MS + 30_000);
-      await issueSamlRequest(m.db, clinic.id, { returnTo: "/dashboard", browserBinding: browser }, pastRetention);
+      await pruneSamlRequests(m.db, pastRetention);
       const left = await m.db.selectFrom("saml_requests").select("id").where("id", "in", [old, recent]).execute();
       assert.deepEqual(
         left.map((r) => r.id),
