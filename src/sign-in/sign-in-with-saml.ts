@@ -12,10 +12,11 @@ import { findMembershipOfUser, findUserByEmail, recordSignIn } from "../users/us
 import type { SamlConnection } from "../sso/saml/connection.js";
 import { findSamlConnection, recordSamlSuccess } from "../sso/saml/connection.queries.js";
 import { checkAssertionUnseen, rememberAssertion } from "../sso/saml/replay-cache.js";
-import { answerSamlRequest, checkSamlRequest } from "../sso/saml/request-store.js";
+import { answerSamlRequest, checkSamlRequest, findTestRequestCertificates, looksLikeTestRequestId } from "../sso/saml/request-store.js";
 import type { ServiceProviderUrls } from "../sso/saml/service-provider.js";
 import { quoteValue, type SamlFailureDetails } from "../sso/saml/failure.js";
 import { diagnoseFailure } from "./diagnose-failure.js";
+import { testRequestAnsweredBy, type TestCertificates } from "./test-sign-in.js";
 import { recordSsoEvent, type SsoEventPolicy } from "../sso/saml/sso-events.js";
 import type { ResponseVerifier } from "../sso/saml/response-verifier.js";
 import { verifyResponseForConnection } from "../sso/saml/verify-for-connection.js";
@@ -71,7 +72,11 @@ type Refused = {
   /** The values a rule compared, for the diagnosis's fix. */
   details?: SamlFailureDetails | undefined;
 };
-type Outcome = { ok: true; value: SsoSignIn } | Refused;
+/** The post answers a test sign-in of this clinic: nothing was written; finishTestSignIn takes it from here. */
+type AnswersTest = { ok: false; answersTest: TestCertificates };
+type Outcome = { ok: true; value: SsoSignIn } | Refused | AnswersTest;
+
+export type SamlSignInResult = { ok: true; value: SsoSignIn } | { ok: false; error: SsoFailure } | AnswersTest;
 
 /**
  * The ACS use case for one clinic: verifies the response against this clinic's connection only, answers each
@@ -85,10 +90,10 @@ export async function signInWithSaml(
   posted: PostedSamlResponse,
   policy: SamlSignInPolicy,
   now: Date,
-): Promise<{ ok: true; value: SsoSignIn } | { ok: false; error: SsoFailure }> {
+): Promise<SamlSignInResult> {
   const reference = newReference();
   const outcome = await signIn(db, clinic, posted, policy, now, reference);
-  if (outcome.ok) return outcome;
+  if (outcome.ok || "answersTest" in outcome) return outcome;
   // The log carries the fix the diagnosis gives, in the IdP's own terms, beside the reason.
   const preset = (await findSamlConnection(db, clinic.id))?.preset ?? "generic";
   const { fix } = diagnoseFailure(outcome.code, outcome.reason, { preset, trusted: [], details: outcome.details });
@@ -126,7 +131,15 @@ async function signIn(
   reference: string,
 ): Promise<Outcome> {
   const saved = await findSamlConnection(db, clinic.id);
+  // A test runs before SSO is on: with the connection off, only a test's answer goes on, read from the posted XML.
+  if (!saved?.enabled) {
+    const test = await testRequestAnsweredBy(db, clinic, posted.samlResponse, policy.verifier);
+    if (test) return { ok: false, answersTest: test };
+  }
   const verified = await verifyResponseForConnection(policy.verifier, clinic, saved, posted.sp, posted.samlResponse, now);
+  // A test's answer is checked again with the certificates its test trusts: so far only its InResponseTo counts.
+  const test = await testAnsweredBy(db, clinic, verified.ok ? verified.value.assertion.inResponseTo : verified.error.postedInResponseTo);
+  if (test) return { ok: false, answersTest: test };
   // Refused before a trusted signature vouched for the message: nothing in it may be shown as the IdP's words.
   if (!verified.ok) return { ok: false, ...verified.error, email: null, signatureVerified: false };
   const { connection, assertion } = verified.value;
@@ -163,6 +176,12 @@ async function answerAndSignIn(
   const member = await completeSignIn(trx, clinic, connection, assertion, posted, policy, now, reference);
   if (!member.ok) return failForMember(fail, member.error, assertion, clinic);
   return ok({ ...member.value, returnTo: request.value });
+}
+
+/** The test a request ID belongs to; no look-up unless it has the form of a test request's ID. */
+async function testAnsweredBy(db: Db, clinic: Clinic, requestId: string | null | undefined): Promise<TestCertificates | null> {
+  if (requestId === null || requestId === undefined || !looksLikeTestRequestId(requestId)) return null;
+  return findTestRequestCertificates(db, clinic.id, requestId);
 }
 
 /** Provisioning, the session and every record of the success, in the caller's transaction. */

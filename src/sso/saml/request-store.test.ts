@@ -8,6 +8,7 @@ import {
   answerSamlRequest,
   checkSamlRequest,
   issueSamlRequest,
+  looksLikeTestRequestId,
   pruneSamlRequests,
   REQUEST_LIFETIME_MS,
   REQUEST_RETENTION_MS,
@@ -43,6 +44,26 @@ for (const dialect of testDialects()) {
       });
       const again = await answerSamlRequest(m.db, clinic, answering(clinic, id), now);
       assert.equal(again.ok ? null : again.code, "request_already_used");
+    });
+
+    test("a test's request is never answered as a sign-in, nor a sign-in's as a test, and only tests' IDs look like tests'", async () => {
+      const clinic = await m.givenClinic();
+      const now = new Date();
+      const testId = await issueSamlRequest(
+        m.db,
+        clinic.id,
+        { returnTo: "/settings/sso", browserBinding: browser, purpose: { test: "next" } },
+        now,
+      );
+      const signInId = await issueSamlRequest(m.db, clinic.id, { returnTo: "/dashboard", browserBinding: browser }, now);
+      assert.deepEqual([looksLikeTestRequestId(testId), looksLikeTestRequestId(signInId)], [true, false]);
+      const asSignIn = await answerSamlRequest(m.db, clinic, answering(clinic, testId), now);
+      assert.equal(asSignIn.ok ? null : asSignIn.code, "request_purpose_mismatch");
+      const asTest = await answerSamlRequest(m.db, clinic, { ...answering(clinic, signInId), purpose: { test: "next" } }, now);
+      assert.equal(asTest.ok ? null : asTest.code, "request_purpose_mismatch");
+      const asOtherTest = await answerSamlRequest(m.db, clinic, { ...answering(clinic, testId), purpose: { test: "current" } }, now);
+      assert.equal(asOtherTest.ok ? null : asOtherTest.code, "request_purpose_mismatch");
+      assert.equal((await answerSamlRequest(m.db, clinic, { ...answering(clinic, testId), purpose: { test: "next" } }, now)).ok, true);
     });
 
     test("two answers racing for one request: exactly one wins", async () => {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { clinicOrigin } from "../../hosts.js";
 import { findSamlConnection } from "../../sso/saml/connection.queries.js";
 import { isActiveClinicAdmin, signInWithSaml } from "../../sign-in/sign-in-with-saml.js";
-import { finishTestSignIn, testRequestAnsweredBy } from "../../sign-in/test-sign-in.js";
+import { finishTestSignIn } from "../../sign-in/test-sign-in.js";
 import { TestResultPage } from "../pages/sso-connect.js";
 import { explainSsoFailure } from "../../sign-in/failure-messages.js";
 import { serviceProviderMetadata, serviceProviderUrls } from "../../sso/saml/service-provider.js";
@@ -95,13 +95,6 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
           const samlResponse = typeof body.SAMLResponse === "string" ? body.SAMLResponse : "";
           const sp = serviceProviderUrls(ctx.config, clinic.subdomain);
           const events = { retentionDays: ctx.config.ssoEventRetentionDays };
-          // The answer to a "Test sign-in" request is diagnosed and shown, never signed in (the request store holds the line).
-          const test = await testRequestAnsweredBy(ctx.db, clinic, samlResponse, ctx.samlVerifier);
-          if (test) {
-            const posted = { samlResponse, sp, browserBinding: readSsoBinding(request, ctx.config), ip: clientIp(request) };
-            const report = await finishTestSignIn(ctx.db, clinic, posted, test, events, ctx.samlVerifier, ctx.clock());
-            return sendPage(reply.header("cache-control", "no-store"), <TestResultPage clinicName={clinic.name} report={report} />);
-          }
           const previousSessionToken = readSessionToken(request, ctx.config);
           const result = await signInWithSaml(
             ctx.db,
@@ -116,6 +109,12 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
             { verifier: ctx.samlVerifier, session: ctx.sessionPolicy, events, notifier: ctx.notifier },
             ctx.clock(),
           );
+          // The answer to a "Test sign-in" request is diagnosed and shown, never signed in (the request store holds the line).
+          if ("answersTest" in result) {
+            const posted = { samlResponse, sp, browserBinding: readSsoBinding(request, ctx.config), ip: clientIp(request) };
+            const report = await finishTestSignIn(ctx.db, clinic, posted, result.answersTest, events, ctx.samlVerifier, ctx.clock());
+            return sendPage(reply.header("cache-control", "no-store"), <TestResultPage clinicName={clinic.name} report={report} />);
+          }
           ctx.metrics.countSignIn("saml", result.ok ? "success" : "failure", result.ok ? "none" : result.error.code);
           if (!result.ok) {
             const { code, reference, vouchedEmail } = result.error;
