@@ -89,7 +89,7 @@ const PASSWORD_SIGN_IN = {
   too_many_attempts: 429,
   missing_credentials: 400,
   sso_enforced: 403,
-} as const satisfies Record<PasswordSignInError | "missing_credentials" | "sso_enforced", number>;
+} as const satisfies Record<PasswordSignInError | "missing_credentials", number>;
 
 /** Signing in to the settings with a recovery code; a missing email or code is "missing_credentials". */
 const RECOVERY_SIGN_IN = {
