@@ -14,6 +14,7 @@ export interface AccountOverview {
   lockedBy: { clinic: Pick<Clinic, "name" | "subdomain">; domain: string } | null;
 }
 
+/** The account page's facts for a person and their membership (null when they belong to no clinic). */
 export async function getAccountOverview(db: Db, user: Pick<User, "email">, membership: Membership | null): Promise<AccountOverview> {
   const clinic = membership ? await getClinic(db, membership.clinicId) : null;
   const sso = clinic ? await ssoSignInOptions(db, clinic.id) : null;

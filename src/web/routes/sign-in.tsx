@@ -50,15 +50,20 @@ const SESSION_ENDED: Record<SessionEndReason, string> = {
 };
 const SIGNED_OUT = "You are signed out. See you next time.";
 
+/** Whole seconds until a throttled sign-in may try again, at least one. */
+function secondsUntil(retryAt: Date, now: Date): number {
+  return Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000));
+}
+
 /** What the sign-in page says to a refused attempt. */
-function refusalSentence(refusal: SignInRefusal, waitSeconds: number): string {
+function refusalSentence(refusal: SignInRefusal, now: Date): string {
   switch (refusal.error) {
     case "missing_credentials":
       return "Enter your email and your password.";
     case "sso_enforced":
       return "Your clinic signs you in with single sign-on. Use the button below.";
     case "too_many_attempts":
-      return tooManyAttempts(waitSeconds);
+      return tooManyAttempts(secondsUntil(refusal.retryAt, now));
     case "invalid_credentials":
       return WRONG_CREDENTIALS;
   }
@@ -103,10 +108,8 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
 
   /** The page again with a refusal's sentence, the status statuses.ts gives its code and, when throttled, Retry-After. */
   function refuseSignIn(request: FastifyRequest, reply: FastifyReply, form: z.infer<typeof SignInForm>, refusal: SignInRefusal, now: Date) {
-    const waitSeconds =
-      refusal.error === "too_many_attempts" ? Math.max(1, Math.ceil((refusal.retryAt.getTime() - now.getTime()) / 1000)) : 0;
-    if (refusal.error === "too_many_attempts") reply.header("retry-after", String(waitSeconds));
-    const shown = { error: refusalSentence(refusal, waitSeconds), email: form.email, returnTo: form.returnTo, sso: refusal.sso };
+    if (refusal.error === "too_many_attempts") reply.header("retry-after", String(secondsUntil(refusal.retryAt, now)));
+    const shown = { error: refusalSentence(refusal, now), email: form.email, returnTo: form.returnTo, sso: refusal.sso };
     return renderSignIn(request, reply, shown, statusOf(refusal.error));
   }
 
