@@ -82,6 +82,7 @@ export function registerIdpSideRoutes(app: FastifyInstance, ctx: WebContext): vo
   const fetchPolicy = { allowInsecure: !ctx.config.production };
   const csrf = { preHandler: app.csrfProtection };
   const actorOf = (request: FastifyRequest, admin: ClinicAdmin) => ({ actor: admin.auth.user.id, ip: clientIp(request) });
+  /** The form again with the refusal beside its field; whatever refused it, the IdP side as given was not saved (400). */
   const refuse = (reply: FastifyReply, admin: ClinicAdmin, { values, field, message }: ConnectRefusal) =>
     sendPage(
       reply,
@@ -188,7 +189,8 @@ function readConnectForm(request: FastifyRequest): { ok: true; value: ConnectInp
 
 /** Where a refusal of the connection is shown: beside the field it names, or the way the admin chose. */
 function connectRefusal({ values, files }: ConnectInput, error: "enforce_before_first_sign_in" | ConfigureError): ConnectRefusal {
-  if (error === "enforce_before_first_sign_in") return { values, field: primaryField(values) ?? "idpSsoUrl", message: NEW_IDP_WHILE_ENFORCED };
+  if (error === "enforce_before_first_sign_in")
+    return { values, field: primaryField(values) ?? "idpSsoUrl", message: NEW_IDP_WHILE_ENFORCED };
   // A certificate that came from a file is refused beside the file input, where the admin chose it.
   const certificateFromFile = values.method === "manual" && files.certificateFile !== null;
   const field = certificateFromFile && error.field.startsWith("idpCertificates") ? "certificateFile" : error.field;
