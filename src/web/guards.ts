@@ -79,3 +79,25 @@ export function forClinicAdmin(
     return admin ? handler(request, reply, admin) : reply;
   };
 }
+
+/** Someone signed in on the clinic host the request is for. */
+export interface SignedIn {
+  clinic: Clinic;
+  auth: ValidSession;
+}
+
+/**
+ * A handler for someone signed in on a clinic host: the main site has no such page (404), and an anonymous visitor
+ * is sent to sign in, then on to `returnTo`.
+ */
+export function forSignedIn(
+  returnTo: string,
+  handler: (request: FastifyRequest, reply: FastifyReply, signedIn: SignedIn) => Promise<FastifyReply>,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  return async (request, reply) => {
+    const clinic = request.clinic;
+    if (!clinic) return sendProblem(request, reply, notFound);
+    if (!request.auth) return seeOther(reply, `/sign-in?returnTo=${encodeURIComponent(returnTo)}`);
+    return handler(request, reply, { clinic, auth: request.auth });
+  };
+}
