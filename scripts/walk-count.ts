@@ -143,6 +143,7 @@ function positions(source: string) {
   const lineStarts = [0];
   for (let i = 0; i < source.length; i++) if (source[i] === "\n") lineStarts.push(i + 1);
   return {
+    text: source,
     at(offset: number): { lineNumber: number; columnNumber: number } {
       let line = 0;
       while (line + 1 < lineStarts.length && (lineStarts[line + 1] ?? Infinity) <= offset) line++;
@@ -152,6 +153,29 @@ function positions(source: string) {
       return (lineStarts[location.lineNumber] ?? 0) + (location.columnNumber ?? 0);
     },
   };
+}
+
+/**
+ * The offset of the `)` closing the parameter list of the function that starts at `start` (compiled JavaScript:
+ * `async function f(…)`, `(…) =>`, a method `f(…)`), or null when it has none in parentheses (`x => …`, a class's
+ * field initialisers) or the text is not understood.
+ */
+function endOfParameters(text: string, start: number): number | null {
+  const open = text.indexOf("(", start);
+  if (open < 0 || !/^(async\s*)?(function\b\s*\*?\s*)?((get|set|static)\s+)*\*?[\w$#]*\s*$/.test(text.slice(start, open))) return null;
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"' || c === "'" || c === "`") {
+      // Skips a string literal (escapes included); a default parameter rarely holds more than that.
+      for (i++; i < text.length && text[i] !== c; i++) if (text[i] === "\\") i++;
+    } else if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") {
+      depth--;
+      if (depth === 0) return c === ")" ? i : null;
+    }
+  }
+  return null;
 }
 
 /**
@@ -170,7 +194,11 @@ function stackAt(params: Params, urls: Map<string, string>): Array<{ file: strin
 }
 
 /** Breaks on the first statement of each function, makes the post, and returns the hits in order. */
-async function walkDuring(session: Session, functions: CalledFunction[], post: () => Promise<void>): Promise<Hit[]> {
+async function walkDuring(
+  session: Session,
+  functions: CalledFunction[],
+  post: () => Promise<void>,
+): Promise<{ hits: Hit[]; neverEntered: CalledFunction[] }> {
   const urls = new Map<string, string>();
   const onScript = (message: { params: { scriptId: string; url: string } }) => urls.set(message.params.scriptId, message.params.url);
   session.on("Debugger.scriptParsed", onScript);
@@ -190,19 +218,23 @@ async function walkDuring(session: Session, functions: CalledFunction[], post: (
       start: { scriptId: fn.scriptId, ...source.at(fn.startOffset) },
       end: { scriptId: fn.scriptId, ...source.at(fn.endOffset) },
     });
-    // The function's start may be a break location of the function around it (`f(async () => …)`): the first one
-    // strictly inside is the function's own first statement (or its implicit return).
-    const first = locations.find((l) => source.offset(l) > fn.startOffset);
+    // The function's start may be a break location of the function around it (`f(async () => …)`), and a default
+    // parameter's initialiser (`now = new Date()`) runs only when the argument is missing: the first location past
+    // the parameter list is the function's own first statement (or its implicit return).
+    const bodyFrom = endOfParameters(source.text, fn.startOffset) ?? fn.startOffset;
+    const first = locations.find((l) => source.offset(l) > bodyFrom);
     if (first === undefined) continue;
     const set = await send<{ breakpointId: string }>(session, "Debugger.setBreakpoint", { location: first }).catch(() => null);
     if (set !== null) targets.set(set.breakpointId, fn);
   }
   const hits: Hit[] = [];
+  const entered = new Set<CalledFunction>();
   // A session on its own thread gets `paused` synchronously, while the program waits on this handler.
   const onPaused = (message: { params: Params }) => {
     for (const id of (message.params.hitBreakpoints as string[] | undefined) ?? []) {
       const fn = targets.get(id);
       if (fn === undefined) continue;
+      entered.add(fn);
       const stack = stackAt(message.params, urls);
       hits.push({
         file: fn.file,
@@ -223,7 +255,7 @@ async function walkDuring(session: Session, functions: CalledFunction[], post: (
     session.off("Debugger.scriptParsed", onScript);
     await send(session, "Debugger.disable");
   }
-  return hits;
+  return { hits, neverEntered: functions.filter((fn) => !entered.has(fn)) };
 }
 
 // ------------------------------------------------------------------------------------------------ counting
@@ -312,7 +344,7 @@ try {
   const counted = printFiles(called);
   await send(session, "Profiler.stopPreciseCoverage");
   console.log("");
-  const hits = await walkDuring(session, called, await prepareSignIn(walker));
+  const { hits, neverEntered } = await walkDuring(session, called, await prepareSignIn(walker));
   const entered = printWalk("walk of a further sign-in's ACS post", hits);
   const onlyWalked = [...entered].filter((f) => !counted.has(f));
   const onlyCounted = [...counted].filter((f) => !entered.has(f));
@@ -320,6 +352,10 @@ try {
     onlyWalked.length + onlyCounted.length === 0
       ? "the walk entered exactly the files counted above"
       : `differences from the count above: walk only [${onlyWalked.join(", ")}], count only [${onlyCounted.join(", ")}]`,
+  );
+  console.log(
+    `functions called in the counted post that the walk never saw entered: ${neverEntered.length}` +
+      neverEntered.map((fn) => `\n    ${fn.file} ${fn.name}`).join(""),
   );
   console.log("");
   printWalk(
