@@ -44,7 +44,7 @@ export interface ClinicAdmin {
  * The signed-in active admin of this clinic host, or null after answering: a redirect to sign-in for
  * anonymous visitors, a 403 page for members who are not admins.
  */
-export async function requireClinicAdmin(request: FastifyRequest, reply: FastifyReply): Promise<ClinicAdmin | null> {
+async function requireClinicAdmin(request: FastifyRequest, reply: FastifyReply): Promise<ClinicAdmin | null> {
   const clinic = request.clinic;
   if (!clinic) {
     await sendProblem(request, reply, notFound);
