@@ -115,6 +115,22 @@ for (const dialect of testDialects()) {
       assert.equal(JSON.parse(audit[0]!.detail).method, "handoff");
     });
 
+    test("the main site's account page offers the clinic settings only to an active admin of a clinic that requires SSO", async () => {
+      const offered = async (email: string) => {
+        const client = t.client();
+        assert.equal((await signInWithPasswordForm(client, t.main("/sign-in"), email)).status, 303);
+        return (await client.get(t.main("/account"))).body.includes('action="/account/clinic-settings"');
+      };
+      const s = await enforcedClinic();
+      assert.equal(await offered(s.admin), true);
+      assert.equal(await offered(s.provider), false);
+      const optional = await givenClinic(t, 5, "Open Door Care");
+      const admin = `admin@${optional.subdomain}.example`;
+      await givenMember(t, optional, { email: admin, name: "Oli Admin", role: "admin" });
+      await connectTestIdp(t, optional);
+      assert.equal(await offered(admin), false, "SSO that is not required leaves the clinic host's own sign-in open");
+    });
+
     test("a hand-off token works once, within a minute, on its own clinic only, and only for admins", async () => {
       const s = await enforcedClinic();
       const other = await enforcedClinic();

@@ -298,6 +298,39 @@ for (const dialect of testDialects()) {
       assert.match(res.body, /not turned on single sign-on/);
     });
 
+    test("SP-initiated sign-in at a clinic whose single sign-on is off, or not set up, is refused and starts nothing", async () => {
+      const off = await givenSamlClinic({ enabled: false });
+      const bare = await givenClinic(t);
+      for (const subdomain of [off.clinic.subdomain, bare.subdomain]) {
+        const client = t.client();
+        const res = await client.get(t.clinicUrl(subdomain, "/saml/login"));
+        assert.equal(res.status, 404);
+        assert.match(res.body, /This clinic has not turned on single sign-on/);
+        assert.equal(client.cookie(new URL(t.clinicUrl(subdomain)).hostname, "sso-binding"), undefined);
+      }
+    });
+
+    test("a body that is no form is refused like an unreadable response, not answered as a fault", async () => {
+      const s = await givenSamlClinic();
+      const res = await t.client().postJson(t.clinicUrl(s.clinic.subdomain, "/saml/acs"), ["SAMLResponse"]);
+      assert.equal(res.status, 403);
+      assert.match(res.body, /Back to sign-in/);
+    });
+
+    test("a clinic admin signed in here gets the diagnosis link even when no signature vouched for anyone", async () => {
+      const s = await givenSamlClinic();
+      const admin = `admin@${s.clinic.subdomain}.example`;
+      await givenMember(t, s.clinic, { email: admin, name: "Ada Admin", role: "admin" });
+      const client = t.client();
+      assert.equal((await signInWithPasswordForm(client, t.clinicUrl(s.clinic.subdomain, "/sign-in"), admin)).status, 303);
+      const res = await postToAcs(t, client, s.clinic.subdomain, "PHNhbWxwOlJlc3BvbnNlLz4=");
+      assert.equal(res.status, 403);
+      const event = await latestSsoEvent(t, s.clinic.subdomain);
+      assert.ok(res.body.includes(`/settings/sso/events?reference=${event.reference}`));
+      // Anyone else who posts the same gets only the way back.
+      assert.match((await postToAcs(t, t.client(), s.clinic.subdomain, "PHNhbWxwOlJlc3BvbnNlLz4=")).body, /Back to sign-in/);
+    });
+
     test("an oversized POST to the ACS gets 413", async () => {
       const s = await givenSamlClinic();
       const res = await postToAcs(t, t.client(), s.clinic.subdomain, "A".repeat(1_200_000));

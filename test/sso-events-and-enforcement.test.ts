@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Clinic } from "../src/clinics/clinic.js";
 import { ConfigError, loadConfig } from "../src/config.js";
+import { findSamlConnection } from "../src/sso/saml/connection.queries.js";
 import { MAX_UNVERIFIED_ADDRESS_ROWS } from "../src/sso/saml/sso-events.js";
 import { testDialects } from "./support/databases.js";
 import { csrfFrom, type HttpClient } from "./support/http-client.js";
@@ -266,6 +267,27 @@ for (const dialect of testDialects()) {
       assert.equal(flip.location, "/settings/sso");
       assert.match((await admin.get(settings)).body, /Just-in-time provisioning is now on\./);
       assert.doesNotMatch((await admin.get(settings)).body, /is now on/, "not after a refresh");
+    });
+
+    test("the switches form changes only its three switches, to on or off: anything else is refused and changes nothing", async () => {
+      const clinic = await givenClinic(t, 5, "Lakeside Care");
+      await givenMember(t, clinic, { email: `admin@${clinic.subdomain}.example`, name: "Ada Admin", role: "admin" });
+      await connectTestIdp(t, clinic);
+      const before = await findSamlConnection(t.db, clinic.id);
+      const admin = await adminClient(t, clinic);
+      const settings = t.clinicUrl(clinic.subdomain, "/settings/sso");
+      // Turning the connection on or off is not one of this form's switches.
+      for (const [flag, value] of [
+        ["enabled", "off"],
+        ["jitProvisioning", "yes"],
+        ["jitProvisioning", ""],
+      ]) {
+        const page = await admin.get(settings);
+        const refused = await admin.postForm(`${settings}/flags`, { _csrf: csrfFrom(page.body), flag: flag!, value: value! });
+        assert.equal(refused.status, 400, `${flag}=${value}`);
+        assert.match(refused.body, /That setting does not exist\./);
+      }
+      assert.deepEqual(await findSamlConnection(t.db, clinic.id), before);
     });
   });
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { buildApp } from "../src/app.js";
 import type { Clinic } from "../src/clinics/clinic.js";
+import { removeMember } from "../src/users/manage-members.js";
 import { testDialects } from "./support/databases.js";
 import { freePort, givenClinic, givenMember, signInWithPasswordForm, startTestApp, type TestApp } from "./support/harness.js";
 import { HttpClient, csrfFrom, type HttpResponse } from "./support/http-client.js";
@@ -145,6 +146,41 @@ for (const dialect of testDialects()) {
       assert.match(res.body, /That patient is no longer waiting/);
       assert.equal((await waitingList(a.provider, a.clinic))[0]!.status, "waiting");
       assert.equal((await t.client().get(t.clinicUrl(a.clinic.subdomain, "/api/v1/waiting-room"))).status, 401);
+    });
+
+    test("a removed provider's room is closed: its page, its status and joining it are not found", async () => {
+      const { clinic, room } = await givenProvider();
+      const patient = t.client();
+      const page = await patient.get(t.main(`/${room}`));
+      assert.equal(page.status, 200);
+      assert.equal((await removeMember(t.db, clinic, `ray@${clinic.subdomain}.example`, { actor: "test", ip: null }, new Date())).ok, true);
+      assert.equal((await patient.get(t.main(`/${room}`))).status, 404);
+      assert.equal((await patient.get(t.main(`/${room}/status`))).status, 404);
+      assert.equal((await patient.postForm(t.main(`/${room}/join`), { _csrf: csrfFrom(page.body), name: "Ana" })).status, 404);
+    });
+
+    test("the provider's side: signed out, the list is refused and a decision goes to sign-in; without a room, the list says so", async () => {
+      const { clinic } = await givenProvider();
+      const stranger = t.client();
+      const signInPage = await stranger.get(t.clinicUrl(clinic.subdomain, "/sign-in"));
+      const admit = await stranger.postForm(t.clinicUrl(clinic.subdomain, "/waiting-room/admit"), {
+        _csrf: csrfFrom(signInPage.body),
+        patient: "someone",
+      });
+      assert.equal(admit.status, 303);
+      assert.equal(admit.location, "/sign-in?returnTo=%2Fdashboard");
+      const list = await stranger.get(t.clinicUrl(clinic.subdomain, "/waiting-room"));
+      assert.equal(list.status, 401);
+      assert.equal(list.json().error, "signed_out");
+      assert.equal((await t.client().get(t.main("/waiting-room"))).status, 404, "the main site has no provider's list");
+
+      const email = `nell@${clinic.subdomain}.example`;
+      await givenMember(t, clinic, { email, name: "Nell New" });
+      const newcomer = t.client();
+      await signInWithPasswordForm(newcomer, t.clinicUrl(clinic.subdomain, "/sign-in"), email);
+      const noRoom = await newcomer.get(t.clinicUrl(clinic.subdomain, "/api/v1/waiting-room"));
+      assert.equal(noRoom.status, 409);
+      assert.deepEqual(noRoom.json(), { error: "no_room", message: "Choose your room name first." });
     });
 
     test("a patient who leaves, or whose page has been closed for a while, is no longer listed", async () => {

@@ -56,6 +56,12 @@ export interface DemoSignIn {
   relayState: string | null;
 }
 
+/** An AuthnRequest as the browser brought it (query or form), with the RelayState sent beside it, if any. */
+export interface DemoSignInRequest {
+  samlRequest: string;
+  relayState: string | undefined;
+}
+
 /**
  * Reads an AuthnRequest sent to the demo IdP and finds the connected clinic whose SP sent it. Everything in
  * it is hostile, and it is read again from scratch when the person submits the login form.
@@ -64,10 +70,9 @@ export async function readDemoSignInRequest(
   db: Db,
   config: Config,
   idp: DemoIdp,
-  input: { samlRequest: unknown; relayState: unknown },
+  input: DemoSignInRequest,
 ): Promise<Result<DemoSignIn, DemoSsoRefusal>> {
-  if (typeof input.samlRequest !== "string" || input.samlRequest === "") return err("malformed_request");
-  if (input.relayState !== undefined && typeof input.relayState !== "string") return err("malformed_request");
+  if (input.samlRequest === "") return err("malformed_request");
   if ((input.relayState ?? "").length > MAX_RELAY_STATE_CHARS) return err("relay_state_too_long");
   const request = await idp.parseAuthnRequest(input.samlRequest);
   if (!request.ok) return request;
@@ -139,4 +144,37 @@ export async function answerDemoSignIn(
   const person = chosen.value;
   const samlResponse = await idp.createResponse({ sp: signIn.sp, person, inResponseTo: signIn.inResponseTo, now });
   return ok({ acsUrl: signIn.sp.acsUrl, samlResponse, relayState: signIn.relayState, clinic: signIn.clinic, person });
+}
+
+/**
+ * Answers an AuthnRequest for the chosen person. The request came back through the browser in the login form's
+ * hidden fields, so it is read and checked again from scratch, as on arrival; a choice the IdP refuses comes back
+ * with the request as read, for the login page to be shown again.
+ */
+export async function answerDemoSignInRequest(
+  db: Db,
+  config: Config,
+  idp: DemoIdp,
+  input: DemoSignInRequest,
+  choice: DemoPersonChoice,
+  now: Date,
+): Promise<Result<DemoSignInAnswer, DemoSsoRefusal> | { ok: false; error: DemoPersonRefusal; signIn: DemoSignIn }> {
+  const signIn = await readDemoSignInRequest(db, config, idp, input);
+  if (!signIn.ok) return signIn;
+  const answer = await answerDemoSignIn(idp, signIn.value, choice, now);
+  return answer.ok ? answer : { ...answer, signIn: signIn.value };
+}
+
+/** Signs the chosen person in to a clinic picked from the app dashboard (IdP-initiated). */
+export async function answerDemoIdpInitiatedSignIn(
+  db: Db,
+  config: Config,
+  idp: DemoIdp,
+  clinicId: unknown,
+  choice: DemoPersonChoice,
+  now: Date,
+): Promise<Result<DemoSignInAnswer, "unknown_app" | DemoPersonRefusal>> {
+  const signIn = await startDemoIdpInitiatedSignIn(db, config, idp, clinicId);
+  if (!signIn) return err("unknown_app");
+  return answerDemoSignIn(idp, signIn, choice, now);
 }

@@ -68,6 +68,11 @@ async function refuse(
   return error === "room_name_taken" ? { ok: false, error, message: ROOM_NAME_TAKEN } : { ok: false, error };
 }
 
+/** True while a member has no room yet: choosing its name is the last step of joining, before the dashboard. */
+export async function needsOnboarding(db: Db, userId: string): Promise<boolean> {
+  return (await findRoomForUser(db, userId)) === null;
+}
+
 /** Whether a typed name could be chosen right now, with the reason in words when not. A hint: the insert decides. */
 export async function checkRoomNameAvailability(db: Db, rawName: string): Promise<RoomNameAvailability> {
   const parsed = roomNameSchema.safeParse(rawName);

@@ -31,3 +31,20 @@ export function explainSsoEvents(events: SsoEvent[], connection: SamlConnection 
     fix: e.outcome === "failure" ? (e.fix ?? diagnoseFailure(e.code, e.reason, { preset, trusted }).fix) : null,
   }));
 }
+
+/** The settings page's recent problems: each failure's title and fix, and posts nobody vouched for told as what they are. */
+export function explainRecentSsoProblems(events: SsoEvent[]): ExplainedSsoEvent[] {
+  return events.map((e) => {
+    const explained = explainRecordedFailure(e.code);
+    return { ...e, explanation: e.signatureVerified ? explained.title : describeUnverified(e), fix: explained.fix };
+  });
+}
+
+// Counted per address, never in the message's own words: nobody vouched for what it says.
+function describeUnverified(event: SsoEvent): string {
+  const posts = event.count === 1 ? "1 message" : `${event.count} messages`;
+  const from = event.ip === null ? "other addresses" : event.ip;
+  const when = (at: string) => at.slice(0, 16).replace("T", " ");
+  const span = event.count === 1 ? "" : ` between ${when(event.firstAt)} and ${when(event.at)} UTC`;
+  return `${posts} whose signature did not verify, from ${from}${span}`;
+}

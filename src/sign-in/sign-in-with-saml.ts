@@ -8,7 +8,7 @@ import { nameForNewMember, previewSamlMember, resolveSamlMember } from "../provi
 import { createSession, deleteSession, type SessionPolicy } from "../sessions/session.js";
 import { addMemberRefusalOf } from "../users/add-member.js";
 import { checkEmailAddress } from "../users/identity-text.js";
-import { findMembershipOfUser, findUserByEmail, recordSignIn } from "../users/user.queries.js";
+import { recordSignIn } from "../users/user.queries.js";
 import type { SamlConnection } from "../sso/saml/connection.js";
 import { findSamlConnection, recordSamlSuccess } from "../sso/saml/connection.queries.js";
 import { checkAssertionUnseen, rememberAssertion } from "../sso/saml/replay-cache.js";
@@ -331,11 +331,4 @@ function memberReason(error: MembershipFailureCode, assertion: VerifiedAssertion
 
 function refusal(checked: { ok: true } | { ok: false; error: string }): string {
   return checked.ok ? "was refused" : checked.error;
-}
-
-/** Whether this address belongs to an active admin of the clinic (the failure page then links to the diagnosis). */
-export async function isActiveClinicAdmin(db: Db, clinic: Clinic, email: string): Promise<boolean> {
-  const user = await findUserByEmail(db, email);
-  const membership = user ? await findMembershipOfUser(db, user.id) : null;
-  return membership?.clinicId === clinic.id && membership.role === "admin" && membership.status === "active";
 }

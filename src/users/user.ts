@@ -39,6 +39,14 @@ export function rowToMembership(row: MembershipTable): Membership {
   };
 }
 
+/** Whether this membership makes its person an active admin of the clinic (not invited, not removed). */
+export function isActiveAdminOf(
+  membership: Pick<Membership, "clinicId" | "role" | "status"> | null | undefined,
+  clinicId: string,
+): boolean {
+  return membership?.clinicId === clinicId && membership.role === "admin" && membership.status === "active";
+}
+
 /** Emails are compared and stored in lower case, so Alice@X and alice@x are one person. */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Clinic } from "../clinics/clinic.js";
 
 /** The token every state-changing form carries; checked by the csrfProtection preHandler. */
 export function csrfToken(reply: FastifyReply): string {
@@ -21,10 +22,14 @@ export function clientIp(request: FastifyRequest): string {
 
 export type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | void>;
 
+/** A clinic host's handler, given the clinic the request's host resolved to. */
+export type ClinicHandler = (request: FastifyRequest, reply: FastifyReply, clinic: Clinic) => Promise<FastifyReply | void>;
+
 /** One path served differently on the main site and on clinic hosts; a site without a handler gets a 404. */
-export function bySite(handlers: { main?: Handler; clinic?: Handler }, notFound: Handler): Handler {
+export function bySite(handlers: { main?: Handler; clinic?: ClinicHandler }, notFound: Handler): Handler {
   return (request, reply) => {
-    const handler = request.clinic ? handlers.clinic : handlers.main;
-    return (handler ?? notFound)(request, reply);
+    const clinic = request.clinic;
+    if (clinic) return handlers.clinic ? handlers.clinic(request, reply, clinic) : notFound(request, reply);
+    return (handlers.main ?? notFound)(request, reply);
   };
 }

@@ -44,7 +44,7 @@ export interface ClinicAdmin {
  * The signed-in active admin of this clinic host, or null after answering: a redirect to sign-in for
  * anonymous visitors, a 403 page for members who are not admins.
  */
-export async function requireClinicAdmin(request: FastifyRequest, reply: FastifyReply): Promise<ClinicAdmin | null> {
+async function requireClinicAdmin(request: FastifyRequest, reply: FastifyReply): Promise<ClinicAdmin | null> {
   const clinic = request.clinic;
   if (!clinic) {
     await sendProblem(request, reply, notFound);
@@ -77,5 +77,27 @@ export function forClinicAdmin(
   return async (request, reply) => {
     const admin = await requireClinicAdmin(request, reply);
     return admin ? handler(request, reply, admin) : reply;
+  };
+}
+
+/** Someone signed in on the clinic host the request is for. */
+export interface SignedIn {
+  clinic: Clinic;
+  auth: ValidSession;
+}
+
+/**
+ * A handler for someone signed in on a clinic host: the main site has no such page (404), and an anonymous visitor
+ * is sent to sign in, then on to `returnTo`.
+ */
+export function forSignedIn(
+  returnTo: string,
+  handler: (request: FastifyRequest, reply: FastifyReply, signedIn: SignedIn) => Promise<FastifyReply>,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  return async (request, reply) => {
+    const clinic = request.clinic;
+    if (!clinic) return sendProblem(request, reply, notFound);
+    if (!request.auth) return seeOther(reply, `/sign-in?returnTo=${encodeURIComponent(returnTo)}`);
+    return handler(request, reply, { clinic, auth: request.auth });
   };
 }

@@ -32,6 +32,7 @@ import { registerSsoEventLogRoutes } from "./routes/sso-event-log.js";
 import { registerSessionApi } from "./routes/session-api.js";
 import { registerSignInRoutes } from "./routes/sign-in.js";
 import { registerWaitingRoomRoutes } from "./routes/waiting-room.js";
+import { registerProviderWaitingRoomRoutes } from "./routes/waiting-room-provider.js";
 import { registerWelcomeRoutes } from "./routes/welcome.js";
 import { allowedBySessionScope } from "./guards.js";
 import { readSessionToken } from "./session-cookie.js";
@@ -200,6 +201,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
   registerSsoEventLogRoutes(app, ctx);
   registerPageRoutes(app, ctx);
   registerWaitingRoomRoutes(app, ctx);
+  registerProviderWaitingRoomRoutes(app, ctx);
   registerOperationsRoutes(app, ctx, { readinessChecks: options.readinessChecks, readinessTimeoutMs: options.readinessTimeoutMs });
   return app;
 }

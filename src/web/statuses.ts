@@ -2,12 +2,12 @@ import type { FastifyReply } from "fastify";
 import type { CreateClinicError } from "../clinics/clinic.queries.js";
 import type { EmailDomainsRefusal } from "../clinics/email-domains.js";
 import type { DemoPersonRefusal, DemoSsoRefusal } from "../demo/demo-idp-sign-in.js";
+import type { InvitationRefusal } from "../sign-in/join-with-invitation.js";
 import type { PasswordSignInError } from "../sign-in/sign-in-with-password.js";
 import type { RecoverySignInRefusal } from "../sign-in/sign-in-with-recovery-code.js";
 import type { ChangeFlagsError } from "../sso/saml/change-flags.js";
 import type { MetadataDecisionError } from "../sso/saml/metadata-refresh.js";
 import type { AddMemberError } from "../users/add-member.js";
-import type { InvitationError } from "../users/invitations.js";
 import type { ManageMemberError } from "../users/manage-members.js";
 import type { ScimErrorCode } from "../provisioning/scim/scim-result.js";
 import type { JoinRefusal } from "../waiting-room/waiting-room.js";
@@ -82,14 +82,14 @@ const INVITATION = {
   invitation_revoked: 410,
   sso_not_available: 400,
   invalid_password: 400,
-} as const satisfies Record<InvitationError | "sso_not_available" | "invalid_password", number>;
+} as const satisfies Record<InvitationRefusal["error"], number>;
 
 const PASSWORD_SIGN_IN = {
   invalid_credentials: 401,
   too_many_attempts: 429,
   missing_credentials: 400,
   sso_enforced: 403,
-} as const satisfies Record<PasswordSignInError | "missing_credentials" | "sso_enforced", number>;
+} as const satisfies Record<PasswordSignInError | "missing_credentials", number>;
 
 /** Signing in to the settings with a recovery code; a missing email or code is "missing_credentials". */
 const RECOVERY_SIGN_IN = {

@@ -1,12 +1,26 @@
 import { SAML, ValidateInResponseTo } from "@node-saml/node-saml";
 import type { Db } from "../../db/open.js";
+import { err, ok, type Result } from "../../result.js";
 import type { SamlConnection } from "./connection.js";
+import { findSamlConnection } from "./connection.queries.js";
 import { PRESETS } from "./presets.js";
 import { issueSamlRequest, type SamlRequestToIssue } from "./request-store.js";
 import type { ServiceProviderUrls } from "./service-provider.js";
 
 export type SamlLoginStart =
   { binding: "redirect"; url: string } | { binding: "post"; action: string; fields: { SAMLRequest: string; RelayState: string } };
+
+/** A person's SP-initiated sign-in at their clinic: only through its connection, and only while that is turned on. */
+export async function startClinicSamlLogin(
+  db: Db,
+  clinicId: string,
+  login: Omit<SamlRequestToIssue, "purpose"> & { sp: ServiceProviderUrls },
+  now: Date,
+): Promise<Result<SamlLoginStart, "sso_not_enabled">> {
+  const connection = await findSamlConnection(db, clinicId);
+  if (!connection?.enabled) return err("sso_not_enabled");
+  return ok(await startSamlLogin(db, connection, login, now));
+}
 
 /**
  * Starts an SP-initiated sign-in: records the AuthnRequest ID in the shared database (so any app instance can

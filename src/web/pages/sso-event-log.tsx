@@ -1,9 +1,7 @@
 import type { VNode } from "preact";
-import type { SsoEvent } from "../../sso/saml/sso-events.js";
+import type { ExplainedSsoEvent } from "../../sign-in/explain-sso-events.js";
 import { Layout, LocalTime } from "../render.js";
 import { SettingsCrumbs } from "./settings-crumbs.js";
-
-export type ExplainedSsoEvent = SsoEvent & { explanation: string; fix: string | null };
 
 /** SSO events as the admins read them: when, who, what happened in our words, the technical reason and the fix. */
 export function SsoEventTable({ events, showOutcome = false }: { events: ExplainedSsoEvent[]; showOutcome?: boolean }): VNode {

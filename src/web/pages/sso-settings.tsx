@@ -1,7 +1,7 @@
 import type { ComponentChildren, VNode } from "preact";
 import type { StoredNotification } from "../../notifications/notification.queries.js";
 import type { SamlConnectionDescription } from "../../sso/saml/connection-summary.js";
-import type { SsoEvent } from "../../sso/saml/sso-events.js";
+import type { ExplainedSsoEvent } from "../../sign-in/explain-sso-events.js";
 import { Alert, Layout, LocalTime } from "../render.js";
 import { CopyValue } from "./copy-value.js";
 import { MetadataRefreshSection, type MetadataRefreshView } from "./metadata-refresh.js";
@@ -14,7 +14,7 @@ export interface SsoSettingsPageProps {
   userName: string;
   csrfToken: string;
   sso: SamlConnectionDescription;
-  failures: Array<SsoEvent & { explanation: string; fix: string | null }>;
+  failures: ExplainedSsoEvent[];
   notice?: string | undefined;
   error?: string | undefined;
   /** Open notices for the clinic's admins. */

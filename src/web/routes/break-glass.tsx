@@ -7,7 +7,7 @@ import { signInWithRecoveryCode } from "../../sign-in/sign-in-with-recovery-code
 import { countUnusedRecoveryCodes, generateRecoveryCodes } from "../../users/recovery-codes.js";
 import type { WebContext } from "../context.js";
 import { bySite, clientIp, csrfToken, formFields } from "../forms.js";
-import { requireClinicAdmin } from "../guards.js";
+import { forClinicAdmin } from "../guards.js";
 import { RecoveryCodesSection, RecoveryCodesShownPage, RecoverySignInPage } from "../pages/break-glass.js";
 import { notFound, sendProblem } from "../problems.js";
 import { sendPage } from "../render.js";
@@ -158,20 +158,27 @@ export function registerBreakGlassRoutes(app: FastifyInstance, ctx: WebContext, 
     ),
   );
 
-  app.post("/settings/sso/recovery-codes", { preHandler: app.csrfProtection }, async (request, reply) => {
-    const admin = await requireClinicAdmin(request, reply);
-    if (!admin) return reply;
-    const codes = await generateRecoveryCodes(
-      ctx.db,
-      admin.clinic.id,
-      admin.auth.user.id,
-      { actor: admin.auth.user.id, ip: clientIp(request) },
-      ctx.clock(),
-    );
-    // Shown in this answer only (sendPage answers no-store): nothing keeps them to show again.
-    return sendPage(
-      reply,
-      <RecoveryCodesShownPage clinicName={admin.clinic.name} userName={admin.auth.user.name} csrfToken={csrfToken(reply)} codes={codes} />,
-    );
-  });
+  app.post(
+    "/settings/sso/recovery-codes",
+    { preHandler: app.csrfProtection },
+    forClinicAdmin(async (request, reply, admin) => {
+      const codes = await generateRecoveryCodes(
+        ctx.db,
+        admin.clinic.id,
+        admin.auth.user.id,
+        { actor: admin.auth.user.id, ip: clientIp(request) },
+        ctx.clock(),
+      );
+      // Shown in this answer only (sendPage answers no-store): nothing keeps them to show again.
+      return sendPage(
+        reply,
+        <RecoveryCodesShownPage
+          clinicName={admin.clinic.name}
+          userName={admin.auth.user.name}
+          csrfToken={csrfToken(reply)}
+          codes={codes}
+        />,
+      );
+    }),
+  );
 }

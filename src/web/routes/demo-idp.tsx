@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
 import { MAX_RELAY_STATE_CHARS, type DemoIdp } from "../../demo/demo-idp.js";
 import {
-  answerDemoSignIn,
+  answerDemoIdpInitiatedSignIn,
+  answerDemoSignInRequest,
   listDemoIdpApps,
   readDemoSignInRequest,
-  startDemoIdpInitiatedSignIn,
   type DemoSignIn,
   type DemoPersonChoice,
   type DemoPersonRefusal,
@@ -19,6 +20,18 @@ import { DemoIdpAppsPage, DemoIdpLoginPage } from "../pages/demo-idp.js";
 import { problem, notFound, sendProblem, type Problem } from "../problems.js";
 import { sendPage } from "../render.js";
 import { statusOf } from "../statuses.js";
+
+// An AuthnRequest and its optional RelayState, each sent once as text; anything else is not a request the IdP can read.
+const SignInRequestForm = z
+  .object({ SAMLRequest: z.string(), RelayState: z.string().optional() })
+  .transform((form) => ({ samlRequest: form.SAMLRequest, relayState: form.RelayState }));
+
+// A listed person's button, or the typed email and name: whichever the form sent.
+const PersonChoiceForm = z
+  .object({ person: z.string().optional(), email: z.string().optional(), name: z.string().optional() })
+  .transform((form): DemoPersonChoice => (form.person !== undefined ? { person: form.person } : { email: form.email, name: form.name }));
+
+const AppChoiceForm = z.object({ clinic: z.string().optional() }).and(PersonChoiceForm);
 
 const START_OVER = { href: "/demo-idp/apps", label: "Open the demo identity provider's apps" };
 
@@ -71,11 +84,6 @@ const PERSON_REFUSALS: Record<DemoPersonRefusal, string> = {
   invalid_name: "Type the person's name (up to 200 characters) as well as their email.",
 };
 
-/** A listed person's button, or the typed email and name: whichever the form sent. */
-function choiceFrom(fields: Record<string, string>): DemoPersonChoice {
-  return fields.person !== undefined ? { person: fields.person } : { email: fields.email, name: fields.name };
-}
-
 /** The demo IdP (development only): metadata, SP-initiated login, app dashboard. Never registered in production. */
 export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp: DemoIdp): void {
   // Main site only: on a clinic host the IdP would look like part of that clinic.
@@ -89,19 +97,20 @@ export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp
   );
 
   app.get("/demo-idp/sso", onMainSiteOnly, async (request, reply) => {
-    const query = request.query as Record<string, unknown>;
-    const signIn = await readDemoSignInRequest(ctx.db, ctx.config, idp, { samlRequest: query.SAMLRequest, relayState: query.RelayState });
+    const form = SignInRequestForm.safeParse(request.query);
+    if (!form.success) return sendProblem(request, reply, REFUSALS.malformed_request);
+    const signIn = await readDemoSignInRequest(ctx.db, ctx.config, idp, form.data);
     if (!signIn.ok) return sendProblem(request, reply, REFUSALS[signIn.error]);
-    return sendLoginPage(reply, signIn.value, String(query.SAMLRequest));
+    return sendLoginPage(reply, signIn.value, form.data.samlRequest);
   });
 
   app.post("/demo-idp/sso", withCsrf, async (request, reply) => {
     const fields = formFields(request);
-    // The hidden fields came back through the browser: the request is read and checked again, as on arrival.
-    const signIn = await readDemoSignInRequest(ctx.db, ctx.config, idp, { samlRequest: fields.SAMLRequest, relayState: fields.RelayState });
-    if (!signIn.ok) return sendProblem(request, reply, REFUSALS[signIn.error]);
-    const answer = await answerDemoSignIn(idp, signIn.value, choiceFrom(fields), ctx.clock());
-    if (!answer.ok) return sendLoginPage(reply, signIn.value, String(fields.SAMLRequest), answer.error);
+    const form = SignInRequestForm.safeParse(fields);
+    if (!form.success) return sendProblem(request, reply, REFUSALS.malformed_request);
+    const answer = await answerDemoSignInRequest(ctx.db, ctx.config, idp, form.data, PersonChoiceForm.parse(fields), ctx.clock());
+    if (!answer.ok && "signIn" in answer) return sendLoginPage(reply, answer.signIn, form.data.samlRequest, answer.error);
+    if (!answer.ok) return sendProblem(request, reply, REFUSALS[answer.error]);
     return sendAutoPost(reply, answer.value);
   });
 
@@ -134,11 +143,9 @@ export function registerDemoIdpRoutes(app: FastifyInstance, ctx: WebContext, idp
   );
 
   app.post("/demo-idp/apps", withCsrf, async (request, reply) => {
-    const fields = formFields(request);
-    const signIn = await startDemoIdpInitiatedSignIn(ctx.db, ctx.config, idp, fields.clinic);
-    if (!signIn) return sendProblem(request, reply, UNKNOWN_APP);
-    const answer = await answerDemoSignIn(idp, signIn, choiceFrom(fields), ctx.clock());
-    if (!answer.ok) return sendApps(reply, answer.error);
+    const { clinic, ...choice } = AppChoiceForm.parse(formFields(request));
+    const answer = await answerDemoIdpInitiatedSignIn(ctx.db, ctx.config, idp, clinic, choice, ctx.clock());
+    if (!answer.ok) return answer.error === "unknown_app" ? sendProblem(request, reply, UNKNOWN_APP) : sendApps(reply, answer.error);
     return sendAutoPost(reply, answer.value);
   });
 }

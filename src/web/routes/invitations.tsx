@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { ssoSignInOptions } from "../../sso/saml/connection.queries.js";
-import { joinWithInvitation } from "../../sign-in/join-with-invitation.js";
-import { checkInvitation, type InvitationError } from "../../users/invitations.js";
-import { passwordSchema } from "../../users/user.js";
+import { z } from "zod";
+import type { Clinic } from "../../clinics/clinic.js";
+import { joinWithInvitation, openInvitation, type InvitationOffer, type InvitationRefusal } from "../../sign-in/join-with-invitation.js";
+import type { InvitationError } from "../../users/invitations.js";
 import type { WebContext } from "../context.js";
 import { bySite, clientIp, csrfToken, formFields } from "../forms.js";
 import { InvitationPage } from "../pages/invitation.js";
@@ -10,6 +10,12 @@ import { problem, notFound, sendProblem, type Problem } from "../problems.js";
 import { sendPage } from "../render.js";
 import { readSessionToken, setSessionCookie } from "../session-cookie.js";
 import { seeOther, statusOf } from "../statuses.js";
+
+const TokenParams = z.object({ token: z.string() });
+// The person chose single sign-on, or typed a password (checked by the use case, which answers with its rule).
+const JoinForm = z
+  .object({ method: z.string().optional(), password: z.string().catch("") })
+  .transform((form) => (form.method === "sso" ? { sso: true as const } : { password: form.password }));
 
 const INVITATION_PROBLEMS: Record<InvitationError, Problem> = {
   invitation_not_found: problem("invitation_not_found", {
@@ -31,97 +37,73 @@ const INVITATION_PROBLEMS: Record<InvitationError, Problem> = {
   }),
 };
 
+/** The invitation page's sentence for a choice it refuses. */
+function refusalSentence(refusal: Extract<InvitationRefusal, { offer: InvitationOffer }>): string {
+  switch (refusal.error) {
+    case "sso_not_available":
+      return "Your clinic has no single sign-on: choose a password instead.";
+    case "invalid_password":
+      return `Your password ${refusal.message}.`;
+  }
+}
+
 /** The public side of invitations: the link a person opens, and accepting it with a password or with SSO. */
 export function registerInvitationRoutes(app: FastifyInstance, ctx: WebContext): void {
   const sendNotFound = async (request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, notFound);
 
-  async function renderInvitation(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    invitee: { name: string; email: string },
-    token: string,
-    error?: string,
-    status?: number,
-  ) {
-    const clinic = request.clinic!;
-    const sso = await ssoSignInOptions(ctx.db, clinic.id);
+  function renderInvitation(reply: FastifyReply, clinic: Clinic, token: string, offer: InvitationOffer, error?: string, status?: number) {
     return sendPage(
       reply,
       <InvitationPage
         clinicName={clinic.name}
-        name={invitee.name}
-        email={invitee.email}
+        name={offer.invitee.name}
+        email={offer.invitee.email}
         csrfToken={csrfToken(reply)}
         action={`/invitations/${token}`}
-        ssoEnabled={sso.enabled}
-        ssoEnforced={sso.enforced}
+        ssoEnabled={offer.sso.enabled}
+        ssoEnforced={offer.sso.enforced}
         error={error}
       />,
       status,
     );
   }
 
+  /** A link that no longer works gets its problem page; a refused choice, the invitation page again with its sentence. */
+  function refuseJoin(request: FastifyRequest, reply: FastifyReply, clinic: Clinic, token: string, refusal: InvitationRefusal) {
+    if (!("offer" in refusal)) return sendProblem(request, reply, INVITATION_PROBLEMS[refusal.error]);
+    return renderInvitation(reply, clinic, token, refusal.offer, refusalSentence(refusal), statusOf(refusal.error));
+  }
+
   // The path carries the invitation token: these two routes log only warnings, so it never reaches an access log.
   const quiet = { logLevel: "warn" } as const;
 
-  app.get<{ Params: { token: string } }>(
+  app.get(
     "/invitations/:token",
     quiet,
     bySite(
       {
-        clinic: async (request, reply) => {
-          const { token } = request.params as { token: string };
-          const checked = await checkInvitation(ctx.db, request.clinic!, token, ctx.clock());
-          if (!checked.ok) return sendProblem(request, reply, INVITATION_PROBLEMS[checked.error]);
-          return renderInvitation(request, reply, checked.value, token);
+        clinic: async (request, reply, clinic) => {
+          const { token } = TokenParams.parse(request.params);
+          const opened = await openInvitation(ctx.db, clinic, token, ctx.clock());
+          if (!opened.ok) return sendProblem(request, reply, INVITATION_PROBLEMS[opened.error]);
+          return renderInvitation(reply, clinic, token, opened.value);
         },
       },
       sendNotFound,
     ),
   );
 
-  app.post<{ Params: { token: string } }>(
+  app.post(
     "/invitations/:token",
     { ...quiet, preHandler: app.csrfProtection },
     bySite(
       {
-        clinic: async (request, reply) => {
-          const clinic = request.clinic!;
-          const { token } = request.params as { token: string };
-          const checked = await checkInvitation(ctx.db, clinic, token, ctx.clock());
-          if (!checked.ok) return sendProblem(request, reply, INVITATION_PROBLEMS[checked.error]);
-          const fields = formFields(request);
-          const withSso = fields.method === "sso";
-          if (withSso && !(await ssoSignInOptions(ctx.db, clinic.id)).enabled) {
-            return renderInvitation(
-              request,
-              reply,
-              checked.value,
-              token,
-              "Your clinic has no single sign-on: choose a password instead.",
-              statusOf("sso_not_available"),
-            );
-          }
-          const password = withSso ? null : passwordSchema.safeParse(fields.password ?? "");
-          if (password && !password.success) {
-            return renderInvitation(
-              request,
-              reply,
-              checked.value,
-              token,
-              `Your password ${password.error.issues[0]!.message}.`,
-              statusOf("invalid_password"),
-            );
-          }
-          const joined = await joinWithInvitation(
-            ctx.db,
-            clinic,
-            token,
-            { password: password?.data, ip: clientIp(request), previousSessionToken: readSessionToken(request, ctx.config) },
-            ctx.sessionPolicy,
-            ctx.clock(),
-          );
-          if (!joined.ok) return sendProblem(request, reply, INVITATION_PROBLEMS[joined.error]);
+        clinic: async (request, reply, clinic) => {
+          const { token } = TokenParams.parse(request.params);
+          const method = JoinForm.parse(formFields(request));
+          const input = { method, ip: clientIp(request), previousSessionToken: readSessionToken(request, ctx.config) };
+          const joined = await joinWithInvitation(ctx.db, clinic, token, input, ctx.sessionPolicy, ctx.clock());
+          if (!joined.ok) return refuseJoin(request, reply, clinic, token, joined);
           if (!joined.value.sessionToken) return seeOther(reply, "/saml/login?returnTo=%2Fdashboard");
           setSessionCookie(reply, ctx.config, joined.value.sessionToken);
           // Straight on: the dashboard sends anyone without a room to /welcome first.

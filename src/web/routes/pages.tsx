@@ -7,7 +7,7 @@ import { listOpenNotifications } from "../../notifications/notification.queries.
 import { listWaitingRoom } from "../../waiting-room/waiting-room.js";
 import type { WebContext } from "../context.js";
 import { bySite, csrfToken } from "../forms.js";
-import { requireClinicAdmin } from "../guards.js";
+import { forClinicAdmin, forSignedIn } from "../guards.js";
 import { ClinicSettingsPage } from "../pages/clinic-settings.js";
 import { DashboardPage } from "../pages/dashboard.js";
 import { HomePage } from "../pages/home.js";
@@ -39,42 +39,32 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
 
   app.get(
     "/dashboard",
-    bySite(
-      {
-        clinic: async (request, reply) => {
-          const clinic = request.clinic!;
-          if (!request.auth) return seeOther(reply, "/sign-in?returnTo=%2Fdashboard");
-          const { user, membership } = request.auth;
-          const room = await findRoomForUser(ctx.db, user.id);
-          // Every member chooses a room name before the dashboard (JIT-created accounts start without one).
-          if (!room) return seeOther(reply, "/welcome");
-          const isAdmin = membership?.role === "admin";
-          return sendPage(
-            reply,
-            <DashboardPage
-              clinicName={clinic.name}
-              userName={user.name}
-              email={user.email}
-              role={membership?.role ?? "provider"}
-              roomUrl={`${mainOrigin(ctx.config)}/${room.name}`}
-              isAdmin={isAdmin}
-              notices={isAdmin ? await listOpenNotifications(ctx.db, clinic.id, user.id) : []}
-              waiting={await listWaitingRoom(ctx.db, room.id, ctx.clock())}
-              csrfToken={csrfToken(reply)}
-            />,
-          );
-        },
-      },
-      sendNotFound,
-    ),
+    forSignedIn("/dashboard", async (_request, reply, { clinic, auth: { user, membership } }) => {
+      const room = await findRoomForUser(ctx.db, user.id);
+      // Every member chooses a room name before the dashboard (JIT-created accounts start without one).
+      if (!room) return seeOther(reply, "/welcome");
+      const isAdmin = membership?.role === "admin";
+      return sendPage(
+        reply,
+        <DashboardPage
+          clinicName={clinic.name}
+          userName={user.name}
+          email={user.email}
+          role={membership?.role ?? "provider"}
+          roomUrl={`${mainOrigin(ctx.config)}/${room.name}`}
+          isAdmin={isAdmin}
+          notices={isAdmin ? await listOpenNotifications(ctx.db, clinic.id, user.id) : []}
+          waiting={await listWaitingRoom(ctx.db, room.id, ctx.clock())}
+          csrfToken={csrfToken(reply)}
+        />,
+      );
+    }),
   );
 
-  app.get("/settings", async (request, reply) => {
-    const admin = await requireClinicAdmin(request, reply);
-    if (!admin) return reply;
-    return sendPage(
-      reply,
-      <ClinicSettingsPage clinicName={admin.clinic.name} userName={admin.auth.user.name} csrfToken={csrfToken(reply)} />,
-    );
-  });
+  app.get(
+    "/settings",
+    forClinicAdmin(async (_request, reply, { clinic, auth }) =>
+      sendPage(reply, <ClinicSettingsPage clinicName={clinic.name} userName={auth.user.name} csrfToken={csrfToken(reply)} />),
+    ),
+  );
 }

@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { getClinic } from "../../clinics/clinic.queries.js";
-import { findClinicLockingDomain } from "../../clinics/email-domains.js";
-import { domainOfEmail } from "../../users/identity-text.js";
+import { z } from "zod";
 import { clinicOrigin, mainOrigin } from "../../hosts.js";
-import { deleteSession, findSessionEndReason } from "../../sessions/session.js";
-import { signInWithPassword } from "../../sign-in/sign-in-with-password.js";
+import { deleteSession, findSessionEndReason, type ValidSession } from "../../sessions/session.js";
+import { getAccountOverview } from "../../sign-in/account-overview.js";
+import { signInWithPassword, type PasswordSignInRefusal } from "../../sign-in/sign-in-with-password.js";
 import type { SessionEndReason } from "../../users/user.queries.js";
 import { ssoSignInOptions, type SsoSignInOptions } from "../../sso/saml/connection.queries.js";
 import type { WebContext } from "../context.js";
@@ -16,6 +15,27 @@ import { sendPage } from "../render.js";
 import { safeReturnPath } from "../return-to.js";
 import { clearSessionCookie, readSessionToken, setSessionCookie } from "../session-cookie.js";
 import { seeOther, statusOf } from "../statuses.js";
+
+/** A form field as typed, cut to its longest sensible length; a missing field is "". */
+const typed = (max: number) =>
+  z
+    .string()
+    .catch("")
+    .transform((value) => value.slice(0, max));
+const returnPath = z.unknown().optional().transform(safeReturnPath);
+
+const SignInQuery = z.object({
+  returnTo: returnPath,
+  signedOut: z
+    .unknown()
+    .optional()
+    .transform((value) => value === "1"),
+});
+const SignInForm = z.object({ email: typed(320), password: typed(256), returnTo: returnPath });
+
+/** Refused before any use case runs: the form lacks the email or the password. */
+type SignInRefusal = PasswordSignInRefusal | { ok: false; error: "missing_credentials"; sso: null };
+const MISSING_CREDENTIALS = { ok: false, error: "missing_credentials", sso: null } as const;
 
 const WRONG_CREDENTIALS = "That email and password do not match an account that can sign in here.";
 
@@ -29,6 +49,31 @@ const SESSION_ENDED: Record<SessionEndReason, string> = {
   removed: "You were signed out because your clinic's admin removed your access. If you think this is a mistake, ask them.",
 };
 const SIGNED_OUT = "You are signed out. See you next time.";
+
+/** Whole seconds until a throttled sign-in may try again, at least one. */
+function secondsUntil(retryAt: Date, now: Date): number {
+  return Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000));
+}
+
+/** What the sign-in page says to a refused attempt. */
+function refusalSentence(refusal: SignInRefusal, now: Date): string {
+  switch (refusal.error) {
+    case "missing_credentials":
+      return "Enter your email and your password.";
+    case "sso_enforced":
+      return "Your clinic signs you in with single sign-on. Use the button below.";
+    case "too_many_attempts":
+      return tooManyAttempts(secondsUntil(refusal.retryAt, now));
+    case "invalid_credentials":
+      return WRONG_CREDENTIALS;
+  }
+}
+
+/** Where a signed-in person who opens the sign-in page goes; a settings-only session has nowhere else (see allowedBySessionScope). */
+function homeOf(auth: ValidSession, onClinicHost: boolean): string {
+  if (!onClinicHost) return "/account";
+  return auth.session.scope === "settings" ? "/settings/sso" : "/dashboard";
+}
 
 /** Password sign-in and sign-out, on the main site and on clinic hosts. */
 export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rateLimitPerMinute: number): void {
@@ -61,65 +106,45 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
     );
   }
 
+  /** The page again with a refusal's sentence, the status statuses.ts gives its code and, when throttled, Retry-After. */
+  function refuseSignIn(request: FastifyRequest, reply: FastifyReply, form: z.infer<typeof SignInForm>, refusal: SignInRefusal, now: Date) {
+    if (refusal.error === "too_many_attempts") reply.header("retry-after", String(secondsUntil(refusal.retryAt, now)));
+    const shown = { error: refusalSentence(refusal, now), email: form.email, returnTo: form.returnTo, sso: refusal.sso };
+    return renderSignIn(request, reply, shown, statusOf(refusal.error));
+  }
+
   app.get("/sign-in", async (request, reply) => {
-    const returnTo = safeReturnPath((request.query as Record<string, unknown>).returnTo);
-    // A settings-only session has nowhere else to go (see allowedBySessionScope).
-    const home = request.clinic ? (request.auth?.session.scope === "settings" ? "/settings/sso" : "/dashboard") : "/account";
-    if (request.auth) return seeOther(reply, returnTo ?? home);
+    const query = SignInQuery.parse(request.query ?? {});
+    if (request.auth) return seeOther(reply, query.returnTo ?? homeOf(request.auth, request.clinic !== null));
     // A browser still holding a session that was ended for them: say why, once, then forget the cookie.
     const stale = readSessionToken(request, ctx.config);
     const ended = stale ? await findSessionEndReason(ctx.db, stale) : null;
     if (stale) clearSessionCookie(reply, ctx.config);
-    const signedOut = (request.query as Record<string, unknown>).signedOut === "1";
-    return renderSignIn(request, reply, { returnTo, notice: ended ? SESSION_ENDED[ended] : signedOut ? SIGNED_OUT : undefined });
+    const notice = ended ? SESSION_ENDED[ended] : query.signedOut ? SIGNED_OUT : undefined;
+    return renderSignIn(request, reply, { returnTo: query.returnTo, notice });
   });
 
   app.post(
     "/sign-in",
     { preHandler: app.csrfProtection, config: { rateLimit: { max: rateLimitPerMinute, timeWindow: "1 minute" } } },
     async (request, reply) => {
-      const fields = formFields(request);
-      const returnTo = safeReturnPath(fields.returnTo);
-      const email = (fields.email ?? "").slice(0, 320);
-      const password = (fields.password ?? "").slice(0, 256);
-      if (!email || !password) {
-        ctx.metrics.countSignIn("password", "failure", "missing_credentials");
-        return renderSignIn(
-          request,
-          reply,
-          { error: "Enter your email and your password.", email, returnTo },
-          statusOf("missing_credentials"),
-        );
-      }
+      const form = SignInForm.parse(formFields(request));
       const clinicId = request.clinic?.id ?? null;
-      // Once a clinic enforces SSO its own page takes no passwords; the main site still does (the fallback).
-      const sso = clinicId ? await ssoSignInOptions(ctx.db, clinicId) : null;
-      if (sso?.enforced) {
-        ctx.metrics.countSignIn("password", "failure", "sso_enforced");
-        return renderSignIn(
-          request,
-          reply,
-          { error: "Your clinic signs you in with single sign-on. Use the button below.", returnTo, sso },
-          statusOf("sso_enforced"),
-        );
-      }
       const now = ctx.clock();
       const previousSessionToken = readSessionToken(request, ctx.config);
-      const result = await signInWithPassword(
-        ctx.db,
-        { email, password, clinicId, ip: clientIp(request), previousSessionToken },
-        ctx.sessionPolicy,
-        now,
-      );
+      const result =
+        form.email && form.password
+          ? await signInWithPassword(
+              ctx.db,
+              { email: form.email, password: form.password, clinicId, ip: clientIp(request), previousSessionToken },
+              ctx.sessionPolicy,
+              now,
+            )
+          : MISSING_CREDENTIALS;
       ctx.metrics.countSignIn("password", result.ok ? "success" : "failure", result.ok ? "none" : result.error);
-      if (!result.ok && result.error === "too_many_attempts") {
-        const waitSeconds = Math.max(1, Math.ceil((result.retryAt.getTime() - now.getTime()) / 1000));
-        reply.header("retry-after", String(waitSeconds));
-        return renderSignIn(request, reply, { error: tooManyAttempts(waitSeconds), email, returnTo, sso }, statusOf(result.error));
-      }
-      if (!result.ok) return renderSignIn(request, reply, { error: WRONG_CREDENTIALS, email, returnTo, sso }, statusOf(result.error));
+      if (!result.ok) return refuseSignIn(request, reply, form, result, now);
       setSessionCookie(reply, ctx.config, result.value.token);
-      return seeOther(reply, returnTo ?? (clinicId ? "/dashboard" : "/account"));
+      return seeOther(reply, form.returnTo ?? (clinicId ? "/dashboard" : "/account"));
     },
   );
 
@@ -137,10 +162,7 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
         main: async (request, reply) => {
           if (!request.auth) return seeOther(reply, "/sign-in?returnTo=%2Faccount");
           const { user, membership } = request.auth;
-          const clinic = membership ? await getClinic(ctx.db, membership.clinicId) : null;
-          const sso = clinic ? await ssoSignInOptions(ctx.db, clinic.id) : null;
-          // A main-site password user whose address is in a locked domain is pointed to that clinic's single sign-on.
-          const lockedBy = await findClinicLockingDomain(ctx.db, domainOfEmail(user.email));
+          const { clinic, lockedBy } = await getAccountOverview(ctx.db, user, membership);
           return sendPage(
             reply,
             <AccountPage
@@ -149,17 +171,17 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
               csrfToken={csrfToken(reply)}
               clinic={
                 clinic && {
-                  name: clinic.name,
-                  dashboardUrl: `${clinicOrigin(ctx.config, clinic.subdomain)}/sign-in?returnTo=%2Fdashboard`,
+                  name: clinic.clinic.name,
+                  dashboardUrl: `${clinicOrigin(ctx.config, clinic.clinic.subdomain)}/sign-in?returnTo=%2Fdashboard`,
                   // Enforced SSO and a broken IdP: the admin still reaches the settings from here (a one-time hand-off).
-                  settingsHandoff: Boolean(sso?.enforced) && membership?.role === "admin" && membership.status === "active",
+                  settingsHandoff: clinic.settingsHandoff,
                 }
               }
               ssoDomain={
                 lockedBy && {
-                  clinicName: lockedBy.name,
-                  domain: domainOfEmail(user.email),
-                  signInUrl: `${clinicOrigin(ctx.config, lockedBy.subdomain)}/sign-in`,
+                  clinicName: lockedBy.clinic.name,
+                  domain: lockedBy.domain,
+                  signInUrl: `${clinicOrigin(ctx.config, lockedBy.clinic.subdomain)}/sign-in`,
                 }
               }
             />,

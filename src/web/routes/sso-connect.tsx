@@ -10,13 +10,13 @@ import { switchSamlConnection, type SwitchConnectionError } from "../../sso/saml
 import type { WebContext } from "../context.js";
 import { clientIp, csrfToken, formFields } from "../forms.js";
 import { forClinicAdmin, type ClinicAdmin } from "../guards.js";
-import { keepNotice } from "../notices.js";
+import { backToSsoSettings } from "../notices.js";
 import { AutoPostPage } from "../pages/auto-post.js";
 import type { SsoConnectPanelProps } from "../pages/sso-connect-panel.js";
 import { ConnectIdpPage, PasteResponsePage, type ConnectFormValues } from "../pages/sso-connect.js";
 import { sendPage } from "../render.js";
 import { readSsoBinding, setSsoBinding } from "../sso-binding-cookie.js";
-import { seeOther, statusOf } from "../statuses.js";
+import { statusOf } from "../statuses.js";
 import { registerIdpSideRoutes } from "./sso-idp-side.js";
 
 /** What the single sign-on page's connect-and-test panel shows of a connection. */
@@ -41,10 +41,6 @@ export function registerSsoConnectRoutes(app: FastifyInstance, ctx: WebContext):
   registerIdpSideRoutes(app, ctx);
   const csrf = { preHandler: app.csrfProtection };
   const actorOf = (request: FastifyRequest, admin: ClinicAdmin) => ({ actor: admin.auth.user.id, ip: clientIp(request) });
-  const done = async (request: FastifyRequest, reply: FastifyReply, said: string, error = false) => {
-    await keepNotice(ctx, request, { page: "sso", said, error });
-    return seeOther(reply, "/settings/sso");
-  };
 
   /** The connect form as the page opens; saving it is in sso-idp-side.tsx (multipart, for the files). */
   const renderConnect = (reply: FastifyReply, admin: ClinicAdmin, values: ConnectFormValues) =>
@@ -82,9 +78,9 @@ export function registerSsoConnectRoutes(app: FastifyInstance, ctx: WebContext):
     forClinicAdmin(async (request, reply, admin) => {
       const certificates = formFields(request).certificates === "next" ? "next" : "current";
       const connection = await findSamlConnection(ctx.db, admin.clinic.id);
-      if (!connection) return done(request, reply, "Connect your identity provider first.", true);
+      if (!connection) return backToSsoSettings(ctx, request, reply, "Connect your identity provider first.", true);
       if (certificates === "next" && connection.certificates.length < 2)
-        return done(request, reply, "Stage the next certificate before rehearsing the rollover.", true);
+        return backToSsoSettings(ctx, request, reply, "Stage the next certificate before rehearsing the rollover.", true);
       const binding = readSsoBinding(request, ctx.config) ?? newBrowserBinding();
       const sp = serviceProviderUrls(ctx.config, admin.clinic.subdomain);
       // A test runs while the connection is off: proving it is what turning it on waits for.
@@ -114,7 +110,9 @@ export function registerSsoConnectRoutes(app: FastifyInstance, ctx: WebContext):
       if (!pasted.ok) return renderPaste(reply, admin, { refused: pasted.error });
       if (!(await findSamlConnection(ctx.db, admin.clinic.id))) return renderPaste(reply, admin, { refused: NOT_CONNECTED });
       const sp = serviceProviderUrls(ctx.config, admin.clinic.subdomain);
-      return renderPaste(reply, admin, { report: await diagnosePastedResponse(ctx.db, admin.clinic, pasted.value, sp, ctx.samlVerifier, ctx.clock()) });
+      return renderPaste(reply, admin, {
+        report: await diagnosePastedResponse(ctx.db, admin.clinic, pasted.value, sp, ctx.samlVerifier, ctx.clock()),
+      });
     }),
   );
 
@@ -124,8 +122,8 @@ export function registerSsoConnectRoutes(app: FastifyInstance, ctx: WebContext):
     forClinicAdmin(async (request, reply, admin) => {
       const on = formFields(request).value === "on";
       const switched = await switchSamlConnection(ctx.db, admin.clinic, on, actorOf(request, admin), ctx.clock());
-      if (!switched.ok) return done(request, reply, SWITCH_REFUSALS[switched.error], true);
-      return done(request, reply, `Single sign-on is now ${on ? "on" : "off"}.`);
+      if (!switched.ok) return backToSsoSettings(ctx, request, reply, SWITCH_REFUSALS[switched.error], true);
+      return backToSsoSettings(ctx, request, reply, `Single sign-on is now ${on ? "on" : "off"}.`);
     }),
   );
 }

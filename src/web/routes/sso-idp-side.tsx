@@ -1,6 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { configureSamlConnection, type IdpSource } from "../../sso/saml/configure-connection.js";
+import {
+  configureSamlConnection,
+  type ConfigureError,
+  type ConfigureSamlInput,
+  type IdpSource,
+} from "../../sso/saml/configure-connection.js";
 import { MAX_METADATA_BYTES } from "../../sso/saml/idp-metadata.js";
 import { IDP_PRESETS, type IdpPreset } from "../../sso/saml/presets.js";
 import { removeTrustedCertificate, type RemoveCertificateError } from "../../sso/saml/remove-certificate.js";
@@ -11,11 +16,11 @@ import { MAX_CERTIFICATE_FILE_BYTES, readCertificateFile, readMetadataFile } fro
 import type { Result } from "../../result.js";
 import type { WebContext } from "../context.js";
 import { clientIp, csrfToken, formFields } from "../forms.js";
-import { requireClinicAdmin } from "../guards.js";
-import { keepNotice } from "../notices.js";
+import { forClinicAdmin, type ClinicAdmin } from "../guards.js";
+import { backToSsoSettings } from "../notices.js";
 import { ConnectIdpPage, IDP_FIELD_NAMES, type ConnectFormValues, type ConnectMethod } from "../pages/sso-connect.js";
 import { sendPage } from "../render.js";
-import { seeOther } from "../statuses.js";
+import { statusOf } from "../statuses.js";
 import { acceptFileUploads, uploadedFile, type UploadedFile } from "../uploads.js";
 
 const text = (max: number) =>
@@ -33,6 +38,15 @@ const ConnectForm = z.object({
   certificate: text(20_000),
 });
 
+const NextCertificateForm = z.object({ certificate: z.string().catch("") });
+// Cut to a length no fingerprint reaches: a longer value names no certificate anyway.
+const RemoveCertificateForm = z.object({
+  fingerprint: z
+    .string()
+    .catch("")
+    .transform((f) => f.slice(0, 200)),
+});
+
 const REMOVE_REFUSALS = {
   not_configured: "Connect your identity provider first.",
   not_trusted: "That certificate is not trusted any more: the page was out of date. Check the certificates below.",
@@ -40,16 +54,64 @@ const REMOVE_REFUSALS = {
   next_expired: "The next certificate has expired, so your identity provider cannot be signing with it: the old certificate was kept.",
 } as const satisfies Record<RemoveCertificateError, string>;
 
+/** A connect form that was read: its values, its files, and the IdP side they give. */
+interface ConnectInput {
+  values: ConnectFormValues;
+  files: ConnectFiles;
+  source: IdpSource;
+}
+
+type ConnectFiles = { metadataFile: UploadedFile | null; certificateFile: UploadedFile | null };
+
+/** The connect form shown again with one field's refusal, in the words of the chosen IdP. */
+interface ConnectRefusal {
+  values: ConnectFormValues;
+  field: string;
+  message: string;
+}
+
+const NEW_IDP_WHILE_ENFORCED =
+  "Single sign-on is required for your clinic, and this is a different identity provider that has never signed anyone in: turn off Require single sign-on first, then connect, test and require it again.";
+
 /**
  * Saving the IdP's side (metadata URL, metadata file or pasted XML, SSO URL and certificate file or text), the
  * rollover's next certificate, and removing a certificate after the rollover. Multipart forms only here.
  */
 export function registerIdpSideRoutes(app: FastifyInstance, ctx: WebContext): void {
   // http metadata and SSO URLs only for a local development start (http://localhost), never in production.
-  const allowInsecure = !ctx.config.production;
-  const done = async (request: FastifyRequest, reply: FastifyReply, said: string, error = false) => {
-    await keepNotice(ctx, request, { page: "sso", said, error });
-    return seeOther(reply, "/settings/sso");
+  const fetchPolicy = { allowInsecure: !ctx.config.production };
+  const csrf = { preHandler: app.csrfProtection };
+  const actorOf = (request: FastifyRequest, admin: ClinicAdmin) => ({ actor: admin.auth.user.id, ip: clientIp(request) });
+  /** The form again with the refusal beside its field; whatever refused it, the IdP side as given was not saved (400). */
+  const refuse = (reply: FastifyReply, admin: ClinicAdmin, { values, field, message }: ConnectRefusal) =>
+    sendPage(
+      reply,
+      <ConnectIdpPage
+        clinicName={admin.clinic.name}
+        userName={admin.auth.user.name}
+        csrfToken={csrfToken(reply)}
+        values={values}
+        error={{ field, message: sentence(message, fieldLabel(values.preset, field)) }}
+      />,
+      statusOf("invalid_idp_configuration"),
+    );
+
+  /** What configureSamlConnection is asked: the source read from the form, judged by the same rules as the page's. */
+  const connectRequest = (admin: ClinicAdmin, { values, source }: ConnectInput): ConfigureSamlInput => {
+    const sp = serviceProviderUrls(ctx.config, admin.clinic.subdomain);
+    const primary = primaryField(values);
+    return {
+      source,
+      preset: values.preset,
+      flags: {},
+      keepEnabledOnlyIfTested: true,
+      review: (settings, metadataXml) =>
+        reviewIdpSettings(settings, metadataXml, {
+          spEntityId: sp.entityId,
+          now: ctx.clock(),
+          fields: { entityId: primary ?? "idpEntityId", ssoUrl: primary ?? "idpSsoUrl", certificates: primary ?? "idpCertificates" },
+        }),
+    };
   };
 
   app.register(async (scope) => {
@@ -61,117 +123,88 @@ export function registerIdpSideRoutes(app: FastifyInstance, ctx: WebContext): vo
       fieldBytes: MAX_METADATA_BYTES + 1,
     });
 
-    scope.post("/settings/sso/connect", { preHandler: app.csrfProtection, bodyLimit: 2 * MAX_METADATA_BYTES }, async (request, reply) => {
-      const admin = await requireClinicAdmin(request, reply);
-      if (!admin) return reply;
-      const parsed = ConnectForm.safeParse(formFields(request));
-      const values = parsed.success ? parsed.data : ConnectForm.parse({});
-      const refuse = (field: string, message: string) =>
-        sendPage(
-          reply,
-          <ConnectIdpPage
-            clinicName={admin.clinic.name}
-            userName={admin.auth.user.name}
-            csrfToken={csrfToken(reply)}
-            values={values}
-            error={{ field, message: sentence(message, fieldLabel(values.preset, field)) }}
-          />,
-          400,
-        );
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        return refuse(String(issue.path[0]), `${String(issue.path[0])} ${issue.message}`);
-      }
-      const files = { metadataFile: uploadedFile(request, "metadataFile"), certificateFile: uploadedFile(request, "certificateFile") };
-      const source = sourceOf(values, files);
-      if (!source.ok) return refuse(source.field, source.message);
-      const sp = serviceProviderUrls(ctx.config, admin.clinic.subdomain);
-      const primary = values.method === "manual" ? null : values.method;
-      const result = await configureSamlConnection(
-        ctx.db,
-        admin.clinic,
-        {
-          source: source.value,
-          preset: values.preset,
-          flags: {},
-          keepEnabledOnlyIfTested: true,
-          review: (settings, metadataXml) =>
-            reviewIdpSettings(settings, metadataXml, {
-              spEntityId: sp.entityId,
-              now: ctx.clock(),
-              fields: {
-                entityId: primary ?? "idpEntityId",
-                ssoUrl: primary ?? "idpSsoUrl",
-                certificates: primary ?? "idpCertificates",
-              },
-            }),
-        },
-        { allowInsecure },
-        { actor: admin.auth.user.id, ip: clientIp(request) },
-        ctx.clock(),
-      );
-      if (!result.ok && result.error === "enforce_before_first_sign_in") {
-        return refuse(
-          primary ?? "idpSsoUrl",
-          "Single sign-on is required for your clinic, and this is a different identity provider that has never signed anyone in: turn off Require single sign-on first, then connect, test and require it again.",
-        );
-      }
-      // A certificate that came from a file is refused beside the file input, where the admin chose it.
-      const certificateFromFile = values.method === "manual" && files.certificateFile !== null;
-      if (!result.ok)
-        return refuse(
-          certificateFromFile && result.error.field.startsWith("idpCertificates") ? "certificateFile" : result.error.field,
-          result.error.message,
-        );
-      const on = result.value.enabled ? "" : " Run a test sign-in, then turn single sign-on on.";
-      return done(request, reply, `Saved ${result.value.idpEntityId} as your identity provider.${on}`);
-    });
+    scope.post(
+      "/settings/sso/connect",
+      { ...csrf, bodyLimit: 2 * MAX_METADATA_BYTES },
+      forClinicAdmin(async (request, reply, admin) => {
+        const input = readConnectForm(request);
+        if (!input.ok) return refuse(reply, admin, input.error);
+        const asked = connectRequest(admin, input.value);
+        const result = await configureSamlConnection(ctx.db, admin.clinic, asked, fetchPolicy, actorOf(request, admin), ctx.clock());
+        if (!result.ok) return refuse(reply, admin, connectRefusal(input.value, result.error));
+        const on = result.value.enabled ? "" : " Run a test sign-in, then turn single sign-on on.";
+        return backToSsoSettings(ctx, request, reply, `Saved ${result.value.idpEntityId} as your identity provider.${on}`);
+      }),
+    );
 
-    scope.post("/settings/sso/next-certificate", { preHandler: app.csrfProtection }, async (request, reply) => {
-      const admin = await requireClinicAdmin(request, reply);
-      if (!admin) return reply;
-      const given = certificateText(formFields(request).certificate ?? "", uploadedFile(request, "certificateFile"));
-      if (!given.ok) return done(request, reply, `The next certificate was not staged: ${given.error}.`, true);
-      const staged = await stageNextCertificate(
-        ctx.db,
-        admin.clinic,
-        given.value,
-        { actor: admin.auth.user.id, ip: clientIp(request) },
-        ctx.clock(),
-      );
-      if (!staged.ok) return done(request, reply, `The next certificate was not staged: ${staged.error}.`, true);
-      const next = staged.value.certificates[1]!;
-      return done(request, reply, `Staged the next certificate (${next.subject}); both are trusted. Rehearse the rollover with it now.`);
-    });
+    scope.post(
+      "/settings/sso/next-certificate",
+      csrf,
+      forClinicAdmin(async (request, reply, admin) => {
+        const { certificate } = NextCertificateForm.parse(formFields(request));
+        const given = certificateText(certificate, uploadedFile(request, "certificateFile"));
+        if (!given.ok) return backToSsoSettings(ctx, request, reply, `The next certificate was not staged: ${given.error}.`, true);
+        const staged = await stageNextCertificate(ctx.db, admin.clinic, given.value, actorOf(request, admin), ctx.clock());
+        if (!staged.ok) return backToSsoSettings(ctx, request, reply, `The next certificate was not staged: ${staged.error}.`, true);
+        const next = staged.value.certificates[1]!;
+        const said = `Staged the next certificate (${next.subject}); both are trusted. Rehearse the rollover with it now.`;
+        return backToSsoSettings(ctx, request, reply, said);
+      }),
+    );
 
-    scope.post("/settings/sso/remove-certificate", { preHandler: app.csrfProtection }, async (request, reply) => {
-      const admin = await requireClinicAdmin(request, reply);
-      if (!admin) return reply;
-      const fingerprint = (formFields(request).fingerprint ?? "").slice(0, 200);
-      const removed = await removeTrustedCertificate(
-        ctx.db,
-        admin.clinic,
-        fingerprint,
-        { actor: admin.auth.user.id, ip: clientIp(request), email: admin.auth.user.email },
-        { retentionDays: ctx.config.ssoEventRetentionDays },
-        ctx.clock(),
-      );
-      if (!removed.ok) return done(request, reply, REMOVE_REFUSALS[removed.error], true);
-      const now = removed.value.connection.certificates[0]!;
-      return done(
-        request,
-        reply,
-        removed.value.removed === "current"
-          ? `Removed the old certificate. ${now.subject} is now the current certificate and the only one trusted.`
-          : "Removed the staged next certificate. Only the current certificate is trusted.",
-      );
-    });
+    scope.post(
+      "/settings/sso/remove-certificate",
+      csrf,
+      forClinicAdmin(async (request, reply, admin) => {
+        const { fingerprint } = RemoveCertificateForm.parse(formFields(request));
+        const by = { ...actorOf(request, admin), email: admin.auth.user.email };
+        const retention = { retentionDays: ctx.config.ssoEventRetentionDays };
+        const removed = await removeTrustedCertificate(ctx.db, admin.clinic, fingerprint, by, retention, ctx.clock());
+        if (!removed.ok) return backToSsoSettings(ctx, request, reply, REMOVE_REFUSALS[removed.error], true);
+        const now = removed.value.connection.certificates[0]!;
+        const said =
+          removed.value.removed === "current"
+            ? `Removed the old certificate. ${now.subject} is now the current certificate and the only one trusted.`
+            : "Removed the staged next certificate. Only the current certificate is trusted.";
+        return backToSsoSettings(ctx, request, reply, said);
+      }),
+    );
   });
+}
+
+/** The connect form, its files and the IdP side they give, or the field to show a refusal beside. */
+function readConnectForm(request: FastifyRequest): { ok: true; value: ConnectInput } | { ok: false; error: ConnectRefusal } {
+  const parsed = ConnectForm.safeParse(formFields(request));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = String(issue.path[0]);
+    return { ok: false, error: { values: ConnectForm.parse({}), field, message: `${field} ${issue.message}` } };
+  }
+  const values = parsed.data;
+  const files = { metadataFile: uploadedFile(request, "metadataFile"), certificateFile: uploadedFile(request, "certificateFile") };
+  const source = sourceOf(values, files);
+  if (!source.ok) return { ok: false, error: { values, field: source.field, message: source.message } };
+  return { ok: true, value: { values, files, source: source.value } };
+}
+
+/** Where a refusal of the connection is shown: beside the field it names, or the way the admin chose. */
+function connectRefusal({ values, files }: ConnectInput, error: "enforce_before_first_sign_in" | ConfigureError): ConnectRefusal {
+  if (error === "enforce_before_first_sign_in")
+    return { values, field: primaryField(values) ?? "idpSsoUrl", message: NEW_IDP_WHILE_ENFORCED };
+  // A certificate that came from a file is refused beside the file input, where the admin chose it.
+  const certificateFromFile = values.method === "manual" && files.certificateFile !== null;
+  const field = certificateFromFile && error.field.startsWith("idpCertificates") ? "certificateFile" : error.field;
+  return { values, field, message: error.message };
+}
+
+/** The one field that holds the whole IdP side (metadata URL or XML), or null when it is typed in field by field. */
+function primaryField(values: ConnectFormValues): "metadataUrl" | "metadataXml" | null {
+  return values.method === "manual" ? null : values.method;
 }
 
 type SourceResult = { ok: true; value: IdpSource } | { ok: false; field: string; message: string };
 
-function sourceOf(v: ConnectFormValues, files: { metadataFile: UploadedFile | null; certificateFile: UploadedFile | null }): SourceResult {
+function sourceOf(v: ConnectFormValues, files: ConnectFiles): SourceResult {
   const method: ConnectMethod = v.method;
   // A file for another way than the one chosen would be silently ignored: say so instead.
   if (method !== "metadataXml" && files.metadataFile)
