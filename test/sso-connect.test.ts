@@ -404,7 +404,6 @@ for (const dialect of testDialects()) {
             ip: "127.0.0.1",
             signatureVerified: true,
           },
-          { retentionDays: 90 },
           new Date(),
         );
       }
@@ -421,7 +420,6 @@ for (const dialect of testDialects()) {
           ip: "127.0.0.1",
           signatureVerified: true,
         },
-        { retentionDays: 90 },
         new Date(),
       );
       const log = async (query: string) =>

@@ -17,7 +17,7 @@ import type { ServiceProviderUrls } from "../sso/saml/service-provider.js";
 import { quoteValue, type SamlFailureDetails } from "../sso/saml/failure.js";
 import { diagnoseFailure } from "./diagnose-failure.js";
 import { testRequestAnsweredBy, type TestCertificates } from "./test-sign-in.js";
-import { recordSsoEvent, type SsoEventPolicy } from "../sso/saml/sso-events.js";
+import { recordSsoEvent } from "../sso/saml/sso-events.js";
 import type { ResponseVerifier } from "../sso/saml/response-verifier.js";
 import { verifyResponseForConnection } from "../sso/saml/verify-for-connection.js";
 import type { VerifiedAssertion } from "../sso/saml/verify-response.js";
@@ -59,7 +59,6 @@ export interface PostedSamlResponse {
 export interface SamlSignInPolicy {
   verifier: ResponseVerifier;
   session: SessionPolicy;
-  events: SsoEventPolicy;
   notifier: Notifier;
 }
 
@@ -111,7 +110,6 @@ export async function signInWithSaml(
       signatureVerified: outcome.signatureVerified,
       fix,
     },
-    policy.events,
     now,
   );
   // A newcomer the IdP vouched for was turned away for lack of a seat: the admins can free one or buy more.
@@ -229,7 +227,6 @@ async function completeSignIn(
       ip: posted.ip,
       signatureVerified: true,
     },
-    policy.events,
     now,
   );
   return ok({ token, email: user.email, provisioned: created });

@@ -40,7 +40,7 @@ export const MAX_UNVERIFIED_ADDRESS_ROWS = 5;
  * Records one SSO attempt. A post whose signature did not verify is anyone's text sent from anywhere: it is
  * counted into its address's row (or the shared row) instead of getting a row of its own.
  */
-export async function recordSsoEvent(db: Db, clinicId: string, event: NewSsoEvent, policy: SsoEventPolicy, now: Date): Promise<void> {
+export async function recordSsoEvent(db: Db, clinicId: string, event: NewSsoEvent, now: Date): Promise<void> {
   if (!event.signatureVerified) {
     const since = nowIso(new Date(now.getTime() - UNVERIFIED_FOLD_WINDOW_MS));
     if (await foldIntoUnverifiedRow(db, clinicId, event.ip, since, event)) return;
