@@ -11,16 +11,19 @@
  * yet it would compete for the same cores, so each run has three phases and only two are timed:
  *   1. every start, timed;  2. every response signed, untimed;  3. every ACS post, timed.
  * rate = N / (t1 + t3); a sign-in's latency = its start's latency + its ACS post's latency.
- * The HTTP client runs in this process too (keep-alive sockets, one browser cookie jar per sign-in).
+ * The browsers are a process of their own (load-client.ts: keep-alive sockets, a new browser per sign-in), so the
+ * server's event loop does only the server's work; they still share the machine's cores with it and PostgreSQL.
+ * CPU per sign-in is the server's process (its event loop and verification workers) and, where /proc shows them,
+ * PostgreSQL's processes, over the timed phases.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { Agent, request as httpRequest } from "node:http";
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Writable } from "node:stream";
-import { inflateRawSync } from "node:zlib";
 import pg from "pg";
 import { buildApp } from "../src/app.js";
 import type { Clinic } from "../src/clinics/clinic.js";
@@ -32,6 +35,7 @@ import { mainOrigin } from "../src/hosts.js";
 import { serviceProviderUrls, type ServiceProviderUrls } from "../src/sso/saml/service-provider.js";
 import { addClinicMember } from "../src/users/add-member.js";
 import { sessionCookieName } from "../src/web/session-cookie.js";
+import type { LoadAnswer, LoadCommand } from "./load-client.js";
 import { freePort } from "../test/support/harness.js";
 import { createTestIdp, type TestIdp } from "../test/support/test-idp.js";
 
@@ -48,8 +52,10 @@ export interface EndToEndFigures {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
-  /** This process's CPU (the app, and the HTTP client beside it) per sign-in over the timed phases. */
+  /** The server process's CPU (event loop and verification workers) per sign-in over the timed phases. */
   cpuMsPerSignIn: number;
+  /** PostgreSQL's processes' CPU per sign-in over the timed phases; null on SQLite or where /proc cannot tell. */
+  postgresCpuMsPerSignIn: number | null;
 }
 
 /** Runs every database × concurrency and prints one line each; PostgreSQL is skipped (and said so) when unreachable. */
@@ -65,7 +71,7 @@ export async function measureEndToEnd(options: { quick: boolean; dialects?: read
       return null;
     });
     if (database === null) continue;
-    const site = await startSite(database.url);
+    const site = await startSite(dialect, database.url);
     try {
       // Warm-up, untimed: pool connections opened, code paths compiled, caches filled.
       await runSignIns(site, 32, 64);
@@ -74,7 +80,7 @@ export async function measureEndToEnd(options: { quick: boolean; dialects?: read
         const line = { dialect, concurrency, ...measured };
         figures.push(line);
         console.log(
-          `  ${dialect.padEnd(8)} c=${String(concurrency).padStart(2)}  ${String(measured.signIns).padStart(5)} sign-ins  ${measured.perSecond.toFixed(0).padStart(5)}/s  p50 ${measured.p50Ms.toFixed(1).padStart(6)} ms  p99 ${measured.p99Ms.toFixed(1).padStart(6)} ms  CPU ${measured.cpuMsPerSignIn.toFixed(2)} ms/sign-in  failures ${measured.failures}`,
+          `  ${dialect.padEnd(8)} c=${String(concurrency).padStart(2)}  ${String(measured.signIns).padStart(5)} sign-ins  ${measured.perSecond.toFixed(0).padStart(5)}/s  p50 ${measured.p50Ms.toFixed(1).padStart(6)} ms  p99 ${measured.p99Ms.toFixed(1).padStart(6)} ms  CPU ${measured.cpuMsPerSignIn.toFixed(2)} ms/sign-in${measured.postgresCpuMsPerSignIn === null ? "" : ` (+ PostgreSQL ${measured.postgresCpuMsPerSignIn.toFixed(2)})`}  failures ${measured.failures}`,
         );
       }
     } finally {
@@ -89,12 +95,13 @@ export async function measureEndToEnd(options: { quick: boolean; dialects?: read
 // ------------------------------------------------------------------------------------------------- site
 
 interface Site {
+  dialect: Dialect;
   port: number;
   config: Config;
   clinic: Clinic;
   idp: TestIdp;
   sp: ServiceProviderUrls;
-  agent: Agent;
+  browsers: LoadClient;
   close(): Promise<void>;
 }
 
@@ -127,7 +134,7 @@ async function createBenchDatabase(dialect: Dialect): Promise<BenchDatabase> {
 }
 
 /** The real app on 127.0.0.1 with one clinic connected to a fresh test IdP, and its members. */
-async function startSite(databaseUrl: string): Promise<Site> {
+async function startSite(dialect: Dialect, databaseUrl: string): Promise<Site> {
   const port = await freePort();
   const config = loadConfig({
     NODE_ENV: "test",
@@ -151,25 +158,26 @@ async function startSite(databaseUrl: string): Promise<Site> {
     signInRateLimitPerMinute: 1_000_000,
   });
   await app.listen({ host: "127.0.0.1", port });
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const browsers = startLoadClient();
   try {
     const clinic = await givenClinicWithMembers(db);
-    const idp = await connectIdp(config, clinic, agent, port);
+    const idp = await connectIdp(config, clinic, port);
     return {
+      dialect,
       port,
       config,
       clinic,
       idp,
       sp: serviceProviderUrls(config, clinic.subdomain),
-      agent,
+      browsers,
       close: async () => {
-        agent.destroy();
+        browsers.stop();
         await app.close();
         await db.destroy();
       },
     };
   } catch (error) {
-    agent.destroy();
+    browsers.stop();
     await app.close();
     await db.destroy();
     throw error;
@@ -202,10 +210,10 @@ function memberEmail(i: number): string {
 }
 
 /** Connects the clinic through the operator API, as support staff would. */
-async function connectIdp(config: Config, clinic: Clinic, agent: Agent, port: number): Promise<TestIdp> {
+async function connectIdp(config: Config, clinic: Clinic, port: number): Promise<TestIdp> {
   const idp = await createTestIdp({ entityId: `https://idp.test/${clinic.subdomain}`, ssoUrl: `https://idp.test/${clinic.subdomain}/sso` });
   const body = JSON.stringify({ idpEntityId: idp.entityId, idpSsoUrl: idp.ssoUrl, idpCertificates: [idp.certificatePem], preset: "okta" });
-  const res = await send(agent, port, "PUT", `${mainOrigin(config)}/api/v1/clinics/${clinic.subdomain}/sso/saml`, body, {
+  const res = await send(port, "PUT", `${mainOrigin(config)}/api/v1/clinics/${clinic.subdomain}/sso/saml`, body, {
     "content-type": "application/json",
     authorization: `Bearer ${OPERATOR_TOKEN}`,
   });
@@ -215,140 +223,148 @@ async function connectIdp(config: Config, clinic: Clinic, agent: Agent, port: nu
 
 // --------------------------------------------------------------------------------------------------- http
 
-interface Answer {
-  status: number;
-  location: string | null;
-  cookies: Map<string, string>;
-  body: string;
-}
-
-/** One request to 127.0.0.1 with the URL's own Host header (clinic subdomains without DNS), on a keep-alive socket. */
+/** One request to 127.0.0.1 with the URL's own Host header (clinic subdomains without DNS), for the set-up. */
 function send(
-  agent: Agent,
   port: number,
   method: string,
   url: string,
-  body: string | null,
+  body: string,
   headers: Record<string, string>,
-): Promise<Answer> {
+): Promise<{ status: number; body: string }> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: "127.0.0.1", port, agent, method, path: target.pathname + target.search, headers: { host: target.host, ...headers } },
+      { host: "127.0.0.1", port, method, path: target.pathname, headers: { host: target.host, ...headers } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => {
-          const cookies = new Map<string, string>();
-          for (const line of res.headers["set-cookie"] ?? []) {
-            const pair = line.split(";")[0] ?? "";
-            const eq = pair.indexOf("=");
-            if (eq > 0) cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
-          }
-          const location = typeof res.headers.location === "string" ? res.headers.location : null;
-          resolve({ status: res.statusCode ?? 0, location, cookies, body: Buffer.concat(chunks).toString("utf8") });
-        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
       },
     );
     req.on("error", reject);
-    if (body !== null) req.end(body);
-    else req.end();
+    req.end(body);
   });
+}
+
+/** The browsers, in their own process (load-client.ts): one command at a time, answered when all its requests are done. */
+interface LoadClient {
+  run<K extends LoadCommand["kind"]>(command: Extract<LoadCommand, { kind: K }>): Promise<Exclude<LoadAnswer, { kind: "failed" }>>;
+  stop(): void;
+}
+
+function startLoadClient(): LoadClient {
+  // The same TypeScript loader as this process (tsx), so the client runs from its source like the bench.
+  const child: ChildProcess = fork(new URL("./load-client.ts", import.meta.url), [], { execArgv: process.execArgv, stdio: "inherit" });
+  return {
+    run: (command) =>
+      new Promise((resolve, reject) => {
+        const onExit = (code: number | null) => reject(new Error(`the bench's browsers stopped (exit ${code})`));
+        child.once("exit", onExit);
+        child.once("message", (answer: LoadAnswer) => {
+          child.off("exit", onExit);
+          if (answer.kind === "failed") reject(new Error(answer.message));
+          else resolve(answer);
+        });
+        child.send(command);
+      }),
+    stop: () => child.disconnect(),
+  };
 }
 
 // ------------------------------------------------------------------------------------------------ sign-ins
 
-interface Started {
-  member: number;
-  requestId: string;
-  binding: string;
-  startMs: number;
-  samlResponse?: string;
-  acsMs?: number;
-  ok?: boolean;
-}
-
 /** `count` sign-ins, `concurrency` at a time, in the three phases described at the top. */
 async function runSignIns(site: Site, concurrency: number, count: number): Promise<Omit<EndToEndFigures, "dialect" | "concurrency">> {
-  const loginUrl = `${site.sp.loginUrl}?returnTo=%2Fdashboard`;
-  const cpuBefore = process.cpuUsage();
-  const startsBegan = performance.now();
-  const started = await inParallel(count, concurrency, async (i): Promise<Started> => {
-    const began = performance.now();
-    const res = await send(site.agent, site.port, "GET", loginUrl, null, {});
-    const startMs = performance.now() - began;
-    const binding = res.cookies.get("sso-binding");
-    const location = res.location;
-    if (res.status !== 302 || location === null || binding === undefined) throw new Error(`start answered ${res.status}`);
-    const request = new URL(location).searchParams.get("SAMLRequest") ?? "";
-    const xml = inflateRawSync(Buffer.from(request, "base64")).toString("utf8");
-    const requestId = /\bID="([^"]+)"/.exec(xml)?.[1];
-    if (requestId === undefined) throw new Error("the AuthnRequest has no ID");
-    return { member: i % MEMBERS, requestId, binding, startMs };
+  const cpu = serverCpu();
+  const started = await site.browsers.run({
+    kind: "starts",
+    port: site.port,
+    loginUrl: `${site.sp.loginUrl}?returnTo=%2Fdashboard`,
+    count,
+    concurrency,
   });
-  const startsMs = performance.now() - startsBegan;
-  const startsCpu = process.cpuUsage(cpuBefore);
+  if (started.kind !== "started") throw new Error("the browsers answered out of turn");
+  const startsCpu = cpu.used();
 
   // Untimed: the IdP's work. Issued now, so every response is well inside its five-minute validity when posted.
-  for (const s of started) {
-    s.samlResponse = await site.idp.buildResponse({
+  const posts: Array<{ binding: string; samlResponse: string }> = [];
+  for (const [i, s] of started.results.entries()) {
+    const member = i % MEMBERS;
+    const samlResponse = await site.idp.buildResponse({
       spEntityId: site.sp.entityId,
       acsUrl: site.sp.acsUrl,
-      email: memberEmail(s.member),
+      email: memberEmail(member),
       inResponseTo: s.requestId,
       signing: "both",
-      attributes: { email: memberEmail(s.member), firstName: "Bench", lastName: `Member ${s.member}` },
+      attributes: { email: memberEmail(member), firstName: "Bench", lastName: `Member ${member}` },
       now: new Date(),
     });
+    posts.push({ binding: s.binding, samlResponse });
   }
 
-  const acsCpuBefore = process.cpuUsage();
-  const acsBegan = performance.now();
-  await inParallel(count, concurrency, async (i) => {
-    const s = started[i]!;
-    const began = performance.now();
-    const res = await send(
-      site.agent,
-      site.port,
-      "POST",
-      site.sp.acsUrl,
-      new URLSearchParams({ SAMLResponse: s.samlResponse! }).toString(),
-      {
-        "content-type": "application/x-www-form-urlencoded",
-        cookie: `sso-binding=${s.binding}`,
-      },
-    );
-    s.acsMs = performance.now() - began;
-    // Signed in: sent on to the page asked for, with a session cookie.
-    s.ok = res.status === 303 && res.location === "/dashboard" && res.cookies.has(sessionCookieName(site.config));
+  const acsCpu = serverCpu();
+  const posted = await site.browsers.run({
+    kind: "posts",
+    port: site.port,
+    acsUrl: site.sp.acsUrl,
+    sessionCookie: sessionCookieName(site.config),
+    posts,
+    concurrency,
   });
-  const acsMs = performance.now() - acsBegan;
-  const acsCpu = process.cpuUsage(acsCpuBefore);
-  const cpuMicros = startsCpu.user + startsCpu.system + acsCpu.user + acsCpu.system;
+  if (posted.kind !== "posted") throw new Error("the browsers answered out of turn");
+  const acsUsed = acsCpu.used();
+  const postgres =
+    site.dialect === "postgres" && startsCpu.postgres !== null && acsUsed.postgres !== null ? startsCpu.postgres + acsUsed.postgres : null;
+  const used = { process: startsCpu.process + acsUsed.process, postgres };
 
-  const latencies = started.map((s) => s.startMs + (s.acsMs ?? 0)).sort((a, b) => a - b);
+  const latencies = started.results.map((s, i) => s.ms + (posted.results[i]?.ms ?? 0)).sort((a, b) => a - b);
   return {
     signIns: count,
-    failures: started.filter((s) => !s.ok).length,
-    perSecond: (count * 1000) / (startsMs + acsMs),
+    failures: posted.results.filter((r) => !r.ok).length,
+    perSecond: (count * 1000) / (started.elapsedMs + posted.elapsedMs),
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
-    cpuMsPerSignIn: cpuMicros / 1000 / count,
+    cpuMsPerSignIn: used.process / count,
+    postgresCpuMsPerSignIn: used.postgres === null ? null : used.postgres / count,
   };
 }
 
-/** Runs task(0..count-1) with at most `concurrency` in flight; results in index order. */
-async function inParallel<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const results = new Array<T>(count);
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      results[i] = await task(i);
-    }
+/** CPU used from now on by this process (the server: event loop and workers) and by PostgreSQL's processes, in ms. */
+function serverCpu(): { used(): { process: number; postgres: number | null } } {
+  const processBefore = process.cpuUsage();
+  const postgresBefore = postgresCpuMs();
+  return {
+    used: () => {
+      const { user, system } = process.cpuUsage(processBefore);
+      const postgresNow = postgresCpuMs();
+      return {
+        process: (user + system) / 1000,
+        postgres: postgresBefore === null || postgresNow === null ? null : postgresNow - postgresBefore,
+      };
+    },
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return results;
+}
+
+/** The CPU time of every process named postgres on this machine (Linux /proc; null elsewhere), in ms. */
+function postgresCpuMs(): number | null {
+  let ticks = 0;
+  try {
+    for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      } catch {
+        continue; // gone since the listing
+      }
+      if (!stat.includes("(postgres)")) continue;
+      // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 per second).
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+  } catch {
+    return null;
+  }
+  return ticks * 10;
 }
 
 /** Nearest-rank percentile of sorted values. */

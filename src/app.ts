@@ -14,6 +14,7 @@ import { createRateLimitRedis } from "./web/rate-limit-store.js";
 import type { ReadinessCheck } from "./web/routes/operations.js";
 import { buildServer } from "./web/server.js";
 import { runSsoUpkeep } from "./web/sso-upkeep.js";
+import { pruneSignInRecords } from "./sso/saml/prune-sign-in-records.js";
 import { verifyOnThisThread, type ResponseVerifier } from "./sso/saml/response-verifier.js";
 import { startVerificationPool, type VerificationPoolOptions } from "./sso/saml/verification-pool.js";
 
@@ -129,6 +130,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook("onClose", () => samlVerifier.close());
   app.addHook("onClose", async () => metrics.registry.clear());
   app.decorate("runSsoUpkeep", () => runSsoUpkeep(ctx, app.log));
+  app.decorate("pruneSignInRecords", () => pruneSignInRecords(db, { retentionDays: config.ssoEventRetentionDays }, ctx.clock()));
   if (options.demoIdp && !config.production) registerDemoIdpRoutes(app, ctx, options.demoIdp);
   return app;
 }

@@ -24,11 +24,15 @@ async function main(): Promise<void> {
   const upkeep = () => void app.runSsoUpkeep().catch((error: unknown) => app.log.warn(`SSO checks failed: ${String(error)}`));
   const firstCheck = setTimeout(upkeep, 60_000);
   const dailyChecks = setInterval(upkeep, 24 * 60 * 60 * 1000);
+  // What sign-ins leave behind is deleted every ten minutes, off the sign-in path.
+  const prune = () => void app.pruneSignInRecords().catch((error: unknown) => app.log.warn(`Clean-up failed: ${String(error)}`));
+  const pruning = setInterval(prune, PRUNE_INTERVAL_MS);
   // Stops accepting connections, lets requests in flight finish (Fastify answers 503 to any new request on a
   // kept-alive connection), closes the database, and exits 0: a rolling deploy loses no sign-in half-way.
   const stop = async (signal: NodeJS.Signals) => {
     clearTimeout(firstCheck);
     clearInterval(dailyChecks);
+    clearInterval(pruning);
     app.log.info(`${signal}: finishing the requests in flight, then stopping`);
     // A client that never finishes its request must not hold the stop forever: its connection is cut.
     const cutStragglers = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
@@ -45,6 +49,8 @@ async function main(): Promise<void> {
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
 }
+
+const PRUNE_INTERVAL_MS = 10 * 60_000;
 
 // Under the 30 seconds most orchestrators wait after SIGTERM before they kill.
 const SHUTDOWN_GRACE_MS = 25_000;

@@ -10,6 +10,7 @@ import * as m007 from "./migrations/007_sso_test_sign_in.js";
 import * as m008 from "./migrations/008_notifications.js";
 import * as m009 from "./migrations/009_domains_and_recovery.js";
 import * as m010 from "./migrations/010_scim.js";
+import * as m011 from "./migrations/011_sso_events_by_time.js";
 
 // Listed explicitly (no folder scanning) so the compiled build and the tests run the same set.
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   "008_notifications": m008,
   "009_domains_and_recovery": m009,
   "010_scim": m010,
+  "011_sso_events_by_time": m011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

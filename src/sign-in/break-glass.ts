@@ -3,7 +3,7 @@ import type { Clinic } from "../clinics/clinic.js";
 import type { Db } from "../db/open.js";
 import type { Notifier } from "../notifications/notifier.js";
 import { newReference, nowIso } from "../ids.js";
-import { recordSsoEvent, type SsoEventPolicy } from "../sso/saml/sso-events.js";
+import { recordSsoEvent } from "../sso/saml/sso-events.js";
 import type { User } from "../users/user.js";
 
 // A break-glass session ends by itself within the hour, however busy: long enough to repair the connection.
@@ -24,7 +24,6 @@ export async function announceBreakGlassUse(
   trx: Db,
   clinic: Clinic,
   use: { user: User; method: BreakGlassMethod; reason: string | null; ip: string; expiresAt: Date },
-  events: SsoEventPolicy,
   now: Date,
 ): Promise<void> {
   await recordAuditEvent(
@@ -54,7 +53,6 @@ export async function announceBreakGlassUse(
       ip: use.ip,
       signatureVerified: true,
     },
-    events,
     now,
   );
 }

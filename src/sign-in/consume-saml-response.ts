@@ -3,7 +3,7 @@ import type { Db } from "../db/open.js";
 import { isActiveAdminOf, type Membership } from "../users/user.js";
 import { findMembershipOfUser, findUserByEmail } from "../users/user.queries.js";
 import { signInWithSaml, type PostedSamlResponse, type SamlSignInPolicy, type SsoFailure, type SsoSignIn } from "./sign-in-with-saml.js";
-import { finishTestSignIn, testRequestAnsweredBy, type SamlTestReport } from "./test-sign-in.js";
+import { finishTestSignIn, type SamlTestReport } from "./test-sign-in.js";
 
 /** A SAMLResponse posted to a clinic's ACS, and the membership of whoever the posting browser is signed in as (or null). */
 export interface PostedToAcs extends PostedSamlResponse {
@@ -18,8 +18,9 @@ export type AcsOutcome =
   | { kind: "refused"; error: SsoFailure; diagnosisForAdmin: boolean };
 
 /**
- * The Assertion Consumer Service of one clinic. The answer to a "Test sign-in" request is diagnosed and reported,
- * never signed in (the request store holds the line); any other response is a sign-in (signInWithSaml).
+ * The Assertion Consumer Service of one clinic: a sign-in (signInWithSaml), unless the response answers a "Test
+ * sign-in" request, which signInWithSaml tells without writing anything: that one is diagnosed and reported, never
+ * signed in (the request store holds the line).
  */
 export async function consumeSamlResponse(
   db: Db,
@@ -28,9 +29,13 @@ export async function consumeSamlResponse(
   policy: SamlSignInPolicy,
   now: Date,
 ): Promise<AcsOutcome> {
-  const test = await testRequestAnsweredBy(db, clinic, posted.samlResponse, policy.verifier);
-  if (test) return { kind: "tested", report: await finishTestSignIn(db, clinic, posted, test, policy.events, policy.verifier, now) };
   const signedIn = await signInWithSaml(db, clinic, posted, policy, now);
+  if ("answersTest" in signedIn) {
+    return {
+      kind: "tested",
+      report: await finishTestSignIn(db, clinic, posted, signedIn.answersTest, policy.verifier, now),
+    };
+  }
   if (signedIn.ok) return { kind: "signed_in", value: signedIn.value };
   const { vouchedEmail } = signedIn.error;
   // The clinic's own admins (signed in here, or vouched for by the IdP in this very response) go on to the diagnosis;

@@ -5,7 +5,6 @@ import type { Db } from "../db/open.js";
 import { newSecret, nowIso, sha256Hex } from "../ids.js";
 import { err, ok, type Result } from "../result.js";
 import { createSession, deleteSession, type SessionPolicy } from "../sessions/session.js";
-import type { SsoEventPolicy } from "../sso/saml/sso-events.js";
 import { findMembershipOfUser, getUser, recordSignIn } from "../users/user.queries.js";
 import { announceBreakGlassUse, BREAK_GLASS_SESSION_MS } from "./break-glass.js";
 
@@ -45,7 +44,7 @@ export async function signInWithSettingsHandoff(
   db: Db,
   clinic: Clinic,
   input: { token: string; ip: string; previousSessionToken: string | null },
-  policy: { session: SessionPolicy; events: SsoEventPolicy },
+  policy: { session: SessionPolicy },
   now: Date,
 ): Promise<Result<{ token: string }, "handoff_not_valid">> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(input.token)) return err("handoff_not_valid");
@@ -80,7 +79,7 @@ export async function signInWithSettingsHandoff(
       { actor: user.id, clinicId: clinic.id, action: "sign_in.handoff", target: user.email, ip: input.ip, outcome: "success" },
       now,
     );
-    await announceBreakGlassUse(trx, clinic, { user, method: "handoff", reason: null, ip: input.ip, expiresAt }, policy.events, now);
+    await announceBreakGlassUse(trx, clinic, { user, method: "handoff", reason: null, ip: input.ip, expiresAt }, now);
     return token;
   });
   if (token === null) {

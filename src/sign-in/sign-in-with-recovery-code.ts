@@ -4,7 +4,6 @@ import type { Db } from "../db/open.js";
 import { nowIso } from "../ids.js";
 import { err, ok } from "../result.js";
 import { createSession, deleteSession, type SessionPolicy } from "../sessions/session.js";
-import type { SsoEventPolicy } from "../sso/saml/sso-events.js";
 import { checkStatedReason } from "../users/identity-text.js";
 import { spendRecoveryCode } from "../users/recovery-codes.js";
 import { findMembershipOfUser, findUserByEmail, recordSignIn } from "../users/user.queries.js";
@@ -26,7 +25,7 @@ export async function signInWithRecoveryCode(
   db: Db,
   clinic: Clinic,
   input: { email: string; code: string; reason: string; ip: string; previousSessionToken: string | null },
-  policy: { session: SessionPolicy; events: SsoEventPolicy; notifier: Notifier },
+  policy: { session: SessionPolicy; notifier: Notifier },
   now: Date,
 ): Promise<{ ok: true; value: { token: string; expiresAt: Date } } | RecoverySignInRefusal> {
   const email = input.email.trim().toLowerCase();
@@ -65,7 +64,6 @@ export async function signInWithRecoveryCode(
       trx,
       clinic,
       { user: publicUser, method: "recovery_code", reason: reason.value, ip: input.ip, expiresAt },
-      policy.events,
       now,
     );
     return { token, user: publicUser };

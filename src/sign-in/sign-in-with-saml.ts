@@ -12,11 +12,12 @@ import { recordSignIn } from "../users/user.queries.js";
 import type { SamlConnection } from "../sso/saml/connection.js";
 import { findSamlConnection, recordSamlSuccess } from "../sso/saml/connection.queries.js";
 import { checkAssertionUnseen, rememberAssertion } from "../sso/saml/replay-cache.js";
-import { answerSamlRequest, checkSamlRequest } from "../sso/saml/request-store.js";
+import { answerSamlRequest, checkSamlRequest, findTestRequestCertificates, looksLikeTestRequestId } from "../sso/saml/request-store.js";
 import type { ServiceProviderUrls } from "../sso/saml/service-provider.js";
 import { quoteValue, type SamlFailureDetails } from "../sso/saml/failure.js";
 import { diagnoseFailure } from "./diagnose-failure.js";
-import { recordSsoEvent, type SsoEventPolicy } from "../sso/saml/sso-events.js";
+import { testRequestAnsweredBy, type TestCertificates } from "./test-sign-in.js";
+import { recordSsoEvent } from "../sso/saml/sso-events.js";
 import type { ResponseVerifier } from "../sso/saml/response-verifier.js";
 import { verifyResponseForConnection } from "../sso/saml/verify-for-connection.js";
 import type { VerifiedAssertion } from "../sso/saml/verify-response.js";
@@ -58,7 +59,6 @@ export interface PostedSamlResponse {
 export interface SamlSignInPolicy {
   verifier: ResponseVerifier;
   session: SessionPolicy;
-  events: SsoEventPolicy;
   notifier: Notifier;
 }
 
@@ -71,7 +71,11 @@ type Refused = {
   /** The values a rule compared, for the diagnosis's fix. */
   details?: SamlFailureDetails | undefined;
 };
-type Outcome = { ok: true; value: SsoSignIn } | Refused;
+/** The post answers a test sign-in of this clinic: nothing was written; finishTestSignIn takes it from here. */
+type AnswersTest = { ok: false; answersTest: TestCertificates };
+type Outcome = { ok: true; value: SsoSignIn } | Refused | AnswersTest;
+
+export type SamlSignInResult = { ok: true; value: SsoSignIn } | { ok: false; error: SsoFailure } | AnswersTest;
 
 /**
  * The ACS use case for one clinic: verifies the response against this clinic's connection only, answers each
@@ -85,10 +89,10 @@ export async function signInWithSaml(
   posted: PostedSamlResponse,
   policy: SamlSignInPolicy,
   now: Date,
-): Promise<{ ok: true; value: SsoSignIn } | { ok: false; error: SsoFailure }> {
+): Promise<SamlSignInResult> {
   const reference = newReference();
   const outcome = await signIn(db, clinic, posted, policy, now, reference);
-  if (outcome.ok) return outcome;
+  if (outcome.ok || "answersTest" in outcome) return outcome;
   // The log carries the fix the diagnosis gives, in the IdP's own terms, beside the reason.
   const preset = (await findSamlConnection(db, clinic.id))?.preset ?? "generic";
   const { fix } = diagnoseFailure(outcome.code, outcome.reason, { preset, trusted: [], details: outcome.details });
@@ -106,7 +110,6 @@ export async function signInWithSaml(
       signatureVerified: outcome.signatureVerified,
       fix,
     },
-    policy.events,
     now,
   );
   // A newcomer the IdP vouched for was turned away for lack of a seat: the admins can free one or buy more.
@@ -126,35 +129,62 @@ async function signIn(
   reference: string,
 ): Promise<Outcome> {
   const saved = await findSamlConnection(db, clinic.id);
+  // A test runs before SSO is on: with the connection off, only a test's answer goes on, read from the posted XML.
+  if (!saved?.enabled) {
+    const test = await testRequestAnsweredBy(db, clinic, posted.samlResponse, policy.verifier);
+    if (test) return { ok: false, answersTest: test };
+  }
   const verified = await verifyResponseForConnection(policy.verifier, clinic, saved, posted.sp, posted.samlResponse, now);
+  // A test's answer is checked again with the certificates its test trusts: so far only its InResponseTo counts.
+  const test = await testAnsweredBy(db, clinic, verified.ok ? verified.value.assertion.inResponseTo : verified.error.postedInResponseTo);
+  if (test) return { ok: false, answersTest: test };
   // Refused before a trusted signature vouched for the message: nothing in it may be shown as the IdP's words.
   if (!verified.ok) return { ok: false, ...verified.error, email: null, signatureVerified: false };
   const { connection, assertion } = verified.value;
-  const fail = refusedAfterVerification(assertion);
+  const complete = () =>
+    db.transaction().execute((trx) => answerAndSignIn(trx, clinic, { connection, assertion }, posted, policy, now, reference));
+  // Two first sign-ins of one person at once: the loser of the unique index starts again and finds the winner's account.
+  return complete().catch((error: unknown) => (addMemberRefusalOf(error) === "email_taken" ? complete() : Promise.reject(error)));
+}
 
-  // Answered and remembered before anything else is written, and kept even if the sign-in goes no further.
+/**
+ * One transaction: the request answered, the assertion remembered, then the member (found or provisioned), the
+ * session and every record of the success. A refusal after the answer still commits the answer and the
+ * assertion (neither can be used again); an error leaves none of it.
+ */
+async function answerAndSignIn(
+  trx: Db,
+  clinic: Clinic,
+  { connection, assertion }: { connection: SamlConnection; assertion: VerifiedAssertion },
+  posted: PostedSamlResponse,
+  policy: SamlSignInPolicy,
+  now: Date,
+  reference: string,
+): Promise<Outcome> {
+  const fail = refusedAfterVerification(assertion);
   const request = await answerSamlRequest(
-    db,
+    trx,
     clinic,
     { connection, inResponseTo: assertion.inResponseTo, browserBinding: posted.browserBinding },
     now,
   );
   if (!request.ok) return fail(request.code, request.reason);
-  const fresh = await rememberAssertion(db, clinic, assertion, now);
+  const fresh = await rememberAssertion(trx, clinic, assertion, now);
   if (!fresh.ok) return fail(fresh.code, fresh.reason);
-
-  const complete = () => completeSignIn(db, clinic, connection, assertion, posted, policy, now, reference);
-  // Two first sign-ins of one person at once: the loser of the unique index finds the winner's account.
-  const member = await complete().catch((error: unknown) =>
-    addMemberRefusalOf(error) === "email_taken" ? complete() : Promise.reject(error),
-  );
+  const member = await completeSignIn(trx, clinic, connection, assertion, posted, policy, now, reference);
   if (!member.ok) return failForMember(fail, member.error, assertion, clinic);
   return ok({ ...member.value, returnTo: request.value });
 }
 
-/** Provisioning, the session and every record of the success: one transaction, so a failure leaves none of them. */
+/** The test a request ID belongs to; no look-up unless it has the form of a test request's ID. */
+async function testAnsweredBy(db: Db, clinic: Clinic, requestId: string | null | undefined): Promise<TestCertificates | null> {
+  if (requestId === null || requestId === undefined || !looksLikeTestRequestId(requestId)) return null;
+  return findTestRequestCertificates(db, clinic.id, requestId);
+}
+
+/** Provisioning, the session and every record of the success, in the caller's transaction. */
 async function completeSignIn(
-  db: Db,
+  trx: Db,
   clinic: Clinic,
   connection: SamlConnection,
   assertion: VerifiedAssertion,
@@ -163,46 +193,43 @@ async function completeSignIn(
   now: Date,
   reference: string,
 ): Promise<Result<Omit<SsoSignIn, "returnTo">, MembershipFailureCode>> {
-  return db.transaction().execute(async (trx) => {
-    const member = await resolveSamlMember(trx, clinic, assertion, { jitProvisioning: connection.jitProvisioning, ip: posted.ip }, now);
-    if (!member.ok) return member;
-    const { user, created } = member.value;
-    // Session fixation: whatever session the browser had before ends; the new token replaces it.
-    if (posted.previousSessionToken) await deleteSession(trx, posted.previousSessionToken);
-    const token = await createSession(trx, { userId: user.id, clinicId: clinic.id, authMethod: "saml" }, policy.session, now);
-    await recordSignIn(trx, user.id, "saml", nowIso(now));
-    await recordSamlSuccess(trx, connection, nowIso(now));
-    await recordAuditEvent(
-      trx,
-      {
-        actor: user.id,
-        clinicId: clinic.id,
-        action: "sign_in.saml",
-        target: user.email,
-        ip: posted.ip,
-        outcome: "success",
-        detail: { idpInitiated: assertion.inResponseTo === null },
-      },
-      now,
-    );
-    await recordSsoEvent(
-      trx,
-      clinic.id,
-      {
-        at: nowIso(now),
-        outcome: "success",
-        code: created ? "signed_in_new_member" : "signed_in",
-        reason: `${user.email} signed in`,
-        email: user.email,
-        reference,
-        ip: posted.ip,
-        signatureVerified: true,
-      },
-      policy.events,
-      now,
-    );
-    return ok({ token, email: user.email, provisioned: created });
-  });
+  const member = await resolveSamlMember(trx, clinic, assertion, { jitProvisioning: connection.jitProvisioning, ip: posted.ip }, now);
+  if (!member.ok) return member;
+  const { user, created } = member.value;
+  // Session fixation: whatever session the browser had before ends; the new token replaces it.
+  if (posted.previousSessionToken) await deleteSession(trx, posted.previousSessionToken);
+  const token = await createSession(trx, { userId: user.id, clinicId: clinic.id, authMethod: "saml" }, policy.session, now);
+  await recordSignIn(trx, user.id, "saml", nowIso(now));
+  await recordSamlSuccess(trx, connection, nowIso(now));
+  await recordAuditEvent(
+    trx,
+    {
+      actor: user.id,
+      clinicId: clinic.id,
+      action: "sign_in.saml",
+      target: user.email,
+      ip: posted.ip,
+      outcome: "success",
+      detail: { idpInitiated: assertion.inResponseTo === null },
+    },
+    now,
+  );
+  await recordSsoEvent(
+    trx,
+    clinic.id,
+    {
+      at: nowIso(now),
+      outcome: "success",
+      code: created ? "signed_in_new_member" : "signed_in",
+      reason: `${user.email} signed in`,
+      email: user.email,
+      reference,
+      ip: posted.ip,
+      signatureVerified: true,
+    },
+    now,
+  );
+  return ok({ token, email: user.email, provisioned: created });
 }
 
 /** What testSamlSignIn found: the identity the IdP vouched for and what a real sign-in would do with it. */

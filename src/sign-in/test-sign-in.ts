@@ -5,10 +5,10 @@ import { previewSamlMember } from "../provisioning/resolve-member.js";
 import type { SamlConnection } from "../sso/saml/connection.js";
 import { findSamlConnection, recordPassingTest } from "../sso/saml/connection.queries.js";
 import { checkAssertionUnseen } from "../sso/saml/replay-cache.js";
-import { answerSamlRequest, findTestRequestCertificates } from "../sso/saml/request-store.js";
+import { answerSamlRequest, findTestRequestCertificates, looksLikeTestRequestId } from "../sso/saml/request-store.js";
 import { readResponseFacts, type ResponseFacts } from "../sso/saml/response-facts.js";
 import type { ServiceProviderUrls } from "../sso/saml/service-provider.js";
-import { recordSsoEvent, type SsoEventPolicy } from "../sso/saml/sso-events.js";
+import { recordSsoEvent } from "../sso/saml/sso-events.js";
 import type { ResponseVerifier } from "../sso/saml/response-verifier.js";
 import { verifyResponseForConnection } from "../sso/saml/verify-for-connection.js";
 import type { SamlFailureDetails } from "../sso/saml/failure.js";
@@ -61,7 +61,7 @@ export async function testRequestAnsweredBy(
 ): Promise<TestCertificates | null> {
   // Read in the verifier's thread: the posted XML is anyone's, and the main thread only does HTTP and the database.
   const requestId = await verifier.readPostedInResponseTo(samlResponse);
-  return requestId ? findTestRequestCertificates(db, clinic.id, requestId) : null;
+  return requestId !== null && looksLikeTestRequestId(requestId) ? findTestRequestCertificates(db, clinic.id, requestId) : null;
 }
 
 /**
@@ -74,7 +74,6 @@ export async function finishTestSignIn(
   clinic: Clinic,
   posted: { samlResponse: string; sp: ServiceProviderUrls; browserBinding: string | null; ip: string },
   certificates: TestCertificates,
-  events: SsoEventPolicy,
   verifier: ResponseVerifier,
   now: Date,
 ): Promise<SamlTestReport> {
@@ -109,7 +108,6 @@ export async function finishTestSignIn(
           signatureVerified: checked.signatureVerified,
           fix: report.ok ? null : report.diagnosis.fix,
         },
-    events,
     now,
   );
   return report;

@@ -27,6 +27,8 @@ declare module "fastify" {
   interface FastifyInstance {
     /** The daily SSO checks (metadata URLs re-fetched, certificate expiry warnings), for main.ts's timer. */
     runSsoUpkeep(): Promise<void>;
+    /** Deletes expired sign-in requests, assertion IDs and old SSO events, for main.ts's timer. */
+    pruneSignInRecords(): Promise<void>;
   }
 
   interface FastifyRequest {

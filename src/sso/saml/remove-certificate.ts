@@ -5,7 +5,7 @@ import { newReference, nowIso } from "../../ids.js";
 import { err, ok, type Result } from "../../result.js";
 import type { SamlConnection } from "./connection.js";
 import { findSamlConnection, saveSamlConnection } from "./connection.queries.js";
-import { recordSsoEvent, type SsoEventPolicy } from "./sso-events.js";
+import { recordSsoEvent } from "./sso-events.js";
 
 export type RemoveCertificateError = "not_configured" | "not_trusted" | "only_certificate" | "next_expired";
 
@@ -19,7 +19,6 @@ export async function removeTrustedCertificate(
   clinic: Clinic,
   fingerprintSha256: string,
   by: Actor & { email: string },
-  events: SsoEventPolicy,
   now: Date,
 ): Promise<Result<{ connection: SamlConnection; removed: "current" | "next" }, RemoveCertificateError>> {
   return db.transaction().execute(async (trx) => {
@@ -64,7 +63,6 @@ export async function removeTrustedCertificate(
         ip: by.ip,
         signatureVerified: true,
       },
-      events,
       now,
     );
     return ok({ connection: saved, removed: slot });

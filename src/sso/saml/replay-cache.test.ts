@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { testDialects } from "../../../test/support/databases.js";
 import { openMigratedDatabase, type MigratedDatabase } from "../../../test/support/test-database.js";
-import { checkAssertionUnseen, rememberAssertion } from "./replay-cache.js";
+import { checkAssertionUnseen, pruneSeenAssertions, rememberAssertion } from "./replay-cache.js";
 
 for (const dialect of testDialects()) {
   describe(`SAML replay cache (${dialect})`, () => {
@@ -31,15 +31,25 @@ for (const dialect of testDialects()) {
       assert.equal(results.filter((r) => r.ok).length, 1);
     });
 
-    test("forgets an ID once its NotOnOrAfter has passed, and checking remembers nothing", async () => {
+    test("accepts an ID again once its NotOnOrAfter has passed, before any pruning, and checking remembers nothing", async () => {
       const clinic = await m.givenClinic();
       const now = new Date();
       const assertion = { assertionId: "_assertion-expiring", notOnOrAfter: at(now, 60_000) };
       assert.equal((await checkAssertionUnseen(m.db, clinic, assertion, now)).ok, true);
       assert.equal((await rememberAssertion(m.db, clinic, assertion, now)).ok, true, "checking did not remember it");
       assert.equal((await checkAssertionUnseen(m.db, clinic, assertion, at(now, 59_000))).ok, false);
+      const again = { assertionId: "_assertion-expiring", notOnOrAfter: at(now, 600_000) };
+      assert.equal((await rememberAssertion(m.db, clinic, again, at(now, 61_000))).ok, true, "past its NotOnOrAfter, the ID is free");
+      assert.equal((await rememberAssertion(m.db, clinic, again, at(now, 62_000))).ok, false, "and now remembered until its new one");
+    });
+
+    test("pruning forgets IDs past their NotOnOrAfter, and only those", async () => {
+      const clinic = await m.givenClinic();
+      const now = new Date();
+      assert.equal((await rememberAssertion(m.db, clinic, { assertionId: "_expiring", notOnOrAfter: at(now, 60_000) }, now)).ok, true);
       const later = { assertionId: "_another", notOnOrAfter: at(now, 600_000) };
-      assert.equal((await rememberAssertion(m.db, clinic, later, at(now, 61_000))).ok, true);
+      assert.equal((await rememberAssertion(m.db, clinic, later, now)).ok, true);
+      await pruneSeenAssertions(m.db, at(now, 61_000));
       const rows = await m.db.selectFrom("saml_assertions_seen").select("assertion_id").where("clinic_id", "=", clinic.id).execute();
       assert.deepEqual(
         rows.map((r) => r.assertion_id),

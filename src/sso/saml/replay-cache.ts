@@ -1,5 +1,4 @@
 import type { Clinic } from "../../clinics/clinic.js";
-import { isUniqueViolation } from "../../db/errors.js";
 import type { Db } from "../../db/open.js";
 import { nowIso } from "../../ids.js";
 import type { VerifiedAssertion } from "./verify-response.js";
@@ -16,17 +15,19 @@ export async function rememberAssertion(
   assertion: Pick<VerifiedAssertion, "assertionId" | "notOnOrAfter">,
   now: Date,
 ): Promise<Step<null>> {
-  await pruneSeenAssertions(db, now);
-  try {
-    await db
-      .insertInto("saml_assertions_seen")
-      .values({ clinic_id: clinic.id, assertion_id: assertion.assertionId, expires_at: nowIso(assertion.notOnOrAfter) })
-      .execute();
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    return replayed(assertion.assertionId);
-  }
-  return { ok: true, value: null };
+  // One statement, so it can run inside the sign-in's transaction: a new ID is inserted; a known one is taken over
+  // only if its NotOnOrAfter has passed (as if it had been pruned); a live one changes nothing, and that is a replay.
+  const remembered = await db
+    .insertInto("saml_assertions_seen")
+    .values({ clinic_id: clinic.id, assertion_id: assertion.assertionId, expires_at: nowIso(assertion.notOnOrAfter) })
+    .onConflict((conflict) =>
+      conflict
+        .columns(["clinic_id", "assertion_id"])
+        .doUpdateSet({ expires_at: (eb) => eb.ref("excluded.expires_at") })
+        .where("saml_assertions_seen.expires_at", "<", nowIso(now)),
+    )
+    .executeTakeFirst();
+  return Number(remembered.numInsertedOrUpdatedRows ?? 0n) > 0 ? { ok: true, value: null } : replayed(assertion.assertionId);
 }
 
 /** Whether rememberAssertion would accept this assertion now, without remembering it. */
@@ -46,7 +47,7 @@ export async function checkAssertionUnseen(
   return seen ? replayed(assertion.assertionId) : { ok: true, value: null };
 }
 
-/** Forgets assertions that could no longer be accepted anyway: past their NotOnOrAfter. */
+/** Forgets assertions that could no longer be accepted anyway: past their NotOnOrAfter (the periodic clean-up). */
 export async function pruneSeenAssertions(db: Db, now: Date): Promise<void> {
   await db.deleteFrom("saml_assertions_seen").where("expires_at", "<", nowIso(now)).execute();
 }

@@ -4,7 +4,15 @@ import { testDialects } from "../../../test/support/databases.js";
 import { openMigratedDatabase, type MigratedDatabase } from "../../../test/support/test-database.js";
 import { newBrowserBinding } from "./browser-binding.js";
 import type { SamlConnection } from "./connection.js";
-import { answerSamlRequest, checkSamlRequest, issueSamlRequest, REQUEST_LIFETIME_MS, REQUEST_RETENTION_MS } from "./request-store.js";
+import {
+  answerSamlRequest,
+  checkSamlRequest,
+  issueSamlRequest,
+  looksLikeTestRequestId,
+  pruneSamlRequests,
+  REQUEST_LIFETIME_MS,
+  REQUEST_RETENTION_MS,
+} from "./request-store.js";
 
 const connection = (clinicId: string, allowIdpInitiated = false) => ({ clinicId, allowIdpInitiated }) as SamlConnection;
 // One browser started every request below, unless a test says otherwise.
@@ -36,6 +44,26 @@ for (const dialect of testDialects()) {
       });
       const again = await answerSamlRequest(m.db, clinic, answering(clinic, id), now);
       assert.equal(again.ok ? null : again.code, "request_already_used");
+    });
+
+    test("a test's request is never answered as a sign-in, nor a sign-in's as a test, and only tests' IDs look like tests'", async () => {
+      const clinic = await m.givenClinic();
+      const now = new Date();
+      const testId = await issueSamlRequest(
+        m.db,
+        clinic.id,
+        { returnTo: "/settings/sso", browserBinding: browser, purpose: { test: "next" } },
+        now,
+      );
+      const signInId = await issueSamlRequest(m.db, clinic.id, { returnTo: "/dashboard", browserBinding: browser }, now);
+      assert.deepEqual([looksLikeTestRequestId(testId), looksLikeTestRequestId(signInId)], [true, false]);
+      const asSignIn = await answerSamlRequest(m.db, clinic, answering(clinic, testId), now);
+      assert.equal(asSignIn.ok ? null : asSignIn.code, "request_purpose_mismatch");
+      const asTest = await answerSamlRequest(m.db, clinic, { ...answering(clinic, signInId), purpose: { test: "next" } }, now);
+      assert.equal(asTest.ok ? null : asTest.code, "request_purpose_mismatch");
+      const asOtherTest = await answerSamlRequest(m.db, clinic, { ...answering(clinic, testId), purpose: { test: "current" } }, now);
+      assert.equal(asOtherTest.ok ? null : asOtherTest.code, "request_purpose_mismatch");
+      assert.equal((await answerSamlRequest(m.db, clinic, { ...answering(clinic, testId), purpose: { test: "next" } }, now)).ok, true);
     });
 
     test("two answers racing for one request: exactly one wins", async () => {
@@ -93,7 +121,7 @@ for (const dialect of testDialects()) {
       assert.equal(checked.ok ? null : checked.code, "request_already_used");
     });
 
-    test("issuing a request prunes those an hour past their expiry, and only those", async () => {
+    test("pruning forgets requests an hour past their expiry, and only those", async () => {
       const clinic = await m.givenClinic();
       const start = new Date();
       const old = await issueSamlRequest(m.db, clinic.id, { returnTo: "/dashboard", browserBinding: browser }, start);
@@ -104,7 +132,7 @@ for (const dialect of testDialects()) {
         new Date(start.getTime() + 60_000),
       );
       const pastRetention = new Date(start.getTime() + REQUEST_LIFETIME_MS + REQUEST_RETENTION_MS + 30_000);
-      await issueSamlRequest(m.db, clinic.id, { returnTo: "/dashboard", browserBinding: browser }, pastRetention);
+      await pruneSamlRequests(m.db, pastRetention);
       const left = await m.db.selectFrom("saml_requests").select("id").where("id", "in", [old, recent]).execute();
       assert.deepEqual(
         left.map((r) => r.id),

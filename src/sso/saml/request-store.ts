@@ -5,6 +5,9 @@ import { nowIso } from "../../ids.js";
 import { browserBindingMatches, hashBrowserBinding } from "./browser-binding.js";
 import type { SamlConnection } from "./connection.js";
 
+// Test sign-ins' request IDs start with this; real ones with "_" and a hex digit (an ID must be an XML NCName).
+const TEST_REQUEST_ID_PREFIX = "_test_";
+
 // An AuthnRequest can be answered within ten minutes, once (the ACS marks it consumed).
 export const REQUEST_LIFETIME_MS = 10 * 60_000;
 // Requests an hour past their expiry can no longer even be diagnosed usefully: keep the table small.
@@ -50,8 +53,7 @@ export interface SamlRequestAnswer {
  */
 export async function issueSamlRequest(db: Db, clinicId: string, request: SamlRequestToIssue, now: Date): Promise<string> {
   const { returnTo, browserBinding, purpose = "sign_in" } = request;
-  const requestId = `_${randomBytes(20).toString("hex")}`;
-  await pruneSamlRequests(db, now);
+  const requestId = `${purpose === "sign_in" ? "_" : TEST_REQUEST_ID_PREFIX}${randomBytes(20).toString("hex")}`;
   await db
     .insertInto("saml_requests")
     .values({
@@ -68,6 +70,7 @@ export async function issueSamlRequest(db: Db, clinicId: string, request: SamlRe
   return requestId;
 }
 
+/** Forgets requests an hour past their expiry (run by the periodic clean-up, not on the sign-in path). */
 export async function pruneSamlRequests(db: Db, now: Date): Promise<void> {
   await db
     .deleteFrom("saml_requests")
@@ -159,6 +162,14 @@ export async function checkSamlRequest(db: Db, clinic: Clinic, answer: SamlReque
     };
   if (row.consumed_at !== null) return { ok: false, code: "request_already_used", reason: "The sign-in request was already answered once" };
   return { ok: true, value: row.return_to };
+}
+
+/**
+ * Whether an ID has the form of a test request's. Only a hint, so that an ACS post answering a real request costs no
+ * look-up: the stored request, never the ID, decides what an answer may do.
+ */
+export function looksLikeTestRequestId(requestId: string): boolean {
+  return requestId.startsWith(TEST_REQUEST_ID_PREFIX);
 }
 
 /** Which test a request of this clinic was started for; null for a real sign-in request or an unknown ID. */

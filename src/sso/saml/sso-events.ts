@@ -26,7 +26,7 @@ export interface SsoEvent {
 export type NewSsoEvent = Omit<SsoEvent, "count" | "firstAt">;
 
 export interface SsoEventPolicy {
-  /** Rows older than this are deleted when the clinic's next event is recorded. */
+  /** Rows older than this are deleted by the periodic clean-up (pruneSsoEvents). */
   retentionDays: number;
 }
 
@@ -38,11 +38,9 @@ export const MAX_UNVERIFIED_ADDRESS_ROWS = 5;
 
 /**
  * Records one SSO attempt. A post whose signature did not verify is anyone's text sent from anywhere: it is
- * counted into its address's row (or the shared row) instead of getting a row of its own. Old rows are pruned.
+ * counted into its address's row (or the shared row) instead of getting a row of its own.
  */
-export async function recordSsoEvent(db: Db, clinicId: string, event: NewSsoEvent, policy: SsoEventPolicy, now: Date): Promise<void> {
-  const cutoff = nowIso(new Date(now.getTime() - policy.retentionDays * 24 * 3_600_000));
-  await db.deleteFrom("sso_events").where("clinic_id", "=", clinicId).where("at", "<", cutoff).execute();
+export async function recordSsoEvent(db: Db, clinicId: string, event: NewSsoEvent, now: Date): Promise<void> {
   if (!event.signatureVerified) {
     const since = nowIso(new Date(now.getTime() - UNVERIFIED_FOLD_WINDOW_MS));
     if (await foldIntoUnverifiedRow(db, clinicId, event.ip, since, event)) return;
@@ -53,6 +51,12 @@ export async function recordSsoEvent(db: Db, clinicId: string, event: NewSsoEven
     }
   }
   await insertEvent(db, clinicId, event);
+}
+
+/** Deletes every clinic's events older than the retention period. */
+export async function pruneSsoEvents(db: Db, policy: SsoEventPolicy, now: Date): Promise<void> {
+  const cutoff = nowIso(new Date(now.getTime() - policy.retentionDays * 24 * 3_600_000));
+  await db.deleteFrom("sso_events").where("at", "<", cutoff).execute();
 }
 
 async function insertEvent(db: Db, clinicId: string, event: NewSsoEvent): Promise<void> {

@@ -26,7 +26,16 @@ export async function verifyResponseForConnection(
   now: Date,
 ): Promise<
   | { ok: true; value: { connection: SamlConnection; assertion: VerifiedAssertion } }
-  | { ok: false; error: { code: ResponseFailureCode; reason: string; details?: SamlFailureDetails; signatureVerified?: boolean } }
+  | {
+      ok: false;
+      error: {
+        code: ResponseFailureCode;
+        reason: string;
+        details?: SamlFailureDetails;
+        signatureVerified?: boolean;
+        postedInResponseTo?: string;
+      };
+    }
 > {
   if (!connection || !connection.enabled) {
     return { ok: false, error: { code: "sso_not_enabled", reason: `Single sign-on is not enabled for ${clinic.subdomain}` } };

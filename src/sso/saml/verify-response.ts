@@ -14,7 +14,7 @@ import { indexDocument, verifyEnvelopedSignature } from "./enveloped-signature.j
 import { samlFailure, type SamlFailure, type SamlResult } from "./failure.js";
 import { decodeAndGuardSamlResponse } from "./pre-parse-guard.js";
 import { checkResponseStructure, type PostedResponse } from "./response-structure.js";
-import { XMLDSIG_NS, childElements, parseXmlDocument } from "./saml-xml.js";
+import { XMLDSIG_NS, attributeOrNull, childElements, parseXmlDocument } from "./saml-xml.js";
 
 export type { AttributeNames } from "./assertion-identity.js";
 export type { SamlFailure, SamlFailureCode } from "./failure.js";
@@ -71,16 +71,30 @@ export async function verifySamlResponse(
   if (!guarded.ok) return beforeSignature(guarded);
   const doc = parseXmlDocument(guarded.value);
   if (doc === null) return beforeSignature(samlFailure("malformed_response", "SAMLResponse is not well-formed XML"));
+  const refused = (failure: { ok: false; error: VerificationFailure }) => withPostedInResponseTo(failure, doc);
   const posted = checkResponseStructure(doc);
-  if (!posted.ok) return beforeSignature(posted);
+  if (!posted.ok) return refused(beforeSignature(posted));
   const signature = checkSignatureCoversAssertion(doc, posted.value, input.trust.certificates);
-  if (!signature.ok) return beforeSignature(signature);
+  if (!signature.ok) return refused(beforeSignature(signature));
   const checked = checkSignedAssertion(posted.value, posted.value.assertion, input);
-  if (!checked.ok) return afterSignature(checked);
+  if (!checked.ok) return refused(afterSignature(checked));
   const clock = { nowMs: input.now.getTime(), clockSkewMs: input.clockSkewMs };
   const asNodeSaml = checkAsNodeSamlReadsIt(posted.value.assertion, input.sp.entityId, clock);
-  if (!asNodeSaml.ok) return afterSignature(asNodeSaml);
+  if (!asNodeSaml.ok) return refused(afterSignature(asNodeSaml));
   return checked;
+}
+
+/**
+ * A refused message's InResponseTo as posted (unverified, at most 200 characters), so the caller can tell the
+ * answer to a test sign-in, which trusts other certificates, from a refused sign-in without reading the XML again.
+ */
+function withPostedInResponseTo(
+  failure: { ok: false; error: VerificationFailure },
+  doc: Document,
+): { ok: false; error: VerificationFailure } {
+  const root = doc.documentElement;
+  const posted = root === null ? null : attributeOrNull(root, "InResponseTo");
+  return posted !== null && posted.length <= 200 ? { ok: false, error: { ...failure.error, postedInResponseTo: posted } } : failure;
 }
 
 /**
@@ -105,6 +119,8 @@ function checkSignatureCoversAssertion(doc: Document, posted: PostedResponse, ce
 export interface VerificationFailure extends SamlFailure {
   /** False: anyone could have sent this message, so nothing in it may be shown as the IdP's words. */
   signatureVerified: boolean;
+  /** The Response's InResponseTo as posted, when the XML could be read: unverified, a hint for routing only. */
+  postedInResponseTo?: string;
 }
 
 export function beforeSignature(failure: { ok: false; error: SamlFailure }): { ok: false; error: VerificationFailure } {

@@ -29,7 +29,6 @@ export function registerBreakGlassRoutes(app: FastifyInstance, ctx: WebContext, 
   const sendNotFound = async (request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, notFound);
   const policy = () => ({
     session: ctx.sessionPolicy,
-    events: { retentionDays: ctx.config.ssoEventRetentionDays },
     notifier: ctx.notifier,
   });
 

@@ -56,7 +56,6 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
   const policy = {
     verifier: ctx.samlVerifier,
     session: ctx.sessionPolicy,
-    events: { retentionDays: ctx.config.ssoEventRetentionDays },
     notifier: ctx.notifier,
   };
 

@@ -158,8 +158,7 @@ export function registerIdpSideRoutes(app: FastifyInstance, ctx: WebContext): vo
       forClinicAdmin(async (request, reply, admin) => {
         const { fingerprint } = RemoveCertificateForm.parse(formFields(request));
         const by = { ...actorOf(request, admin), email: admin.auth.user.email };
-        const retention = { retentionDays: ctx.config.ssoEventRetentionDays };
-        const removed = await removeTrustedCertificate(ctx.db, admin.clinic, fingerprint, by, retention, ctx.clock());
+        const removed = await removeTrustedCertificate(ctx.db, admin.clinic, fingerprint, by, ctx.clock());
         if (!removed.ok) return backToSsoSettings(ctx, request, reply, REMOVE_REFUSALS[removed.error], true);
         const now = removed.value.connection.certificates[0]!;
         const said =
