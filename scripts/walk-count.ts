@@ -39,7 +39,7 @@ import { connectTestIdp, idpResponse, postToAcs, startLogin, type SamlClinic } f
 const SRC_URL = pathToFileURL(fileURLToPath(new URL("../src/", import.meta.url))).href;
 const EMAIL = "walk.member@walk-clinic.example";
 /** The use case the ACS route calls: the walk beneath it is reported on its own. */
-const USE_CASE = { file: "sign-in/sign-in-with-saml.ts", name: "signInWithSaml" };
+const USE_CASE = { file: "sign-in/consume-saml-response.ts", name: "consumeSamlResponse" };
 
 // ----------------------------------------------------------------------------------------------- sign-ins
 
