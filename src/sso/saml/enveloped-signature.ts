@@ -87,12 +87,7 @@ export function verifyEnvelopedSignature(
   if (signed.getAttribute("ID") !== id) return refused("its Reference does not point at the element that carries it");
   if (index.idCounts.get(id) !== 1) return refused("the ID its Reference points at occurs more than once in the document");
 
-  const withoutSignature = signed.cloneNode(true) as Element;
-  const position = indexAmongSiblings(signature);
-  const copiedSignature = withoutSignature.childNodes.item(position);
-  if (copiedSignature === null) return refused("its position in the signed element could not be found");
-  withoutSignature.removeChild(copiedSignature);
-  const signedCanonical = canonicalise(withoutSignature, {
+  const signedCanonical = canonicaliseWithoutSignature(signed, signature, {
     inclusiveNamespacesPrefixList: inclusivePrefixes,
     ancestorNamespaces: ancestorNamespacesOf(signed),
   });
@@ -187,9 +182,9 @@ interface CanonicalisationOptions {
 }
 
 /** `copy` must be a copy: xml-crypto's process() may add namespace declarations to the element it is given. */
-function canonicalise(copy: Element, options: CanonicalisationOptions): string {
+function canonicalise(element: Element, options: CanonicalisationOptions): string {
   const c14n = new ExclusiveCanonicalization();
-  return c14n.process(copy as unknown as globalThis.Element, { ...options, defaultNsForPrefix: DEFAULT_NS_FOR_PREFIX }).toString();
+  return c14n.process(element as unknown as globalThis.Element, { ...options, defaultNsForPrefix: DEFAULT_NS_FOR_PREFIX }).toString();
 }
 
 /** The namespace declarations in scope from the ancestors of `element`, as xml-crypto 6 computes them. */
@@ -217,10 +212,37 @@ function elementChildren(parent: Element): Element[] {
   return found;
 }
 
-function indexAmongSiblings(node: Node): number {
-  let position = 0;
-  for (let sibling = node.previousSibling; sibling !== null; sibling = sibling.previousSibling) position += 1;
-  return position;
+/**
+ * The enveloped-signature transform, then exclusive c14n, on the parsed element itself rather than a deep copy
+ * (copying the assertion was a quarter of a verification): the signature is taken out for the canonicalisation
+ * and put back where it was. xml-crypto may declare namespaces on the element it canonicalises (an inclusive
+ * prefix found among the ancestors); whatever it declares is undone too, so the document reads as parsed after.
+ */
+function canonicaliseWithoutSignature(signed: Element, signature: Element, options: CanonicalisationOptions): string {
+  const declared = namespaceDeclarationsOf(signed);
+  const next = signature.nextSibling;
+  signed.removeChild(signature);
+  try {
+    return canonicalise(signed, options);
+  } finally {
+    for (const [name, value] of namespaceDeclarationsOf(signed)) {
+      const before = declared.get(name);
+      if (before === undefined) signed.removeAttribute(name);
+      else if (before !== value) signed.setAttributeNS(XMLNS_NS, name, before);
+    }
+    signed.insertBefore(signature, next);
+  }
+}
+
+const XMLNS_NS = "http://www.w3.org/2000/xmlns/";
+
+function namespaceDeclarationsOf(element: Element): Map<string, string> {
+  const declared = new Map<string, string>();
+  for (let i = 0; i < element.attributes.length; i++) {
+    const attribute = element.attributes.item(i);
+    if (attribute !== null && /^xmlns(?::|$)/.test(attribute.nodeName)) declared.set(attribute.nodeName, attribute.value);
+  }
+  return declared;
 }
 
 // One KeyObject per certificate, built once: parsing the PEM at every verify is most of node-saml's key cost.
