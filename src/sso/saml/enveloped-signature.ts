@@ -73,7 +73,7 @@ export function verifyEnvelopedSignature(
   if (!parts.ok) return parts;
   const { signedInfo, signatureHash, signatureValue } = parts.value;
 
-  const signedInfoCanonical = canonicalise(signedInfo.cloneNode(true) as Element, {
+  const signedInfoCanonical = canonicaliseInPlace(signedInfo, null, {
     ancestorNamespaces: index.firstSignedInfo ? ancestorNamespacesOf(index.firstSignedInfo) : [],
   });
   // The Reference is read back from the canonical bytes the signature covers, as xml-crypto does.
@@ -87,7 +87,7 @@ export function verifyEnvelopedSignature(
   if (signed.getAttribute("ID") !== id) return refused("its Reference does not point at the element that carries it");
   if (index.idCounts.get(id) !== 1) return refused("the ID its Reference points at occurs more than once in the document");
 
-  const signedCanonical = canonicaliseWithoutSignature(signed, signature, {
+  const signedCanonical = canonicaliseInPlace(signed, signature, {
     inclusiveNamespacesPrefixList: inclusivePrefixes,
     ancestorNamespaces: ancestorNamespacesOf(signed),
   });
@@ -213,24 +213,25 @@ function elementChildren(parent: Element): Element[] {
 }
 
 /**
- * The enveloped-signature transform, then exclusive c14n, on the parsed element itself rather than a deep copy
- * (copying the assertion was a quarter of a verification): the signature is taken out for the canonicalisation
- * and put back where it was. xml-crypto may declare namespaces on the element it canonicalises (an inclusive
- * prefix found among the ancestors); whatever it declares is undone too, so the document reads as parsed after.
+ * Exclusive c14n of the parsed element itself rather than a deep copy (copying the assertion was a quarter of a
+ * verification), with the enveloped-signature transform when `signature` is given: the signature is taken out
+ * for the canonicalisation and put back where it was. xml-crypto may declare namespaces on the element it
+ * canonicalises (an inclusive prefix found among the ancestors); whatever it declares is undone too, so the
+ * document reads as parsed afterwards.
  */
-function canonicaliseWithoutSignature(signed: Element, signature: Element, options: CanonicalisationOptions): string {
-  const declared = namespaceDeclarationsOf(signed);
-  const next = signature.nextSibling;
-  signed.removeChild(signature);
+function canonicaliseInPlace(element: Element, signature: Element | null, options: CanonicalisationOptions): string {
+  const declared = namespaceDeclarationsOf(element);
+  const next = signature?.nextSibling ?? null;
+  if (signature) element.removeChild(signature);
   try {
-    return canonicalise(signed, options);
+    return canonicalise(element, options);
   } finally {
-    for (const [name, value] of namespaceDeclarationsOf(signed)) {
+    for (const [name, value] of namespaceDeclarationsOf(element)) {
       const before = declared.get(name);
-      if (before === undefined) signed.removeAttribute(name);
-      else if (before !== value) signed.setAttributeNS(XMLNS_NS, name, before);
+      if (before === undefined) element.removeAttribute(name);
+      else if (before !== value) element.setAttributeNS(XMLNS_NS, name, before);
     }
-    signed.insertBefore(signature, next);
+    if (signature) element.insertBefore(signature, next);
   }
 }
 
