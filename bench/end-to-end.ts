@@ -13,8 +13,8 @@
  * rate = N / (t1 + t3); a sign-in's latency = its start's latency + its ACS post's latency.
  * The browsers are a process of their own (load-client.ts: keep-alive sockets, a new browser per sign-in), so the
  * server's event loop does only the server's work; they still share the machine's cores with it and PostgreSQL.
- * CPU per sign-in is the server's process (its event loop and verification workers) and, where /proc shows them,
- * PostgreSQL's processes, over the timed phases.
+ * CPU per sign-in, over the timed phases: the server's process (its event loop and verification workers), PostgreSQL's
+ * processes where /proc shows them, and the browsers' process.
  */
 import { randomBytes } from "node:crypto";
 import { fork, type ChildProcess } from "node:child_process";
@@ -24,6 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Writable } from "node:stream";
+import { inflateRawSync } from "node:zlib";
 import pg from "pg";
 import { buildApp } from "../src/app.js";
 import type { Clinic } from "../src/clinics/clinic.js";
@@ -56,6 +57,8 @@ export interface EndToEndFigures {
   cpuMsPerSignIn: number;
   /** PostgreSQL's processes' CPU per sign-in over the timed phases; null on SQLite or where /proc cannot tell. */
   postgresCpuMsPerSignIn: number | null;
+  /** The browsers' process (load-client.ts) per sign-in: their HTTP, on the same cores. */
+  browsersCpuMsPerSignIn: number;
 }
 
 /** Runs every database × concurrency and prints one line each; PostgreSQL is skipped (and said so) when unreachable. */
@@ -80,7 +83,7 @@ export async function measureEndToEnd(options: { quick: boolean; dialects?: read
         const line = { dialect, concurrency, ...measured };
         figures.push(line);
         console.log(
-          `  ${dialect.padEnd(8)} c=${String(concurrency).padStart(2)}  ${String(measured.signIns).padStart(5)} sign-ins  ${measured.perSecond.toFixed(0).padStart(5)}/s  p50 ${measured.p50Ms.toFixed(1).padStart(6)} ms  p99 ${measured.p99Ms.toFixed(1).padStart(6)} ms  CPU ${measured.cpuMsPerSignIn.toFixed(2)} ms/sign-in${measured.postgresCpuMsPerSignIn === null ? "" : ` (+ PostgreSQL ${measured.postgresCpuMsPerSignIn.toFixed(2)})`}  failures ${measured.failures}`,
+          `  ${dialect.padEnd(8)} c=${String(concurrency).padStart(2)}  ${String(measured.signIns).padStart(5)} sign-ins  ${measured.perSecond.toFixed(0).padStart(5)}/s  p50 ${measured.p50Ms.toFixed(1).padStart(6)} ms  p99 ${measured.p99Ms.toFixed(1).padStart(6)} ms  CPU ms/sign-in: server ${measured.cpuMsPerSignIn.toFixed(2)}${measured.postgresCpuMsPerSignIn === null ? "" : `, PostgreSQL ${measured.postgresCpuMsPerSignIn.toFixed(2)}`}, browsers ${measured.browsersCpuMsPerSignIn.toFixed(2)}  failures ${measured.failures}`,
         );
       }
     } finally {
@@ -286,20 +289,21 @@ async function runSignIns(site: Site, concurrency: number, count: number): Promi
   if (started.kind !== "started") throw new Error("the browsers answered out of turn");
   const startsCpu = cpu.used();
 
-  // Untimed: the IdP's work. Issued now, so every response is well inside its five-minute validity when posted.
-  const posts: Array<{ binding: string; samlResponse: string }> = [];
+  // Untimed: the IdP's work (reading the AuthnRequest, signing, its auto-post form). Issued now, so every response
+  // is well inside its five-minute validity when posted.
+  const posts: Array<{ binding: string; body: string }> = [];
   for (const [i, s] of started.results.entries()) {
     const member = i % MEMBERS;
     const samlResponse = await site.idp.buildResponse({
       spEntityId: site.sp.entityId,
       acsUrl: site.sp.acsUrl,
       email: memberEmail(member),
-      inResponseTo: s.requestId,
+      inResponseTo: requestIdIn(s.location),
       signing: "both",
       attributes: { email: memberEmail(member), firstName: "Bench", lastName: `Member ${member}` },
       now: new Date(),
     });
-    posts.push({ binding: s.binding, samlResponse });
+    posts.push({ binding: s.binding, body: new URLSearchParams({ SAMLResponse: samlResponse }).toString() });
   }
 
   const acsCpu = serverCpu();
@@ -326,7 +330,16 @@ async function runSignIns(site: Site, concurrency: number, count: number): Promi
     p99Ms: percentile(latencies, 99),
     cpuMsPerSignIn: used.process / count,
     postgresCpuMsPerSignIn: used.postgres === null ? null : used.postgres / count,
+    browsersCpuMsPerSignIn: (started.cpuMs + posted.cpuMs) / count,
   };
+}
+
+/** The ID of the AuthnRequest in an HTTP-Redirect binding URL. */
+function requestIdIn(location: string): string {
+  const request = new URL(location).searchParams.get("SAMLRequest") ?? "";
+  const requestId = /\bID="([^"]+)"/.exec(inflateRawSync(Buffer.from(request, "base64")).toString("utf8"))?.[1];
+  if (requestId === undefined) throw new Error("the AuthnRequest has no ID");
+  return requestId;
 }
 
 /** CPU used from now on by this process (the server: event loop and workers) and by PostgreSQL's processes, in ms. */
