@@ -1,5 +1,6 @@
 import type { Clinic } from "../clinics/clinic.js";
 import type { Db } from "../db/open.js";
+import type { SamlConnection } from "../sso/saml/connection.js";
 import { isActiveAdminOf, type Membership } from "../users/user.js";
 import { findMembershipOfUser, findUserByEmail } from "../users/user.queries.js";
 import { signInWithSaml, type PostedSamlResponse, type SamlSignInPolicy, type SsoFailure, type SsoSignIn } from "./sign-in-with-saml.js";
@@ -25,11 +26,12 @@ export type AcsOutcome =
 export async function consumeSamlResponse(
   db: Db,
   clinic: Clinic,
+  connection: SamlConnection | null,
   posted: PostedToAcs,
   policy: SamlSignInPolicy,
   now: Date,
 ): Promise<AcsOutcome> {
-  const signedIn = await signInWithSaml(db, clinic, posted, policy, now);
+  const signedIn = await signInWithSaml(db, clinic, connection, posted, policy, now);
   if ("answersTest" in signedIn) {
     return {
       kind: "tested",

@@ -78,23 +78,25 @@ type Outcome = { ok: true; value: SsoSignIn } | Refused | AnswersTest;
 export type SamlSignInResult = { ok: true; value: SsoSignIn } | { ok: false; error: SsoFailure } | AnswersTest;
 
 /**
- * The ACS use case for one clinic: verifies the response against this clinic's connection only, answers each
- * AuthnRequest once, refuses replays, finds (or provisions) the member and opens a SAML session, ending the
- * browser's previous one. The member, the session and every record of the success are written in one
- * transaction. Every attempt lands in the clinic's SSO event log with a reference the person can quote.
+ * The ACS use case for one clinic: verifies the response against this clinic's connection only (`saved`, as the
+ * host hook found it with the clinic), answers each AuthnRequest once, refuses replays, finds (or provisions) the
+ * member and opens a SAML session, ending the browser's previous one. The answer, the member, the session and every
+ * record of the success are written in one transaction. Every attempt lands in the clinic's SSO event log with a
+ * reference the person can quote.
  */
 export async function signInWithSaml(
   db: Db,
   clinic: Clinic,
+  saved: SamlConnection | null,
   posted: PostedSamlResponse,
   policy: SamlSignInPolicy,
   now: Date,
 ): Promise<SamlSignInResult> {
   const reference = newReference();
-  const outcome = await signIn(db, clinic, posted, policy, now, reference);
+  const outcome = await signIn(db, clinic, saved, posted, policy, now, reference);
   if (outcome.ok || "answersTest" in outcome) return outcome;
   // The log carries the fix the diagnosis gives, in the IdP's own terms, beside the reason.
-  const preset = (await findSamlConnection(db, clinic.id))?.preset ?? "generic";
+  const preset = saved?.preset ?? "generic";
   const { fix } = diagnoseFailure(outcome.code, outcome.reason, { preset, trusted: [], details: outcome.details });
   await recordSsoEvent(
     db,
@@ -123,12 +125,12 @@ export async function signInWithSaml(
 async function signIn(
   db: Db,
   clinic: Clinic,
+  saved: SamlConnection | null,
   posted: PostedSamlResponse,
   policy: SamlSignInPolicy,
   now: Date,
   reference: string,
 ): Promise<Outcome> {
-  const saved = await findSamlConnection(db, clinic.id);
   // A test runs before SSO is on: with the connection off, only a test's answer goes on, read from the posted XML.
   if (!saved?.enabled) {
     const test = await testRequestAnsweredBy(db, clinic, posted.samlResponse, policy.verifier);

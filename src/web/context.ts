@@ -1,4 +1,5 @@
 import type { Clinic } from "../clinics/clinic.js";
+import type { SamlConnection } from "../sso/saml/connection.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/open.js";
 import type { Notifier } from "../notifications/notifier.js";
@@ -34,6 +35,8 @@ declare module "fastify" {
   interface FastifyRequest {
     /** The clinic whose host this request is for; null on the main site. Set once by the site hook. */
     clinic: Clinic | null;
+    /** That clinic's SAML connection as the same hook found it (one query with the clinic); null without one. */
+    samlConnection: SamlConnection | null;
     /** The signed-in person for this host, or null. */
     auth: ValidSession | null;
     /** The clinic an operator API path's :subdomain names; set once by the operator API hook, null elsewhere. */

@@ -7,7 +7,7 @@ import fastifyRateLimit from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
 import type { Redis } from "ioredis";
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from "fastify";
-import { findClinicBySubdomain } from "../clinics/clinic.queries.js";
+import { findClinicWithSamlConnection } from "../sso/saml/connection.queries.js";
 import type { TrustedProxies } from "../config.js";
 import { isAddressHost, siteForHost } from "../hosts.js";
 import { validateSession } from "../sessions/session.js";
@@ -87,6 +87,7 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.decorateRequest("clinic", null);
+  app.decorateRequest("samlConnection", null);
   app.decorateRequest("auth", null);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => sendProblem(request, reply, notFound));
@@ -141,7 +142,9 @@ export async function buildServer(ctx: WebContext, options: ServerOptions): Prom
     }
     if (request.url.startsWith("/assets/")) return;
     if (site.kind === "clinic") {
-      request.clinic = await findClinicBySubdomain(ctx.db, site.subdomain);
+      const found = await findClinicWithSamlConnection(ctx.db, site.subdomain);
+      request.clinic = found?.clinic ?? null;
+      request.samlConnection = found?.samlConnection ?? null;
       if (!request.clinic) {
         return sendProblem(request, reply, {
           ...notFound,

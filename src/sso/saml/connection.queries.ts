@@ -1,3 +1,4 @@
+import { rowToClinic, type Clinic } from "../../clinics/clinic.js";
 import type { Db } from "../../db/open.js";
 import { nowIso } from "../../ids.js";
 import {
@@ -8,7 +9,37 @@ import {
   type SamlConnection,
   type SamlConnectionFlags,
 } from "./connection.js";
+import type { SamlConnectionTable } from "./connection.table.js";
 import type { IdpPreset } from "./presets.js";
+
+/**
+ * A clinic by its subdomain, with its SAML connection (null when it has none), in one query: what the host hook
+ * resolves once for every request to a clinic host, so its sign-in pages need no second look-up.
+ */
+export async function findClinicWithSamlConnection(
+  db: Db,
+  subdomain: string,
+): Promise<{ clinic: Clinic; samlConnection: SamlConnection | null } | null> {
+  const row = await db
+    .selectFrom("clinics")
+    .leftJoin("saml_connections", "saml_connections.clinic_id", "clinics.id")
+    .selectAll("saml_connections")
+    .select([
+      "clinics.id as clinic_row_id",
+      "clinics.subdomain",
+      "clinics.name",
+      "clinics.seats",
+      "clinics.created_at as clinic_created_at",
+    ])
+    .where("clinics.subdomain", "=", subdomain)
+    .executeTakeFirst();
+  if (!row) return null;
+  const { clinic_row_id, subdomain: clinicSubdomain, name, seats, clinic_created_at, ...connection } = row;
+  const clinic = rowToClinic({ id: clinic_row_id, subdomain: clinicSubdomain, name, seats, created_at: clinic_created_at });
+  // A left join: every connection column is null together when the clinic has no connection.
+  const samlConnection = connection.clinic_id === null ? null : rowToSamlConnection(connection as SamlConnectionTable);
+  return { clinic, samlConnection };
+}
 
 export async function findSamlConnection(db: Db, clinicId: string): Promise<SamlConnection | null> {
   const row = await db.selectFrom("saml_connections").selectAll().where("clinic_id", "=", clinicId).executeTakeFirst();

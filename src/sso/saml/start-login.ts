@@ -2,7 +2,6 @@ import { SAML, ValidateInResponseTo } from "@node-saml/node-saml";
 import type { Db } from "../../db/open.js";
 import { err, ok, type Result } from "../../result.js";
 import type { SamlConnection } from "./connection.js";
-import { findSamlConnection } from "./connection.queries.js";
 import { PRESETS } from "./presets.js";
 import { issueSamlRequest, type SamlRequestToIssue } from "./request-store.js";
 import type { ServiceProviderUrls } from "./service-provider.js";
@@ -10,14 +9,16 @@ import type { ServiceProviderUrls } from "./service-provider.js";
 export type SamlLoginStart =
   { binding: "redirect"; url: string } | { binding: "post"; action: string; fields: { SAMLRequest: string; RelayState: string } };
 
-/** A person's SP-initiated sign-in at their clinic: only through its connection, and only while that is turned on. */
+/**
+ * A person's SP-initiated sign-in at their clinic: only through its connection (as the host hook found it), and only
+ * while that is turned on.
+ */
 export async function startClinicSamlLogin(
   db: Db,
-  clinicId: string,
+  connection: SamlConnection | null,
   login: Omit<SamlRequestToIssue, "purpose"> & { sp: ServiceProviderUrls },
   now: Date,
 ): Promise<Result<SamlLoginStart, "sso_not_enabled">> {
-  const connection = await findSamlConnection(db, clinicId);
   if (!connection?.enabled) return err("sso_not_enabled");
   return ok(await startSamlLogin(db, connection, login, now));
 }

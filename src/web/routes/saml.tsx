@@ -82,7 +82,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
           // One value per browser, kept across sign-ins started in several tabs; the request stores only its hash.
           const binding = readSsoBinding(request, ctx.config) ?? newBrowserBinding();
           const sp = serviceProviderUrls(ctx.config, clinic.subdomain);
-          const start = await startClinicSamlLogin(ctx.db, clinic.id, { sp, returnTo, browserBinding: binding }, ctx.clock());
+          const start = await startClinicSamlLogin(ctx.db, request.samlConnection, { sp, returnTo, browserBinding: binding }, ctx.clock());
           if (!start.ok) return sendProblem(request, reply, ssoUnavailable);
           setSsoBinding(reply, ctx.config, binding);
           if (start.value.binding === "redirect") return redirectToIdp(reply.header("cache-control", "no-store"), start.value.url);
@@ -112,7 +112,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: WebContext): void 
             previousSessionToken: readSessionToken(request, ctx.config),
             signedInAs: request.auth?.membership ?? null,
           };
-          const outcome = await consumeSamlResponse(ctx.db, clinic, posted, policy, ctx.clock());
+          const outcome = await consumeSamlResponse(ctx.db, clinic, request.samlConnection, posted, policy, ctx.clock());
           if (outcome.kind === "tested")
             return sendPage(reply.header("cache-control", "no-store"), <TestResultPage clinicName={clinic.name} report={outcome.report} />);
           const signedIn = outcome.kind === "signed_in";
