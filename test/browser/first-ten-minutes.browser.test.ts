@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { connectClinicToDemoIdp } from "../../src/demo/demo-idp-sign-in.js";
-import { browserSkipReason, startAppInChromium, stopAppInChromium } from "../support/browser.js";
-import { PASSWORD, givenClinic, givenMember, type TestApp } from "../support/harness.js";
+import { browserSkipReason, signInOnClinicPage, startAppInChromium, stopAppInChromium } from "../support/browser.js";
+import { givenClinic, givenMember, type TestApp } from "../support/harness.js";
 import { VIEWPORTS, checkPage, type ViewportName } from "../support/page-checks.js";
 
 // A newcomer's first ten minutes, at a desktop size and on a 390×844 phone: every page is checked for sideways
@@ -29,14 +29,6 @@ describe("the first ten minutes in Chromium", { skip: browserSkipReason() }, () 
   async function newPage(viewport: ViewportName): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport: VIEWPORTS[viewport] });
     return { context, page: await context.newPage() };
-  }
-
-  async function signInWithPassword(page: Page, subdomain: string, email: string): Promise<void> {
-    await page.goto(t.clinicUrl(subdomain, "/sign-in"));
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
-    await page.waitForURL(t.clinicUrl(subdomain, "/dashboard"));
   }
 
   for (const viewport of ["desktop", "phone"] as const) {
@@ -105,7 +97,7 @@ describe("the first ten minutes in Chromium", { skip: browserSkipReason() }, () 
       const clinic = await givenDemoClinic();
       const s = clinic.subdomain;
       const { context, page } = await newPage(viewport);
-      await signInWithPassword(page, s, `dana@${s}.example`);
+      await signInOnClinicPage(page, t, s, `dana@${s}.example`);
       await checkPage(page, "dashboard-admin", viewport);
       await page.getByRole("link", { name: "Clinic settings" }).click();
       await page.waitForURL(t.clinicUrl(s, "/settings"));
@@ -174,9 +166,9 @@ describe("the first ten minutes in Chromium", { skip: browserSkipReason() }, () 
       const clinic = await givenDemoClinic();
       const s = clinic.subdomain;
       const provider = await newPage(viewport);
-      await signInWithPassword(provider.page, s, `priya@${s}.example`);
+      await signInOnClinicPage(provider.page, t, s, `priya@${s}.example`);
       const admin = await newPage(viewport);
-      await signInWithPassword(admin.page, s, `dana@${s}.example`);
+      await signInOnClinicPage(admin.page, t, s, `dana@${s}.example`);
       await admin.page.goto(t.clinicUrl(s, "/settings/users"));
       const row = admin.page.locator(`tr[data-email="priya@${s}.example"]`);
       await row.getByText("Remove", { exact: true }).click();

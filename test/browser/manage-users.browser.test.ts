@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import { browserSkipReason, screenshot, startAppInChromium, stopAppInChromium } from "../support/browser.js";
-import { PASSWORD, givenClinic, givenMember, type TestApp } from "../support/harness.js";
-
-async function signIn(page: Page, t: TestApp, subdomain: string, email: string): Promise<void> {
-  await page.goto(t.clinicUrl(subdomain, "/sign-in"));
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(t.clinicUrl(subdomain, "/dashboard"));
-}
+import type { Browser } from "playwright-core";
+import { browserSkipReason, signInOnClinicPage, screenshot, startAppInChromium, stopAppInChromium } from "../support/browser.js";
+import { givenClinic, givenMember, type TestApp } from "../support/harness.js";
 
 // The confirm step is a <details>, so this is the page exactly as it works with JavaScript off, too.
 describe("Manage Users in Chromium", { skip: browserSkipReason() }, () => {
@@ -33,10 +25,10 @@ describe("Manage Users in Chromium", { skip: browserSkipReason() }, () => {
 
     const providerContext = await browser.newContext();
     const provider = await providerContext.newPage();
-    await signIn(provider, t, clinic.subdomain, "lindqvist@bayview.org");
+    await signInOnClinicPage(provider, t, clinic.subdomain, "lindqvist@bayview.org");
 
     const page = await browser.newPage();
-    await signIn(page, t, clinic.subdomain, "okafor@bayview.org");
+    await signInOnClinicPage(page, t, clinic.subdomain, "okafor@bayview.org");
     await page.getByRole("link", { name: "Manage Users" }).click();
     await page.waitForURL(t.clinicUrl(clinic.subdomain, "/settings/users"));
     assert.equal(await page.textContent("h1"), "Manage Users");

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
-import { browserSkipReason, startAppInChromium, stopAppInChromium } from "../support/browser.js";
-import { PASSWORD, givenClinic, givenMember, type TestApp } from "../support/harness.js";
+import { browserSkipReason, signInOnClinicPage, startAppInChromium, stopAppInChromium } from "../support/browser.js";
+import { givenClinic, givenMember, type TestApp } from "../support/harness.js";
 import { VIEWPORTS, checkPage } from "../support/page-checks.js";
 import { scimClient } from "../support/scim-flow.js";
 
@@ -23,11 +23,7 @@ describe("SCIM settings in Chromium", { skip: browserSkipReason() }, () => {
       await givenMember(t, clinic, { email: `dana@${s}.example`, name: "Dana Admin", role: "admin", roomName: `dana-${s}` });
       const context = await browser.newContext({ viewport: VIEWPORTS[viewport] });
       const page = await context.newPage();
-      await page.goto(t.clinicUrl(s, "/sign-in"));
-      await page.getByLabel("Email").fill(`dana@${s}.example`);
-      await page.getByLabel("Password").fill(PASSWORD);
-      await page.getByRole("button", { name: "Sign in", exact: true }).click();
-      await page.waitForURL(t.clinicUrl(s, "/dashboard"));
+      await signInOnClinicPage(page, t, s, `dana@${s}.example`);
 
       await page.goto(t.clinicUrl(s, "/settings/sso"));
       await page.getByRole("button", { name: "Generate a SCIM token" }).click();

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { generate } from "selfsigned";
-import { browserSkipReason, startAppInChromium, stopAppInChromium } from "../support/browser.js";
-import { PASSWORD, givenClinic, givenMember, type TestApp } from "../support/harness.js";
+import { browserSkipReason, signInOnClinicPage, startAppInChromium, stopAppInChromium } from "../support/browser.js";
+import { givenClinic, givenMember, type TestApp } from "../support/harness.js";
 import { VIEWPORTS, checkPage, type ViewportName } from "../support/page-checks.js";
 
 // A clinic admin who has never seen SAML connects the demo IdP through the page alone, tests it, turns it on,
@@ -40,11 +40,7 @@ describe("a clinic admin connects and tests the IdP in Chromium", { skip: browse
       const email = `dana@${s}.example`;
       await givenMember(t, clinic, { email, name: "Dana Admin", role: "admin", roomName: `dana-${s}` });
       const { context, page } = await newPage(viewport);
-      await page.goto(t.clinicUrl(s, "/sign-in"));
-      await page.getByLabel("Email").fill(email);
-      await page.getByLabel("Password").fill(PASSWORD);
-      await page.getByRole("button", { name: "Sign in", exact: true }).click();
-      await page.waitForURL(t.clinicUrl(s, "/dashboard"));
+      await signInOnClinicPage(page, t, s, email);
 
       await page.goto(t.clinicUrl(s, "/settings/sso"));
       await checkPage(page, "sso-connect-1-not-connected", viewport);

@@ -4,8 +4,8 @@ import { createServer, type Server } from "node:http";
 import { inflateRawSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { browserSkipReason, startAppInChromium, stopAppInChromium } from "../support/browser.js";
-import { PASSWORD, freePort, givenClinic, givenMember, type TestApp } from "../support/harness.js";
+import { browserSkipReason, signInOnClinicPage, startAppInChromium, stopAppInChromium } from "../support/browser.js";
+import { freePort, givenClinic, givenMember, type TestApp } from "../support/harness.js";
 import { VIEWPORTS, checkPage, type ViewportName } from "../support/page-checks.js";
 import { createTestIdp, type TestIdp } from "../support/test-idp.js";
 
@@ -72,11 +72,7 @@ describe("a clinic admin uploads the IdP's files in Chromium", { skip: browserSk
       const email = `dana@${s}.example`;
       await givenMember(t, clinic, { email, name: "Dana Admin", role: "admin", roomName: `dana-${s}` });
       const { context, page } = await newPage(viewport);
-      await page.goto(t.clinicUrl(s, "/sign-in"));
-      await page.getByLabel("Email").fill(email);
-      await page.getByLabel("Password").fill(PASSWORD);
-      await page.getByRole("button", { name: "Sign in", exact: true }).click();
-      await page.waitForURL(t.clinicUrl(s, "/dashboard"));
+      await signInOnClinicPage(page, t, s, email);
 
       await page.goto(t.clinicUrl(s, "/settings/sso/connect?idp=okta"));
       await page.getByLabel("Metadata XML: upload the file, or paste it").check();
@@ -169,11 +165,7 @@ describe("a clinic admin uploads the IdP's files in Chromium", { skip: browserSk
         );
       assert.equal(put.status, 200);
       const { context, page } = await newPage(viewport);
-      await page.goto(t.clinicUrl(s, "/sign-in"));
-      await page.getByLabel("Email").fill(email);
-      await page.getByLabel("Password").fill(PASSWORD);
-      await page.getByRole("button", { name: "Sign in", exact: true }).click();
-      await page.waitForURL(t.clinicUrl(s, "/dashboard"));
+      await signInOnClinicPage(page, t, s, email);
       await page.goto(t.clinicUrl(s, "/settings/sso"));
       await page.getByLabel("Next certificate file").setInputFiles({
         name: "next.cer",

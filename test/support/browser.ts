@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { startTestApp, type TestApp } from "./harness.js";
+import { PASSWORD, startTestApp, type TestApp } from "./harness.js";
 
 export const CHROMIUM_PATH = "/usr/bin/chromium";
 export const SCREENSHOT_DIR = join(process.cwd(), "test-output", "screenshots");
@@ -61,4 +61,13 @@ export async function startAppInChromium(options?: Parameters<typeof startTestAp
 export async function stopAppInChromium(started: Partial<AppInChromium>): Promise<void> {
   await started.browser?.close();
   await started.t?.close();
+}
+
+/** Signs in with email and password on a clinic's own sign-in page, as its staff do, and waits for the dashboard. */
+export async function signInOnClinicPage(page: Page, t: TestApp, subdomain: string, email: string): Promise<void> {
+  await page.goto(t.clinicUrl(subdomain, "/sign-in"));
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.waitForURL(t.clinicUrl(subdomain, "/dashboard"));
 }
