@@ -113,6 +113,19 @@ for (const dialect of testDialects()) {
           undefined,
           "no JIT member",
         );
+        const answered = await t.db
+          .selectFrom("saml_requests")
+          .select("id")
+          .where("clinic_id", "=", s.clinic.id)
+          .where("consumed_at", "is not", null)
+          .execute();
+        assert.deepEqual(answered, [], "no request answered: it can be answered again");
+        const remembered = await t.db
+          .selectFrom("saml_assertions_seen")
+          .select("assertion_id")
+          .where("clinic_id", "=", s.clinic.id)
+          .execute();
+        assert.deepEqual(remembered, [], "no assertion remembered");
       } finally {
         await restore();
       }
