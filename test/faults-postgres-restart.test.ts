@@ -163,8 +163,8 @@ describe("PostgreSQL restarted during a sign-in load", { skip: noCluster }, () =
     const started = await startSignIn(email);
     assert.ok("samlResponse" in started);
     const seatsBefore = (await t.client().get(t.main(`/api/v1/clinics/${s.clinic.subdomain}`), t.operator)).json().seatsUsed;
-    // Held right after its session row is inserted: the account and the membership are written, nothing is committed.
-    const held = gate.arm("sessions");
+    // Held right after its membership row is inserted: the account is written and the seat taken, nothing is committed.
+    const held = gate.arm("memberships");
     const answer = finishSignIn(started);
     await held.reached;
     await cluster.stop();

@@ -26,20 +26,22 @@ export interface AuditRecord extends Required<Omit<AuditEvent, "detail">> {
 
 /** Appends to the audit log; there is deliberately no update or delete. */
 export async function recordAuditEvent(db: Db, event: AuditEvent, now: Date): Promise<void> {
-  await db
-    .insertInto("audit_events")
-    .values({
-      id: newId(),
-      at: nowIso(now),
-      actor: event.actor,
-      clinic_id: event.clinicId,
-      action: event.action,
-      target: event.target ?? null,
-      ip: event.ip ?? null,
-      outcome: event.outcome,
-      detail: JSON.stringify(event.detail ?? {}),
-    })
-    .execute();
+  await prepareAuditEvent(db, event, now).execute();
+}
+
+/** recordAuditEvent's insert, not yet run (see writeTogether). */
+export function prepareAuditEvent(db: Db, event: AuditEvent, now: Date) {
+  return db.insertInto("audit_events").values({
+    id: newId(),
+    at: nowIso(now),
+    actor: event.actor,
+    clinic_id: event.clinicId,
+    action: event.action,
+    target: event.target ?? null,
+    ip: event.ip ?? null,
+    outcome: event.outcome,
+    detail: JSON.stringify(event.detail ?? {}),
+  });
 }
 
 export async function listAuditEvents(db: Db, clinicId: string, limit = 100): Promise<AuditRecord[]> {

@@ -44,28 +44,35 @@ function lastSeenWriteIntervalMs(policy: SessionPolicy): number {
  * Starts a session bound to one host (a clinic, or the main site when clinicId is null) and returns the
  * cookie token. Only its SHA-256 is stored. A limited session may be given a shorter life than the policy's.
  */
-export async function createSession(
-  db: Db,
-  input: { userId: string; clinicId: string | null; authMethod: AuthMethod; scope?: SessionScope; maxLifetimeMs?: number },
-  policy: SessionPolicy,
-  now: Date,
-): Promise<string> {
+export async function createSession(db: Db, input: NewSession, policy: SessionPolicy, now: Date): Promise<string> {
+  const { token, write } = prepareSession(db, input, policy, now);
+  await write.execute();
+  return token;
+}
+
+export interface NewSession {
+  userId: string;
+  clinicId: string | null;
+  authMethod: AuthMethod;
+  scope?: SessionScope;
+  maxLifetimeMs?: number;
+}
+
+/** createSession's token and its insert, not yet run: for a sign-in that writes its records together (writeTogether). */
+export function prepareSession(db: Db, input: NewSession, policy: SessionPolicy, now: Date) {
   const token = newSecret();
   const lifetimeMs = Math.min(policy.absoluteHours * 3_600_000, input.maxLifetimeMs ?? Number.POSITIVE_INFINITY);
-  await db
-    .insertInto("sessions")
-    .values({
-      id: sha256Hex(token),
-      user_id: input.userId,
-      clinic_id: input.clinicId,
-      auth_method: input.authMethod,
-      scope: input.scope ?? "full",
-      created_at: nowIso(now),
-      last_seen_at: nowIso(now),
-      expires_at: nowIso(new Date(now.getTime() + lifetimeMs)),
-    })
-    .execute();
-  return token;
+  const write = db.insertInto("sessions").values({
+    id: sha256Hex(token),
+    user_id: input.userId,
+    clinic_id: input.clinicId,
+    auth_method: input.authMethod,
+    scope: input.scope ?? "full",
+    created_at: nowIso(now),
+    last_seen_at: nowIso(now),
+    expires_at: nowIso(new Date(now.getTime() + lifetimeMs)),
+  });
+  return { token, write };
 }
 
 /**
@@ -115,7 +122,12 @@ export async function validateSession(
 }
 
 export async function deleteSession(db: Db, token: string): Promise<void> {
-  await db.deleteFrom("sessions").where("id", "=", sha256Hex(token)).execute();
+  await prepareSessionEnd(db, token).execute();
+}
+
+/** deleteSession's delete, not yet run (see writeTogether). */
+export function prepareSessionEnd(db: Db, token: string) {
+  return db.deleteFrom("sessions").where("id", "=", sha256Hex(token));
 }
 
 /** Why the session behind this cookie token was ended early, if it was; null for unknown or simply expired ones. */

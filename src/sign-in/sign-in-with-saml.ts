@@ -1,23 +1,24 @@
-import { recordAuditEvent } from "../audit/audit.js";
+import { prepareAuditEvent } from "../audit/audit.js";
 import type { Clinic } from "../clinics/clinic.js";
 import type { Db } from "../db/open.js";
+import { writeTogether } from "../db/write-together.js";
 import { newReference, nowIso } from "../ids.js";
 import type { Notifier } from "../notifications/notifier.js";
 import { ok, type Result } from "../result.js";
 import { nameForNewMember, previewSamlMember, resolveSamlMember } from "../provisioning/resolve-member.js";
-import { createSession, deleteSession, type SessionPolicy } from "../sessions/session.js";
+import { prepareSession, prepareSessionEnd, type SessionPolicy } from "../sessions/session.js";
 import { addMemberRefusalOf } from "../users/add-member.js";
 import { checkEmailAddress } from "../users/identity-text.js";
-import { recordSignIn } from "../users/user.queries.js";
+import { prepareSignInRecord } from "../users/user.queries.js";
 import type { SamlConnection } from "../sso/saml/connection.js";
-import { findSamlConnection, recordSamlSuccess } from "../sso/saml/connection.queries.js";
+import { findSamlConnection, prepareSamlSuccessMark } from "../sso/saml/connection.queries.js";
 import { checkAssertionUnseen, rememberAssertion } from "../sso/saml/replay-cache.js";
 import { answerSamlRequest, checkSamlRequest, findTestRequestCertificates, looksLikeTestRequestId } from "../sso/saml/request-store.js";
 import type { ServiceProviderUrls } from "../sso/saml/service-provider.js";
 import { quoteValue, type SamlFailureDetails } from "../sso/saml/failure.js";
 import { diagnoseFailure } from "./diagnose-failure.js";
 import { testRequestAnsweredBy, type TestCertificates } from "./test-sign-in.js";
-import { recordSsoEvent } from "../sso/saml/sso-events.js";
+import { prepareVerifiedSsoEvent, recordSsoEvent } from "../sso/saml/sso-events.js";
 import type { ResponseVerifier } from "../sso/saml/response-verifier.js";
 import { verifyResponseForConnection } from "../sso/saml/verify-for-connection.js";
 import type { VerifiedAssertion } from "../sso/saml/verify-response.js";
@@ -198,28 +199,28 @@ async function completeSignIn(
   const member = await resolveSamlMember(trx, clinic, assertion, { jitProvisioning: connection.jitProvisioning, ip: posted.ip }, now);
   if (!member.ok) return member;
   const { user, created } = member.value;
-  // Session fixation: whatever session the browser had before ends; the new token replaces it.
-  if (posted.previousSessionToken) await deleteSession(trx, posted.previousSessionToken);
-  const token = await createSession(trx, { userId: user.id, clinicId: clinic.id, authMethod: "saml" }, policy.session, now);
-  await recordSignIn(trx, user.id, "saml", nowIso(now));
-  await recordSamlSuccess(trx, connection, nowIso(now));
-  await recordAuditEvent(
-    trx,
-    {
-      actor: user.id,
-      clinicId: clinic.id,
-      action: "sign_in.saml",
-      target: user.email,
-      ip: posted.ip,
-      outcome: "success",
-      detail: { idpInitiated: assertion.inResponseTo === null },
-    },
-    now,
-  );
-  await recordSsoEvent(
-    trx,
-    clinic.id,
-    {
+  const session = prepareSession(trx, { userId: user.id, clinicId: clinic.id, authMethod: "saml" }, policy.session, now);
+  // The records of a success go to the database together: one statement on PostgreSQL (they touch separate rows).
+  await writeTogether(trx, [
+    // Session fixation: whatever session the browser had before ends; the new token replaces it.
+    posted.previousSessionToken ? prepareSessionEnd(trx, posted.previousSessionToken) : null,
+    session.write,
+    prepareSignInRecord(trx, user.id, "saml", nowIso(now)),
+    prepareSamlSuccessMark(trx, connection, nowIso(now)),
+    prepareAuditEvent(
+      trx,
+      {
+        actor: user.id,
+        clinicId: clinic.id,
+        action: "sign_in.saml",
+        target: user.email,
+        ip: posted.ip,
+        outcome: "success",
+        detail: { idpInitiated: assertion.inResponseTo === null },
+      },
+      now,
+    ),
+    prepareVerifiedSsoEvent(trx, clinic.id, {
       at: nowIso(now),
       outcome: "success",
       code: created ? "signed_in_new_member" : "signed_in",
@@ -228,10 +229,9 @@ async function completeSignIn(
       reference,
       ip: posted.ip,
       signatureVerified: true,
-    },
-    now,
-  );
-  return ok({ token, email: user.email, provisioned: created });
+    }),
+  ]);
+  return ok({ token: session.token, email: user.email, provisioned: created });
 }
 
 /** What testSamlSignIn found: the identity the IdP vouched for and what a real sign-in would do with it. */

@@ -57,7 +57,12 @@ export async function findMembershipOfUser(db: Db, userId: string): Promise<Memb
 }
 
 export async function recordSignIn(db: Db, userId: string, method: string, at: string): Promise<void> {
-  await db.updateTable("memberships").set({ last_sign_in_at: at, last_sign_in_method: method }).where("user_id", "=", userId).execute();
+  await prepareSignInRecord(db, userId, method, at).execute();
+}
+
+/** recordSignIn's update, not yet run (see writeTogether). */
+export function prepareSignInRecord(db: Db, userId: string, method: string, at: string) {
+  return db.updateTable("memberships").set({ last_sign_in_at: at, last_sign_in_method: method }).where("user_id", "=", userId);
 }
 
 // Long enough for the person to come back to an open tab; short enough that the table stays tiny.

@@ -99,25 +99,27 @@ export async function updateSamlConnectionFlags(db: Db, clinicId: string, flags:
 
 export type SamlConnectionChanges = Partial<SamlConnectionFlags> & { preset?: IdpPreset };
 
-/** Notes that the connection worked; only if it is still the one the response was verified with. */
 // "Has worked" needs only to be known, and its time to the minute: rewriting the clinic's one row at every sign-in
 // would make every sign-in of the clinic wait for the row lock of the one before it to commit.
 const SUCCESS_MARK_INTERVAL_MS = 60_000;
 
-export async function recordSamlSuccess(db: Db, connection: SamlConnection, at: string): Promise<void> {
+/**
+ * The update noting that the connection worked, only if it is still the one the response was verified with; not yet
+ * run, for the sign-in to write with its other records (see writeTogether). Null when marked under a minute ago.
+ */
+export function prepareSamlSuccessMark(db: Db, connection: SamlConnection, at: string) {
   const staleBefore = nowIso(new Date(new Date(at).getTime() - SUCCESS_MARK_INTERVAL_MS));
   // Marked less than a minute ago as this sign-in read the connection: not even a statement.
-  if (connection.lastSuccessAt !== null && connection.lastSuccessAt >= staleBefore) return;
+  if (connection.lastSuccessAt !== null && connection.lastSuccessAt >= staleBefore) return null;
   // A reconfiguration saved while this sign-in was being verified must not inherit its success.
-  await db
+  return db
     .updateTable("saml_connections")
     .set({ last_success_at: at })
     .where((eb) => eb.or([eb("last_success_at", "is", null), eb("last_success_at", "<", staleBefore)]))
     .where("clinic_id", "=", connection.clinicId)
     .where("idp_entity_id", "=", connection.idpEntityId)
     .where("idp_sso_url", "=", connection.idpSsoUrl)
-    .where("idp_certificates", "=", JSON.stringify(connection.certificates.map((c) => c.pem)))
-    .execute();
+    .where("idp_certificates", "=", JSON.stringify(connection.certificates.map((c) => c.pem)));
 }
 
 /** What a clinic's sign-in page offers: the SSO button when enabled, and no password form when enforced. */

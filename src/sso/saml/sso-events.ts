@@ -60,11 +60,22 @@ export async function pruneSsoEvents(db: Db, policy: SsoEventPolicy, now: Date):
 }
 
 async function insertEvent(db: Db, clinicId: string, event: NewSsoEvent): Promise<void> {
+  await prepareEventRow(db, clinicId, event).execute();
+}
+
+/**
+ * The row of an attempt whose signature verified (never folded: each has its own row), not yet written: for a
+ * sign-in that writes its records together (see writeTogether).
+ */
+export function prepareVerifiedSsoEvent(db: Db, clinicId: string, event: NewSsoEvent & { signatureVerified: true }) {
+  return prepareEventRow(db, clinicId, event);
+}
+
+function prepareEventRow(db: Db, clinicId: string, event: NewSsoEvent) {
   const { signatureVerified, ...rest } = event;
-  await db
+  return db
     .insertInto("sso_events")
-    .values({ id: newId(), clinic_id: clinicId, ...rest, signature_verified: Number(signatureVerified), count: 1, first_at: event.at })
-    .execute();
+    .values({ id: newId(), clinic_id: clinicId, ...rest, signature_verified: Number(signatureVerified), count: 1, first_at: event.at });
 }
 
 /** Adds the post to the address's live unverified row (ip null: the shared row); false when there is none. */
