@@ -22,8 +22,10 @@ export interface VerificationPoolOptions {
 const RETRY_AFTER_SECONDS = 1;
 // A verification needs a few MB; a runaway thread dies alone, well before the process would.
 const WORKER_HEAP_LIMIT_MB = 128;
-// Linux thread priority (piscina applies it through @napi-rs/nice, where available): 5 weighs ~1/3 of the main thread.
-const WORKER_NICE_INCREMENT = 5;
+// Each worker holds the next verification besides the one it runs, so it starts it without waiting for the main
+// thread to hand it over (measured: a busy event loop left the workers idle, and a verification waited ~50 ms on
+// average at 32 sign-ins at once). The cost: a worker that dies takes two verifications with it, not one.
+const TASKS_PER_WORKER = 2;
 
 /** A pool of worker threads verifying SAMLResponses, with a bounded queue in front of it. */
 export interface VerificationPool extends ResponseVerifier {
@@ -48,10 +50,11 @@ export function startVerificationPool(options: VerificationPoolOptions): Verific
     maxThreads: options.workers,
     // The bound is ours (below), counted from the moment a verification is asked for: the pool's own is not reached.
     maxQueue: Infinity,
-    concurrentTasksPerWorker: 1,
+    concurrentTasksPerWorker: TASKS_PER_WORKER,
     resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_LIMIT_MB },
-    // Under a flood the main thread (HTTP, the database, every other page) is scheduled ahead of the verifiers.
-    niceIncrement: WORKER_NICE_INCREMENT,
+    // The workers keep the main thread's priority. Lowered (nice 5), they lost the cores to PostgreSQL and everything
+    // else at the same priority under a storm of genuine sign-ins, and the sign-ins waited for them; a flood of hostile
+    // posts is held off by the queue bound and the cheap pre-parse refusals, not by priority.
     workerData: options.workerData,
   });
   // A worker failing mid-task rejects that task; failing between tasks, it is reported here and replaced. Unhandled,
