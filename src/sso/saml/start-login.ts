@@ -1,3 +1,4 @@
+import { deflateRawSync } from "node:zlib";
 import { SAML, ValidateInResponseTo } from "@node-saml/node-saml";
 import type { Db } from "../../db/open.js";
 import { err, ok, type Result } from "../../result.js";
@@ -49,17 +50,31 @@ export async function startSamlLogin(
     // A RequestedAuthnContext of "password" makes Entra and Okta refuse people who sign in with MFA or passkeys.
     disableRequestedAuthnContext: true,
     forceAuthn: false,
-    authnRequestBinding: connection.idpSsoBinding === "post" ? "HTTP-POST" : "HTTP-Redirect",
-    // The HTTP-POST binding carries the request uncompressed (SAML Bindings 3.5.4); node-saml deflates unless told.
-    skipRequestCompression: connection.idpSsoBinding === "post",
+    // node-saml gives the request's XML uncompressed, as the HTTP-POST binding carries it (SAML Bindings 3.5.4); the
+    // HTTP-Redirect binding's encoding is done below. Unsigned, the request reads the same in either binding.
+    authnRequestBinding: "HTTP-POST",
+    skipRequestCompression: true,
     // The request ID is checked against our database by the ACS, not against node-saml's per-process memory.
     validateInResponseTo: ValidateInResponseTo.never,
     // Entra ID does not fully support signed AuthnRequests; no IdP in our presets needs them.
     privateKey: undefined,
   });
+  const samlRequest = String((await saml.getAuthorizeMessageAsync(returnTo, undefined, {})).SAMLRequest);
   if (connection.idpSsoBinding === "post") {
-    const message = await saml.getAuthorizeMessageAsync(returnTo, undefined, {});
-    return { binding: "post", action: connection.idpSsoUrl, fields: { SAMLRequest: String(message.SAMLRequest), RelayState: returnTo } };
+    return { binding: "post", action: connection.idpSsoUrl, fields: { SAMLRequest: samlRequest, RelayState: returnTo } };
   }
-  return { binding: "redirect", url: await saml.getAuthorizeUrlAsync(returnTo, undefined, {}) };
+  return { binding: "redirect", url: redirectBindingUrl(connection.idpSsoUrl, Buffer.from(samlRequest, "base64"), returnTo) };
+}
+
+/**
+ * The HTTP-Redirect binding (SAML Bindings 3.4.4.1): the request DEFLATE-compressed and base64-encoded in the IdP's URL,
+ * beside RelayState, keeping any query the URL already has. node-saml deflates through an asynchronous zlib stream,
+ * which cost a start more of the event loop's time than building the request. An AuthnRequest is under 1 KB: a
+ * synchronous deflate with a 1 KB window compresses it as well, in a fraction of the time.
+ */
+function redirectBindingUrl(idpSsoUrl: string, request: Buffer, relayState: string): string {
+  const url = new URL(idpSsoUrl);
+  url.searchParams.set("SAMLRequest", deflateRawSync(request, { windowBits: 10, memLevel: 2 }).toString("base64"));
+  url.searchParams.set("RelayState", relayState);
+  return url.toString();
 }
