@@ -56,6 +56,26 @@ for (const dialect of testDialects()) {
       assert.equal((await postToAcs(t, client, s.clinic.subdomain, response)).status, 303);
     });
 
+    test("the HTTP-Redirect binding keeps the query the IdP's SSO URL has, beside SAMLRequest and RelayState", async () => {
+      const clinic = await givenClinic(t, 5, "Harbor Clinic");
+      const email = `nurse@${clinic.subdomain}.example`;
+      await givenMember(t, clinic, { email, name: "Nia Nurse" });
+      // Some IdPs name the application or the directory in their SSO URL's query; it must reach them.
+      const ssoUrl = `https://idp.test/${clinic.subdomain}/sso?connection=harbor-ad`;
+      const s = await connectTestIdp(t, clinic, { idpSsoUrl: ssoUrl });
+      const client = t.client();
+      const { requestId, relayState, authnRequest, location } = await startLogin(t, client, clinic, "/settings");
+      const url = new URL(location);
+      assert.equal(`${url.origin}${url.pathname}`, `https://idp.test/${clinic.subdomain}/sso`);
+      assert.deepEqual([...url.searchParams.keys()], ["connection", "SAMLRequest", "RelayState"]);
+      assert.equal(url.searchParams.get("connection"), "harbor-ad");
+      assert.equal(relayState, "/settings");
+      assert.ok(authnRequest.includes(`Destination="${ssoUrl}"`), "the request names the URL it is sent to");
+      const response = await idpResponse(s, { email, inResponseTo: requestId });
+      const answered = await postToAcs(t, client, clinic.subdomain, response);
+      assert.deepEqual([answered.status, answered.location], [303, "/settings"]);
+    });
+
     test("a SAML sign-in ends the session the browser had before (session fixation)", async () => {
       const s = await givenSamlClinic();
       const host = new URL(t.clinicUrl(s.clinic.subdomain)).hostname;
