@@ -26,6 +26,8 @@ const WORKER_HEAP_LIMIT_MB = 128;
 // thread to hand it over (measured: a busy event loop left the workers idle, and a verification waited ~50 ms on
 // average at 32 sign-ins at once). The cost: a worker that dies takes two verifications with it, not one.
 const TASKS_PER_WORKER = 2;
+// Linux thread priority (piscina applies it through @napi-rs/nice, where available): 5 weighs ~1/3 of the main thread.
+const WORKER_NICE_INCREMENT = 5;
 
 /** A pool of worker threads verifying SAMLResponses, with a bounded queue in front of it. */
 export interface VerificationPool extends ResponseVerifier {
@@ -52,9 +54,8 @@ export function startVerificationPool(options: VerificationPoolOptions): Verific
     maxQueue: Infinity,
     concurrentTasksPerWorker: TASKS_PER_WORKER,
     resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_LIMIT_MB },
-    // The workers keep the main thread's priority. Lowered (nice 5), they lost the cores to PostgreSQL and everything
-    // else at the same priority under a storm of genuine sign-ins, and the sign-ins waited for them; a flood of hostile
-    // posts is held off by the queue bound and the cheap pre-parse refusals, not by priority.
+    // Under a flood the main thread (HTTP, the database, every other page) is scheduled ahead of the verifiers.
+    niceIncrement: WORKER_NICE_INCREMENT,
     workerData: options.workerData,
   });
   // A worker failing mid-task rejects that task; failing between tasks, it is reported here and replaced. Unhandled,
