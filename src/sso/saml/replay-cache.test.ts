@@ -57,5 +57,21 @@ for (const dialect of testDialects()) {
         "the expired ID was pruned",
       );
     });
+
+    test("pruning clears a backlog larger than one batch, a batch per statement", async () => {
+      const clinic = await m.givenClinic();
+      const now = new Date();
+      for (let i = 0; i < 7; i++) {
+        assert.equal((await rememberAssertion(m.db, clinic, { assertionId: `_backlog-${i}`, notOnOrAfter: at(now, 60_000) }, now)).ok, true);
+      }
+      await rememberAssertion(m.db, clinic, { assertionId: "_kept", notOnOrAfter: at(now, 600_000) }, now);
+      const pruned = await pruneSeenAssertions(m.db, at(now, 61_000), 3);
+      assert.ok(pruned >= 7, `${pruned} rows pruned`);
+      const rows = await m.db.selectFrom("saml_assertions_seen").select("assertion_id").where("clinic_id", "=", clinic.id).execute();
+      assert.deepEqual(
+        rows.map((r) => r.assertion_id),
+        ["_kept"],
+      );
+    });
   });
 }

@@ -1,5 +1,6 @@
 import type { Clinic } from "../../clinics/clinic.js";
 import type { Db } from "../../db/open.js";
+import { CLEAN_UP_BATCH, deleteInBatches } from "../../db/delete-in-batches.js";
 import { nowIso } from "../../ids.js";
 import type { VerifiedAssertion } from "./verify-response.js";
 
@@ -48,8 +49,19 @@ export async function checkAssertionUnseen(
 }
 
 /** Forgets assertions that could no longer be accepted anyway: past their NotOnOrAfter (the periodic clean-up). */
-export async function pruneSeenAssertions(db: Db, now: Date): Promise<void> {
-  await db.deleteFrom("saml_assertions_seen").where("expires_at", "<", nowIso(now)).execute();
+export async function pruneSeenAssertions(db: Db, now: Date, batch = CLEAN_UP_BATCH): Promise<number> {
+  const expired = db
+    .selectFrom("saml_assertions_seen")
+    .select(["clinic_id", "assertion_id"])
+    .where("expires_at", "<", nowIso(now));
+  return deleteInBatches(
+    (limit) =>
+      db
+        .deleteFrom("saml_assertions_seen")
+        .where(({ eb, refTuple }) => eb(refTuple("clinic_id", "assertion_id"), "in", expired.limit(limit).$asTuple("clinic_id", "assertion_id")))
+        .executeTakeFirstOrThrow(),
+    batch,
+  );
 }
 
 function replayed(assertionId: string): Step<never> {

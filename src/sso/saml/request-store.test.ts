@@ -139,5 +139,17 @@ for (const dialect of testDialects()) {
         [recent],
       );
     });
+
+    test("pruning clears a backlog larger than one batch, a batch per statement", async () => {
+      const clinic = await m.givenClinic();
+      const start = new Date();
+      const issue = () => issueSamlRequest(m.db, clinic.id, { returnTo: "/dashboard", browserBinding: browser }, start);
+      const backlog = await Promise.all(Array.from({ length: 7 }, issue));
+      const pastRetention = new Date(start.getTime() + REQUEST_LIFETIME_MS + REQUEST_RETENTION_MS + 30_000);
+      const pruned = await pruneSamlRequests(m.db, pastRetention, 3);
+      assert.ok(pruned >= 7, `${pruned} rows pruned`);
+      const left = await m.db.selectFrom("saml_requests").select("id").where("id", "in", backlog).execute();
+      assert.deepEqual(left, []);
+    });
   });
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Clinic } from "../../clinics/clinic.js";
 import type { Db } from "../../db/open.js";
+import { CLEAN_UP_BATCH, deleteInBatches } from "../../db/delete-in-batches.js";
 import { nowIso } from "../../ids.js";
 import { browserBindingMatches, hashBrowserBinding } from "./browser-binding.js";
 import type { SamlConnection } from "./connection.js";
@@ -71,11 +72,16 @@ export async function issueSamlRequest(db: Db, clinicId: string, request: SamlRe
 }
 
 /** Forgets requests an hour past their expiry (run by the periodic clean-up, not on the sign-in path). */
-export async function pruneSamlRequests(db: Db, now: Date): Promise<void> {
-  await db
-    .deleteFrom("saml_requests")
-    .where("expires_at", "<", nowIso(new Date(now.getTime() - REQUEST_RETENTION_MS)))
-    .execute();
+export async function pruneSamlRequests(db: Db, now: Date, batch = CLEAN_UP_BATCH): Promise<number> {
+  const cutoff = nowIso(new Date(now.getTime() - REQUEST_RETENTION_MS));
+  return deleteInBatches(
+    (limit) =>
+      db
+        .deleteFrom("saml_requests")
+        .where("id", "in", db.selectFrom("saml_requests").select("id").where("expires_at", "<", cutoff).limit(limit))
+        .executeTakeFirstOrThrow(),
+    batch,
+  );
 }
 
 /**

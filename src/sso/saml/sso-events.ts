@@ -1,4 +1,5 @@
 import type { Db } from "../../db/open.js";
+import { CLEAN_UP_BATCH, deleteInBatches } from "../../db/delete-in-batches.js";
 import { newId, nowIso } from "../../ids.js";
 
 /** One row of a clinic's SSO event log as its admins and the operator see it. */
@@ -54,9 +55,16 @@ export async function recordSsoEvent(db: Db, clinicId: string, event: NewSsoEven
 }
 
 /** Deletes every clinic's events older than the retention period. */
-export async function pruneSsoEvents(db: Db, policy: SsoEventPolicy, now: Date): Promise<void> {
+export async function pruneSsoEvents(db: Db, policy: SsoEventPolicy, now: Date, batch = CLEAN_UP_BATCH): Promise<number> {
   const cutoff = nowIso(new Date(now.getTime() - policy.retentionDays * 24 * 3_600_000));
-  await db.deleteFrom("sso_events").where("at", "<", cutoff).execute();
+  return deleteInBatches(
+    (limit) =>
+      db
+        .deleteFrom("sso_events")
+        .where("id", "in", db.selectFrom("sso_events").select("id").where("at", "<", cutoff).limit(limit))
+        .executeTakeFirstOrThrow(),
+    batch,
+  );
 }
 
 async function insertEvent(db: Db, clinicId: string, event: NewSsoEvent): Promise<void> {
