@@ -151,7 +151,7 @@ async function startSite(dialect: Dialect, databaseUrl: string): Promise<Site> {
     ACS_RATE_LIMIT_PER_IP: "1000000",
     ACS_RATE_LIMIT_PER_CLINIC: "1000000",
   });
-  const { db } = await openDatabase(config.databaseUrl);
+  const { db } = await openDatabase(config.databaseUrl, { statementTimeoutMs: config.databaseStatementTimeoutMs });
   await migrateToLatest(db);
   const app = await buildApp({
     config,

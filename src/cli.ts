@@ -93,7 +93,8 @@ async function run(db: Db, args: string[]): Promise<string> {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const { db } = await openDatabase(config.databaseUrl);
+  // An operator's command, migrations included: no statement time limit (they are watching, and Ctrl-C stops it).
+  const { db } = await openDatabase(config.databaseUrl, { statementTimeoutMs: null });
   try {
     process.stdout.write(`${await run(db, process.argv.slice(2))}\n`);
   } finally {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
+import { DEFAULT_STATEMENT_TIMEOUT_MS } from "./db/open.js";
 
 /**
  * Whose X-Forwarded-For/Host/Proto is believed: nobody's, the given number of proxies nearest to the app, or
@@ -17,6 +18,8 @@ export interface Config {
    */
   readonly production: boolean;
   readonly databaseUrl: string;
+  /** How long one statement may run or wait for a lock before its request gets the 503 page (migrations: no limit). */
+  readonly databaseStatementTimeoutMs: number;
   readonly host: string;
   readonly port: number;
   readonly baseDomain: string;
@@ -63,6 +66,12 @@ const EnvSchema = z.object({
     .string()
     .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, "must start with sqlite: or postgres://")
     .default("sqlite:./data/app.db"),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce
+    .number({ error: "must be a whole number of milliseconds" })
+    .int("must be a whole number of milliseconds")
+    .min(100, "must be at least 100 ms")
+    .max(600_000, "must be at most 600000 ms (ten minutes)")
+    .default(DEFAULT_STATEMENT_TIMEOUT_MS),
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   BASE_DOMAIN: z
@@ -228,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze({
     production: productionBecause !== null,
     databaseUrl: e.DATABASE_URL,
+    databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     host: e.HOST,
     port: e.PORT,
     baseDomain: e.BASE_DOMAIN,

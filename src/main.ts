@@ -1,7 +1,7 @@
 import { buildApp } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { DatabaseUnreachableError, describeDatabase, openDatabase } from "./db/open.js";
-import { migrateToLatest } from "./db/migrate.js";
+import { migrateBeforeServing } from "./db/migrate.js";
 import { createDemoIdp, ensureDemoIdpKey, type DemoIdp } from "./demo/demo-idp.js";
 import { connectClinicToDemoIdp } from "./demo/demo-idp-sign-in.js";
 import { seedDemo } from "./demo/seed-demo.js";
@@ -11,8 +11,8 @@ import { clinicOrigin, mainOrigin } from "./hosts.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const { db } = await openDatabase(config.databaseUrl);
-  await migrateToLatest(db);
+  const { db } = await openDatabase(config.databaseUrl, { statementTimeoutMs: config.databaseStatementTimeoutMs });
+  await migrateBeforeServing(db, config.databaseUrl);
   const demoIdp = config.demo ? createDemoIdp(config, await ensureDemoIdpKey(db, new Date())) : null;
   const app = await buildApp({ config, db, demoIdp });
   const demo = config.demo ? await seedDemo(db, new Date()) : null;

@@ -4,7 +4,7 @@ import { isDatabaseUnavailable } from "./errors.js";
 
 const withCode = (code: string, message = "x") => Object.assign(new Error(message), { code });
 
-test("recognises PostgreSQL down, restarting or unreachable as the database being unavailable", () => {
+test("recognises PostgreSQL down, restarting, unreachable or stuck as the database being unavailable", () => {
   for (const error of [
     withCode("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:5432"),
     withCode("57P01", "terminating connection due to administrator command"),
@@ -13,6 +13,8 @@ test("recognises PostgreSQL down, restarting or unreachable as the database bein
     withCode("08006", "connection failure"),
     withCode("08001", "sqlclient unable to establish sqlconnection"),
     withCode("53300", "sorry, too many clients already"),
+    withCode("57014", "canceling statement due to statement timeout"),
+    new Error("Query read timeout"),
     new Error("Connection terminated unexpectedly"),
     new Error("Connection terminated due to connection timeout"),
     new Error("timeout exceeded when trying to connect"),

@@ -36,8 +36,9 @@ export function uniqueViolationTarget(error: unknown): UniqueColumn | "other" | 
 }
 
 // SQLSTATE class 08 (connection exception), 57P01–57P03 (the server is shutting down, crashed or starting up),
-// 53300 (too many connections): the database is away for now, the request itself was fine.
-const POSTGRES_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
+// 53300 (too many connections), 57014 (a statement cancelled past statement_timeout, e.g. waiting for a lock):
+// the database is away or stuck for now, the request itself was fine.
+const POSTGRES_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[123]|53300|57014)$/;
 // The socket-level failures of reaching a server that is down, restarting or unreachable.
 const NETWORK_UNAVAILABLE = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
 // pg and pg-pool raise these without a code when a connection dies or cannot be had in time.
@@ -46,6 +47,8 @@ const PG_CONNECTION_MESSAGES = [
   /^timeout exceeded when trying to connect$/,
   /^Client has encountered a connection error and is not queryable$/,
   /^Cannot use a pool after calling end on the pool$/,
+  // The server did not answer within the read timeout (see openPostgres).
+  /^Query read timeout$/,
 ];
 
 /**

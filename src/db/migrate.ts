@@ -1,5 +1,5 @@
 import { Migrator, PostgresAdapter, sql, type Migration, type MigrationProvider } from "kysely";
-import type { Db } from "./open.js";
+import { openDatabase, type Db } from "./open.js";
 import * as m001 from "./migrations/001_foundation.js";
 import * as m002 from "./migrations/002_saml.js";
 import * as m003 from "./migrations/003_invitations.js";
@@ -42,6 +42,21 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
     throw new Error(`Migration ${failed?.migrationName ?? "(unknown)"} failed: ${detail}`);
   }
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
+
+/**
+ * Applies every pending migration before the app serves from `url`. On PostgreSQL they run on connections of
+ * their own, without the statement time limit of requests (an index on a big table takes minutes); on SQLite,
+ * whose handle has no such limit, on `db` itself (an in-memory database exists only there).
+ */
+export async function migrateBeforeServing(db: Db, url: string): Promise<string[]> {
+  if (url.startsWith("sqlite:")) return migrateToLatest(db);
+  const unlimited = await openDatabase(url, { statementTimeoutMs: null });
+  try {
+    return await migrateToLatest(unlimited.db);
+  } finally {
+    await unlimited.db.destroy();
+  }
 }
 
 async function currentSchema(db: Db): Promise<string> {

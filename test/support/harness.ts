@@ -75,7 +75,7 @@ export async function startTestApp(
     LOG_LEVEL: "silent",
     ...options.env,
   });
-  const { db } = await openDatabase(config.databaseUrl).catch(async (error: unknown) => {
+  const { db } = await openDatabase(config.databaseUrl, { statementTimeoutMs: config.databaseStatementTimeoutMs }).catch(async (error: unknown) => {
     await database.drop();
     throw error;
   });
