@@ -55,6 +55,8 @@ export interface EndToEndFigures {
   p99Ms: number;
   /** The server process's CPU (event loop and verification workers) per sign-in over the timed phases. */
   cpuMsPerSignIn: number;
+  /** Of that, the event loop's thread; the rest is the verification workers and V8's own threads (GC, compiling). Null where /proc cannot tell. */
+  eventLoopCpuMsPerSignIn: number | null;
   /** PostgreSQL's processes' CPU per sign-in over the timed phases; null on SQLite or where /proc cannot tell. */
   postgresCpuMsPerSignIn: number | null;
   /** The browsers' process (load-client.ts) per sign-in: their HTTP, on the same cores. */
@@ -83,7 +85,7 @@ export async function measureEndToEnd(options: { quick: boolean; dialects?: read
         const line = { dialect, concurrency, ...measured };
         figures.push(line);
         console.log(
-          `  ${dialect.padEnd(8)} c=${String(concurrency).padStart(2)}  ${String(measured.signIns).padStart(5)} sign-ins  ${measured.perSecond.toFixed(0).padStart(5)}/s  p50 ${measured.p50Ms.toFixed(1).padStart(6)} ms  p99 ${measured.p99Ms.toFixed(1).padStart(6)} ms  CPU ms/sign-in: server ${measured.cpuMsPerSignIn.toFixed(2)}${measured.postgresCpuMsPerSignIn === null ? "" : `, PostgreSQL ${measured.postgresCpuMsPerSignIn.toFixed(2)}`}, browsers ${measured.browsersCpuMsPerSignIn.toFixed(2)}  failures ${measured.failures}`,
+          `  ${dialect.padEnd(8)} c=${String(concurrency).padStart(2)}  ${String(measured.signIns).padStart(5)} sign-ins  ${measured.perSecond.toFixed(0).padStart(5)}/s  p50 ${measured.p50Ms.toFixed(1).padStart(6)} ms  p99 ${measured.p99Ms.toFixed(1).padStart(6)} ms  CPU ms/sign-in: server ${measured.cpuMsPerSignIn.toFixed(2)}${measured.eventLoopCpuMsPerSignIn === null ? "" : ` (event loop ${measured.eventLoopCpuMsPerSignIn.toFixed(2)})`}${measured.postgresCpuMsPerSignIn === null ? "" : `, PostgreSQL ${measured.postgresCpuMsPerSignIn.toFixed(2)}`}, browsers ${measured.browsersCpuMsPerSignIn.toFixed(2)}  failures ${measured.failures}`,
         );
       }
     } finally {
@@ -319,7 +321,8 @@ async function runSignIns(site: Site, concurrency: number, count: number): Promi
   const acsUsed = acsCpu.used();
   const postgres =
     site.dialect === "postgres" && startsCpu.postgres !== null && acsUsed.postgres !== null ? startsCpu.postgres + acsUsed.postgres : null;
-  const used = { process: startsCpu.process + acsUsed.process, postgres };
+  const eventLoop = startsCpu.eventLoop !== null && acsUsed.eventLoop !== null ? startsCpu.eventLoop + acsUsed.eventLoop : null;
+  const used = { process: startsCpu.process + acsUsed.process, eventLoop, postgres };
 
   const latencies = started.results.map((s, i) => s.ms + (posted.results[i]?.ms ?? 0)).sort((a, b) => a - b);
   return {
@@ -329,6 +332,7 @@ async function runSignIns(site: Site, concurrency: number, count: number): Promi
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     cpuMsPerSignIn: used.process / count,
+    eventLoopCpuMsPerSignIn: used.eventLoop === null ? null : used.eventLoop / count,
     postgresCpuMsPerSignIn: used.postgres === null ? null : used.postgres / count,
     browsersCpuMsPerSignIn: (started.cpuMs + posted.cpuMs) / count,
   };
@@ -342,25 +346,46 @@ function requestIdIn(location: string): string {
   return requestId;
 }
 
-/** CPU used from now on by this process (the server: event loop and workers) and by PostgreSQL's processes, in ms. */
-function serverCpu(): { used(): { process: number; postgres: number | null } } {
+/**
+ * CPU used from now on by this process (the server: event loop and workers), by its event loop's thread, and by
+ * PostgreSQL's processes, in ms.
+ */
+function serverCpu(): { used(): { process: number; eventLoop: number | null; postgres: number | null } } {
   const processBefore = process.cpuUsage();
+  const eventLoopBefore = eventLoopCpuMs();
   const postgresBefore = postgresCpuMs();
   return {
     used: () => {
       const { user, system } = process.cpuUsage(processBefore);
+      const eventLoopNow = eventLoopCpuMs();
       const postgresNow = postgresCpuMs();
       return {
         process: (user + system) / 1000,
+        eventLoop: eventLoopBefore === null || eventLoopNow === null ? null : eventLoopNow - eventLoopBefore,
         postgres: postgresBefore === null || postgresNow === null ? null : postgresNow - postgresBefore,
       };
     },
   };
 }
 
+/** The CPU time of this process's main thread, the event loop's (Linux /proc; null elsewhere), in ms. */
+function eventLoopCpuMs(): number | null {
+  try {
+    return clockTicksMs(readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8"));
+  } catch {
+    return null;
+  }
+}
+
+/** utime + stime of a /proc stat line: the 12th and 13th fields after the command name, in clock ticks (100 per second). */
+function clockTicksMs(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** The CPU time of every process named postgres on this machine (Linux /proc; null elsewhere), in ms. */
 function postgresCpuMs(): number | null {
-  let ticks = 0;
+  let ms = 0;
   try {
     for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
       let stat: string;
@@ -370,14 +395,12 @@ function postgresCpuMs(): number | null {
         continue; // gone since the listing
       }
       if (!stat.includes("(postgres)")) continue;
-      // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 per second).
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
+      ms += clockTicksMs(stat);
     }
   } catch {
     return null;
   }
-  return ticks * 10;
+  return ms;
 }
 
 /** Nearest-rank percentile of sorted values. */
