@@ -198,3 +198,20 @@ describe("SAML_WORKERS", () => {
     }
   });
 });
+
+describe("DATABASE_STATEMENT_TIMEOUT_MS", () => {
+  test("is 5 seconds unless told otherwise", () => {
+    assert.equal(loadConfig({}).databaseStatementTimeoutMs, 5000);
+    assert.equal(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: "1500" }).databaseStatementTimeoutMs, 1500);
+  });
+
+  test("refuses a value under 100 ms, over ten minutes, fractional or not a number", () => {
+    for (const value of ["50", "600001", "1.5", "abc"]) {
+      assert.throws(
+        () => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: value }),
+        (e: unknown) => e instanceof ConfigError && /DATABASE_STATEMENT_TIMEOUT_MS must be/.test(e.message),
+        value,
+      );
+    }
+  });
+});

@@ -118,7 +118,8 @@ class StallAwareClient implements PostgresPoolClient {
     // Its other queries until release fail at once: a transaction's ROLLBACK does not wait out a second timeout.
     if (this.#stalled) throw new Error("Query read timeout");
     try {
-      return (await this.client.query(sqlText, [...parameters])) as unknown as PostgresQueryResult<R>;
+      // Kysely hands over a fresh array of its own: no copy.
+      return (await this.client.query(sqlText, parameters as unknown[])) as unknown as PostgresQueryResult<R>;
     } catch (error) {
       if (error instanceof Error && READ_TIMEOUT.test(error.message)) this.#stalled = true;
       throw error;
